@@ -1,0 +1,145 @@
+//! A local emulator of the key pair APIs keyctl speaks, on one loopback port:
+//!
+//! | path | API | module |
+//! |---|---|---|
+//! | `GET /v3/{project_id}/keypairs[/{name}]`, `GET /v3/projects` | Huawei KPS v3 + IAM project lookup, AK/SK verified | [`huawei`] |
+//! | `POST /v3/auth/tokens`, `GET /v2.1[/…]/os-keypairs[/{name}]`, `GET /`, `GET /v2.1/` | Keystone v3 + Nova v2.1 (token or Huawei AK/SK, i.e. ECS) | [`nova`] |
+//! | `POST /` | Tencent CVM API 3.0 `DescribeKeyPairs`, TC3 verified | [`tencent`] |
+//!
+//! It speaks the real wire formats (shapes, paging, error bodies) and verifies request
+//! signatures independently of keyctl's signers, so a signing bug fails a test. Used by
+//! keyctl's tests in-process ([`Emulator::start`]), by the README demo and by bench/ through the
+//! `keyctl-emulator` binary.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+
+pub mod faults;
+pub mod huawei;
+pub mod keys;
+pub mod nova;
+pub mod tencent;
+
+/// Everything the emulator serves. Each cloud's part has its own config with sensible defaults
+/// (fixed demo credentials, a few generated key pairs).
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// Added before every reply (to model a real network in benchmarks).
+    pub latency: Duration,
+    /// Injected failures (throttling, 5xx) shared by every cloud; each renders them its own way.
+    pub faults: faults::FaultConfig,
+    pub huawei: huawei::HuaweiConfig,
+    pub nova: nova::NovaConfig,
+    pub tencent: tencent::TencentConfig,
+}
+
+/// Shared state of a running emulator.
+pub struct State {
+    pub config: Config,
+    pub faults: faults::Faults,
+    pub huawei: huawei::HuaweiState,
+    pub nova: nova::NovaState,
+    pub tencent: tencent::TencentState,
+}
+
+pub type AppState = Arc<State>;
+
+/// A running emulator. Dropping it stops the server.
+pub struct Emulator {
+    pub addr: SocketAddr,
+    state: AppState,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Emulator {
+    /// Starts on `127.0.0.1` with an ephemeral port, on its own thread and runtime, so that
+    /// synchronous tests (which run the keyctl binary) can use it.
+    pub fn start(config: Config) -> Emulator {
+        Self::start_on(config, 0).expect("emulator failed to start")
+    }
+
+    /// Starts on `127.0.0.1:port` (0 = any free port).
+    pub fn start_on(config: Config, port: u16) -> std::io::Result<Emulator> {
+        let state = Arc::new(State::new(config));
+        let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
+        listener.set_nonblocking(true)?;
+        let addr = listener.local_addr()?;
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let app = router(state.clone());
+        let thread = std::thread::Builder::new().name("keyctl-emulator".into()).spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("emulator runtime");
+            rt.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = rx.await;
+                    })
+                    .await;
+            });
+        })?;
+        Ok(Emulator { addr, state, shutdown: Some(tx), thread: Some(thread) })
+    }
+
+    /// `http://127.0.0.1:PORT`: what a keyctl profile's `endpoint` is set to.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Blocks until the server stops (for the binary).
+    pub fn wait(mut self) {
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl State {
+    pub fn new(config: Config) -> State {
+        State {
+            faults: faults::Faults::new(config.faults.clone()),
+            huawei: huawei::HuaweiState::new(&config.huawei),
+            nova: nova::NovaState::new(&config.nova),
+            tencent: tencent::TencentState::new(&config.tencent),
+            config,
+        }
+    }
+}
+
+/// All routes. `/` is shared: `GET` is Nova's version list, `POST` is Tencent's API.
+pub fn router(state: AppState) -> Router {
+    let latency = state.config.latency;
+    Router::new()
+        .route("/", axum::routing::get(nova::versions_root).post(tencent::api))
+        .merge(huawei::routes())
+        .merge(nova::routes())
+        .layer(axum::middleware::from_fn(move |req, next: axum::middleware::Next| async move {
+            if !latency.is_zero() {
+                tokio::time::sleep(latency).await;
+            }
+            next.run(req).await
+        }))
+        .with_state(state)
+}

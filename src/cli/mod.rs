@@ -1,0 +1,1 @@
+//! The command tree (being written).

@@ -1,0 +1,1 @@
+//! Fan-out over profiles and regions (being written).

@@ -1,0 +1,380 @@
+//! The HTTP layer every adapter shares: one reqwest client per run, timeouts, retries with
+//! jittered exponential backoff (re-signing every attempt), `Retry-After`, a client-side rate
+//! limiter, and `-vv` tracing with every secret redacted.
+//!
+//! Adapters do not decide *how* to retry, only *whether* a reply is worth retrying: they pass a
+//! `judge` that turns a reply into a [`Verdict`] (Tencent throttles with HTTP 200, so the status
+//! alone cannot decide).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use reqwest::header::HeaderMap;
+use reqwest::Method;
+use url::Url;
+
+use crate::error::{Error, Kind, Result};
+use crate::log;
+
+/// A request as an adapter builds (and signs) it, once per attempt.
+#[derive(Debug, Clone)]
+pub struct HttpRequest {
+    pub method: Method,
+    pub url: Url,
+    /// Header names as sent; the signer has already added its own.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpRequest {
+    pub fn get(url: Url) -> Self {
+        HttpRequest { method: Method::GET, url, headers: Vec::new(), body: Vec::new() }
+    }
+    pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_string(), value.into()));
+        self
+    }
+}
+
+/// A reply, read whole (key pair listings are small: 10,000 keys are a few MB).
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The server's clock from its `Date` header, for clock-skew hints.
+    pub fn server_date(&self) -> Option<DateTime<Utc>> {
+        let raw = self.header("date")?;
+        DateTime::parse_from_rfc2822(raw).ok().map(|d| d.with_timezone(&Utc))
+    }
+
+    /// The first bytes of the body, lossy UTF-8, for error messages about replies we cannot parse.
+    pub fn snippet(&self) -> String {
+        let take = self.body.len().min(200);
+        let mut s = String::from_utf8_lossy(&self.body[..take]).replace(['\n', '\r'], " ");
+        if self.body.len() > take {
+            s.push('…');
+        }
+        crate::secret::scrub(&s)
+    }
+
+    /// Parses the body as JSON, or fails with an error that quotes the status and the body's start.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
+        serde_json::from_slice(&self.body).map_err(|e| {
+            Error::protocol(format!(
+                "unexpected reply (HTTP {}): {e}; body starts: {}",
+                self.status,
+                self.snippet()
+            ))
+            .with_status(self.status)
+        })
+    }
+}
+
+/// What an adapter makes of a reply.
+pub enum Verdict {
+    /// Hand the reply to the adapter.
+    Accept,
+    /// Transient (throttled, 5xx, internal error): try again, after `after` if the server said so.
+    Retry { error: Error, after: Option<Duration> },
+    /// Final error.
+    Fail(Error),
+}
+
+/// The default judge for JSON APIs that signal errors with HTTP status: 2xx accepted,
+/// 429/5xx retried, anything else handed to `on_error` to turn into a typed error.
+pub fn judge_by_status(resp: &HttpResponse, on_error: impl Fn(&HttpResponse) -> Error) -> Verdict {
+    match resp.status {
+        200..=299 => Verdict::Accept,
+        429 | 500..=599 => Verdict::Retry { error: on_error(resp), after: retry_after(resp) },
+        _ => Verdict::Fail(on_error(resp)),
+    }
+}
+
+/// `Retry-After` in seconds or as an HTTP date.
+pub fn retry_after(resp: &HttpResponse) -> Option<Duration> {
+    let raw = resp.header("retry-after")?.trim();
+    if let Ok(secs) = raw.parse::<f64>() {
+        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(300.0)));
+    }
+    let when = DateTime::parse_from_rfc2822(raw).ok()?.with_timezone(&Utc);
+    (when - Utc::now()).to_std().ok()
+}
+
+/// How hard to try before giving up.
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+    /// No new attempt starts after this much time since the first.
+    pub budget: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_attempts: 6,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(8),
+            budget: Duration::from_secs(60),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// "Full jitter" exponential backoff: uniform in [base/2, min(cap, base·2^n)].
+    pub fn delay(&self, attempt: u32) -> Duration {
+        let exp = self.base_delay.saturating_mul(1u32 << attempt.min(16));
+        let ceiling = exp.min(self.max_delay);
+        let floor = self.base_delay / 2;
+        if ceiling <= floor {
+            return ceiling;
+        }
+        let span = (ceiling - floor).as_millis() as u64;
+        floor + Duration::from_millis(fastrand::u64(0..=span))
+    }
+}
+
+/// Spaces requests so that at most `per_second` start in any second. Shared (via `Arc`) by every
+/// request made with one credential, across profiles and regions.
+#[derive(Debug)]
+pub struct RateLimiter {
+    interval: Duration,
+    next: tokio::sync::Mutex<Option<Instant>>,
+}
+
+impl RateLimiter {
+    pub fn new(per_second: f64) -> Self {
+        RateLimiter {
+            interval: Duration::from_secs_f64(1.0 / per_second.max(0.001)),
+            next: tokio::sync::Mutex::new(None),
+        }
+    }
+
+    /// Waits for this request's slot.
+    pub async fn acquire(&self) {
+        let slot = {
+            let mut next = self.next.lock().await;
+            let now = Instant::now();
+            let slot = match *next {
+                Some(t) if t > now => t,
+                _ => now,
+            };
+            *next = Some(slot + self.interval);
+            slot
+        };
+        tokio::time::sleep_until(slot.into()).await;
+    }
+}
+
+/// Settings for the shared client.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    /// Total time for one request (connect + reply).
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+    pub user_agent: String,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            timeout: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
+            user_agent: format!("keyctl/{}", env!("CARGO_PKG_VERSION")),
+        }
+    }
+}
+
+/// The shared client. Cheap to clone.
+#[derive(Clone)]
+pub struct Http {
+    client: reqwest::Client,
+    options: Arc<HttpOptions>,
+}
+
+impl Http {
+    pub fn new(options: HttpOptions) -> Result<Http> {
+        let client = Self::builder(&options)
+            .build()
+            .map_err(|e| Error::other(format!("cannot set up the HTTP client: {e}")))?;
+        Ok(Http { client, options: Arc::new(options) })
+    }
+
+    fn builder(options: &HttpOptions) -> reqwest::ClientBuilder {
+        reqwest::Client::builder()
+            .timeout(options.timeout)
+            .connect_timeout(options.timeout.min(Duration::from_secs(10)))
+            .user_agent(options.user_agent.clone())
+            .pool_idle_timeout(Duration::from_secs(30))
+            // Cloud APIs never redirect a key pair listing; a redirect would carry our
+            // Authorization header to another host.
+            .redirect(reqwest::redirect::Policy::none())
+    }
+
+    /// A client with extra trust settings for one private cloud: an extra CA bundle (PEM) and/or
+    /// certificate verification switched off (`insecure = true`, warned by the caller).
+    pub fn with_tls(&self, cacert: Option<&Path>, insecure: bool) -> Result<Http> {
+        if cacert.is_none() && !insecure {
+            return Ok(self.clone());
+        }
+        let mut builder = Self::builder(&self.options);
+        if let Some(path) = cacert {
+            let pem = std::fs::read(path).map_err(|e| {
+                Error::config(format!("cannot read CA bundle {}: {e}", path.display()))
+            })?;
+            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                Error::config(format!("CA bundle {} is not valid PEM: {e}", path.display()))
+            })?;
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        if insecure {
+            builder = builder.danger_accept_invalid_certs(true);
+        }
+        let client = builder
+            .build()
+            .map_err(|e| Error::other(format!("cannot set up the HTTP client: {e}")))?;
+        Ok(Http { client, options: self.options.clone() })
+    }
+
+    pub fn options(&self) -> &HttpOptions {
+        &self.options
+    }
+
+    /// Sends a request, retrying transient failures. `build` is called for every attempt (so
+    /// signatures and timestamps are fresh); `judge` classifies each reply. `limiter`, when
+    /// given, is waited on before every attempt.
+    pub async fn execute(
+        &self,
+        build: impl Fn() -> Result<HttpRequest>,
+        judge: impl Fn(&HttpResponse) -> Verdict,
+        limiter: Option<&RateLimiter>,
+    ) -> Result<HttpResponse> {
+        let policy = &self.options.retry;
+        let started = Instant::now();
+        let mut attempt: u32 = 0;
+        loop {
+            attempt += 1;
+            if let Some(limiter) = limiter {
+                limiter.acquire().await;
+            }
+            let request = build()?;
+            let outcome = self.send_once(&request, attempt).await;
+            let (error, after) = match outcome {
+                Ok(resp) => match judge(&resp) {
+                    Verdict::Accept => return Ok(resp),
+                    Verdict::Fail(e) => return Err(finish(e, attempt)),
+                    Verdict::Retry { error, after } => (error, after),
+                },
+                Err(e) if e.kind.is_transient() => (e, None),
+                Err(e) => return Err(finish(e, attempt)),
+            };
+            let delay = after.unwrap_or_else(|| policy.delay(attempt - 1)).min(Duration::from_secs(60));
+            let out_of_time = started.elapsed() + delay > policy.budget;
+            if attempt >= policy.max_attempts || out_of_time {
+                return Err(finish(error, attempt));
+            }
+            log::debug(&format!(
+                "retrying in {} ms (attempt {attempt} of {}): {error}",
+                delay.as_millis(),
+                policy.max_attempts
+            ));
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    async fn send_once(&self, req: &HttpRequest, attempt: u32) -> Result<HttpResponse> {
+        let mut builder = self.client.request(req.method.clone(), req.url.clone());
+        for (name, value) in &req.headers {
+            builder = builder.header(name.as_str(), value.as_str());
+        }
+        if !req.body.is_empty() {
+            builder = builder.body(req.body.clone());
+        }
+        log::trace_request(req, attempt);
+        let started = Instant::now();
+        let resp = builder.send().await.map_err(|e| network_error(&req.url, &e))?;
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        let body = resp.bytes().await.map_err(|e| network_error(&req.url, &e))?.to_vec();
+        let resp = HttpResponse { status, headers, body };
+        log::trace_response(req, &resp, started.elapsed(), attempt);
+        Ok(resp)
+    }
+}
+
+fn finish(mut e: Error, attempts: u32) -> Error {
+    e.attempts = Some(attempts);
+    e
+}
+
+fn network_error(url: &Url, e: &reqwest::Error) -> Error {
+    let host = url.host_str().unwrap_or("?");
+    let port = url.port_or_known_default().map(|p| format!(":{p}")).unwrap_or_default();
+    // reqwest's Display hides the cause chain; the cause is what tells the user what happened.
+    let mut detail = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        detail = format!("{detail}: {s}");
+        source = s.source();
+    }
+    let (message, hint) = if e.is_timeout() {
+        (format!("no reply from {host}{port} in time"), "raise --timeout, or check the endpoint and network")
+    } else if e.is_connect() {
+        (format!("cannot connect to {host}{port}"), "check the endpoint/region and your network or proxy")
+    } else {
+        (format!("request to {host}{port} failed"), "check the endpoint and your network")
+    };
+    Error::new(Kind::Network, format!("{message}: {}", crate::secret::scrub(&detail))).with_hint(hint)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let p = RetryPolicy::default();
+        for attempt in 0..20 {
+            let d = p.delay(attempt);
+            assert!(d >= p.base_delay / 2 && d <= p.max_delay, "{d:?}");
+        }
+    }
+
+    #[test]
+    fn retry_after_seconds() {
+        let mut headers = HeaderMap::new();
+        headers.insert("retry-after", "2".parse().unwrap());
+        let r = HttpResponse { status: 429, headers, body: vec![] };
+        assert_eq!(retry_after(&r), Some(Duration::from_secs(2)));
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn limiter_spaces_requests() {
+        let l = RateLimiter::new(10.0);
+        let t0 = tokio::time::Instant::now();
+        for _ in 0..11 {
+            l.acquire().await;
+        }
+        let took = t0.elapsed();
+        assert!(took >= Duration::from_millis(1000) && took < Duration::from_millis(1100), "{took:?}");
+    }
+
+    #[test]
+    fn snippet_is_short() {
+        let r = HttpResponse { status: 502, headers: HeaderMap::new(), body: vec![b'x'; 500] };
+        assert_eq!(r.snippet().chars().count(), 201);
+    }
+}

@@ -1,0 +1,26 @@
+//! keyctl: one view of your SSH key pairs across Huawei Cloud, OpenStack and Tencent Cloud.
+//!
+//! The binary (`src/main.rs`) is a thin shell over this library:
+//! - [`cli`]: the command tree (clap), one file per command, turning flags into plain requests;
+//! - [`config`]: the config file, implicit profiles from each cloud's environment, secret sources;
+//! - [`provider`]: one adapter per API behind the [`provider::Provider`] trait;
+//! - [`sign`]: request signers (Huawei SDK-HMAC-SHA256, Tencent TC3-HMAC-SHA256), pure functions;
+//! - [`http`]: the shared client, retries with backoff, rate limiting, redacted tracing;
+//! - [`fanout`]: every selected profile and region at once, failures kept apart;
+//! - [`model`] and [`keys`]: the `KeyPair` model and what is computed from the key itself;
+//! - [`output`]: table, JSON, JSONL, TSV and name renderers;
+//! - [`error`]: typed errors and the exit-code contract.
+
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod fanout;
+pub mod http;
+pub mod keys;
+pub mod log;
+pub mod model;
+pub mod output;
+pub mod progress;
+pub mod provider;
+pub mod secret;
+pub mod sign;

@@ -1,0 +1,109 @@
+//! Diagnostics on stderr: `-v` informational lines, `-vv` an HTTP trace. Everything printed
+//! here goes through [`crate::secret::scrub`], and sensitive headers are never shown.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Duration;
+
+use crate::http::{HttpRequest, HttpResponse};
+use crate::secret::scrub;
+
+static VERBOSITY: AtomicU8 = AtomicU8::new(0);
+static QUIET: AtomicU8 = AtomicU8::new(0);
+
+/// Headers whose values are credentials: shown as `<redacted>` in traces.
+const SENSITIVE_HEADERS: &[&str] = &[
+    "authorization",
+    "x-auth-token",
+    "x-subject-token",
+    "x-security-token",
+    "x-tc-token",
+    "proxy-authorization",
+    "cookie",
+    "set-cookie",
+];
+
+pub fn set_verbosity(level: u8, quiet: bool) {
+    VERBOSITY.store(level, Ordering::Relaxed);
+    QUIET.store(quiet as u8, Ordering::Relaxed);
+}
+
+pub fn verbosity() -> u8 {
+    VERBOSITY.load(Ordering::Relaxed)
+}
+
+pub fn is_quiet() -> bool {
+    QUIET.load(Ordering::Relaxed) != 0
+}
+
+fn emit(line: &str) {
+    crate::progress::suspend(|| eprintln!("{}", scrub(line)));
+}
+
+/// A warning: shown unless `-q`.
+pub fn warn(message: &str) {
+    if !is_quiet() {
+        emit(&format!("warning: {message}"));
+    }
+}
+
+/// Informational (`-v`).
+pub fn info(message: &str) {
+    if verbosity() >= 1 {
+        emit(&format!("keyctl: {message}"));
+    }
+}
+
+/// Detail (`-vv`): retries, cache decisions.
+pub fn debug(message: &str) {
+    if verbosity() >= 2 {
+        emit(&format!("keyctl: {message}"));
+    }
+}
+
+pub fn is_sensitive_header(name: &str) -> bool {
+    SENSITIVE_HEADERS.contains(&name.to_ascii_lowercase().as_str())
+}
+
+pub(crate) fn trace_request(req: &HttpRequest, attempt: u32) {
+    if verbosity() < 2 {
+        return;
+    }
+    let mut out = format!("> {} {} (attempt {attempt})", req.method, req.url);
+    for (name, value) in &req.headers {
+        let shown = if is_sensitive_header(name) { "<redacted>" } else { value.as_str() };
+        out.push_str(&format!("\n>   {name}: {shown}"));
+    }
+    if verbosity() >= 3 {
+        if !req.body.is_empty() {
+            out.push_str(&format!("\n>   body: {}", String::from_utf8_lossy(&req.body)));
+        }
+    }
+    emit(&out);
+}
+
+pub(crate) fn trace_response(req: &HttpRequest, resp: &HttpResponse, took: Duration, attempt: u32) {
+    if verbosity() < 2 {
+        return;
+    }
+    let request_id = ["x-request-id", "x-openstack-request-id", "x-compute-request-id"]
+        .iter()
+        .find_map(|h| resp.header(h))
+        .map(|id| format!(" request-id {id}"))
+        .unwrap_or_default();
+    let mut out = format!(
+        "< {} {} {} ({} bytes, {} ms, attempt {attempt}){request_id}",
+        resp.status,
+        req.method,
+        req.url.path(),
+        resp.body.len(),
+        took.as_millis()
+    );
+    {
+        for (name, value) in resp.headers.iter() {
+            let value = value.to_str().unwrap_or("<binary>");
+            let shown = if is_sensitive_header(name.as_str()) { "<redacted>" } else { value };
+            out.push_str(&format!("\n<   {name}: {shown}"));
+        }
+    }
+    emit(&out);
+}

@@ -1,0 +1,252 @@
+//! The one model every adapter fills: [`KeyPair`], and its stable JSON (a documented contract).
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The APIs keyctl speaks. The string forms are the config file's `provider = "…"` values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProviderKind {
+    /// Huawei Cloud KPS v3 (`/v3/{project_id}/keypairs`), AK/SK signed.
+    Huawei,
+    /// Huawei Cloud ECS, Nova-compatible `/v2.1/{project_id}/os-keypairs`, AK/SK signed.
+    HuaweiEcs,
+    /// OpenStack Nova v2.1 os-keypairs with Keystone v3.
+    Openstack,
+    /// Tencent Cloud CVM `DescribeKeyPairs` (API 3.0).
+    Tencent,
+}
+
+impl ProviderKind {
+    pub const ALL: [ProviderKind; 4] =
+        [ProviderKind::Huawei, ProviderKind::HuaweiEcs, ProviderKind::Openstack, ProviderKind::Tencent];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProviderKind::Huawei => "huawei",
+            ProviderKind::HuaweiEcs => "huawei-ecs",
+            ProviderKind::Openstack => "openstack",
+            ProviderKind::Tencent => "tencent",
+        }
+    }
+}
+
+impl fmt::Display for ProviderKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for ProviderKind {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        ProviderKind::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
+            format!("unknown provider `{s}`; expected one of: huawei, huawei-ecs, openstack, tencent")
+        })
+    }
+}
+
+/// `ssh` or `x509`, as Nova and KPS call them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeyType {
+    Ssh,
+    X509,
+}
+
+impl KeyType {
+    /// The cloud's own word for the type; anything unknown is `None` rather than a guess.
+    pub fn parse(s: &str) -> Option<KeyType> {
+        match s.to_ascii_lowercase().as_str() {
+            "ssh" => Some(KeyType::Ssh),
+            "x509" => Some(KeyType::X509),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyType::Ssh => "ssh",
+            KeyType::X509 => "x509",
+        }
+    }
+}
+
+/// Whether the key pair can be used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Active,
+    Frozen,
+}
+
+/// One key pair, as every adapter reports it. Field names are the JSON contract: snake_case,
+/// `null` where the cloud says nothing. Documented in README.md ("The KeyPair JSON").
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyPair {
+    /// The keyctl profile this came from.
+    pub profile: String,
+    pub provider: ProviderKind,
+    pub region: Option<String>,
+    pub project_id: Option<String>,
+    /// The cloud's own id (Tencent `skey-…`, the numeric Nova/KPS id), as a string.
+    pub id: Option<String>,
+    pub name: String,
+    #[serde(rename = "type")]
+    pub key_type: Option<KeyType>,
+    /// Computed locally from the key blob: `ssh-ed25519`, `ssh-rsa`, `ecdsa-sha2-nistp256`, …
+    pub algorithm: Option<String>,
+    pub bits: Option<u32>,
+    /// The comment after the key material in the OpenSSH line.
+    pub comment: Option<String>,
+    pub public_key: Option<String>,
+    /// `SHA256:` + unpadded base64, exactly as `ssh-keygen -l` prints it.
+    pub fingerprint_sha256: Option<String>,
+    /// `MD5:aa:bb:…`, as `ssh-keygen -l -E md5` prints it.
+    pub fingerprint_md5: Option<String>,
+    /// The cloud's own fingerprint value, verbatim.
+    pub provider_fingerprint: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub description: Option<String>,
+    pub user_id: Option<String>,
+    /// Huawei KPS: `user` or `domain`.
+    pub scope: Option<String>,
+    pub status: Option<Status>,
+    /// The provider's raw status code (Huawei `frozen_state`), kept verbatim as a string.
+    pub status_code: Option<String>,
+    /// What the raw status code means, as the provider documents it.
+    pub status_reason: Option<String>,
+    /// Huawei: the private key is hosted by the key pair service.
+    pub key_protection: Option<bool>,
+    /// Tencent: the instances the key pair is bound to.
+    pub instance_ids: Option<Vec<String>>,
+    pub tags: Option<BTreeMap<String, String>>,
+    /// Provider fields that have no place above (e.g. ECS `deleted_at`), verbatim. Always an object.
+    #[serde(default)]
+    pub extra: BTreeMap<String, serde_json::Value>,
+}
+
+impl KeyPair {
+    /// A key pair with only its name and origin set; adapters fill in what their cloud says.
+    pub fn new(profile: &str, provider: ProviderKind, region: Option<&str>, name: &str) -> Self {
+        KeyPair {
+            profile: profile.to_string(),
+            provider,
+            region: region.map(str::to_string),
+            project_id: None,
+            id: None,
+            name: name.to_string(),
+            key_type: None,
+            algorithm: None,
+            bits: None,
+            comment: None,
+            public_key: None,
+            fingerprint_sha256: None,
+            fingerprint_md5: None,
+            provider_fingerprint: None,
+            created_at: None,
+            description: None,
+            user_id: None,
+            scope: None,
+            status: None,
+            status_code: None,
+            status_reason: None,
+            key_protection: None,
+            instance_ids: None,
+            tags: None,
+            extra: BTreeMap::new(),
+        }
+    }
+
+    /// Sets `public_key` and derives algorithm, bits, comment and both fingerprints from the
+    /// decoded blob. A key that does not parse keeps those fields `null` and returns the reason,
+    /// so the caller can warn without dropping the key pair. x509 material is kept as is.
+    pub fn set_public_key(&mut self, public_key: &str) -> Result<(), String> {
+        let trimmed = public_key.trim();
+        self.public_key = if trimmed.is_empty() { None } else { Some(trimmed.to_string()) };
+        if trimmed.is_empty() || self.key_type == Some(KeyType::X509) {
+            return Ok(());
+        }
+        match crate::keys::PublicKeyInfo::parse(trimmed) {
+            Ok(info) => {
+                self.algorithm = Some(info.algorithm);
+                self.bits = info.bits;
+                self.comment = info.comment;
+                self.fingerprint_sha256 = Some(info.fingerprint_sha256);
+                self.fingerprint_md5 = Some(info.fingerprint_md5);
+                if self.key_type.is_none() {
+                    self.key_type = Some(KeyType::Ssh);
+                }
+                Ok(())
+            }
+            Err(reason) => Err(reason),
+        }
+    }
+
+    /// The value of a JSON field by name, for `--columns`, `--sort` and filters.
+    pub fn field(&self, name: &str) -> Option<serde_json::Value> {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(map)) => map.get(name).cloned(),
+            _ => None,
+        }
+    }
+}
+
+/// Every JSON field of [`KeyPair`], in schema order (for `--columns` validation and docs).
+pub const FIELDS: &[&str] = &[
+    "profile",
+    "provider",
+    "region",
+    "project_id",
+    "id",
+    "name",
+    "type",
+    "algorithm",
+    "bits",
+    "comment",
+    "public_key",
+    "fingerprint_sha256",
+    "fingerprint_md5",
+    "provider_fingerprint",
+    "created_at",
+    "description",
+    "user_id",
+    "scope",
+    "status",
+    "status_code",
+    "status_reason",
+    "key_protection",
+    "instance_ids",
+    "tags",
+    "extra",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_names_are_the_contract() {
+        let k = KeyPair::new("p", ProviderKind::HuaweiEcs, Some("r"), "n");
+        let v = serde_json::to_value(&k).unwrap();
+        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut expected: Vec<&str> = FIELDS.to_vec();
+        expected.sort();
+        let mut got = keys.clone();
+        got.sort();
+        assert_eq!(got, expected);
+        assert_eq!(v["provider"], "huawei-ecs");
+        assert!(v["created_at"].is_null());
+    }
+
+    #[test]
+    fn provider_kind_round_trips() {
+        for k in ProviderKind::ALL {
+            assert_eq!(k.as_str().parse::<ProviderKind>().unwrap(), k);
+        }
+        assert!("aws".parse::<ProviderKind>().unwrap_err().contains("huawei-ecs"));
+    }
+}

@@ -1,0 +1,100 @@
+//! Provider adapters: one module per API, each turning its cloud's answers into [`KeyPair`]s,
+//! all behind the one [`Provider`] trait so the CLI and the fan-out never know which cloud
+//! they talk to.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+
+use crate::config::Profile;
+use crate::error::Result;
+use crate::http::{Http, RateLimiter};
+use crate::model::{KeyPair, ProviderKind};
+
+pub mod huawei;
+pub mod nova;
+pub mod tencent;
+
+/// What `list` asks for beyond "everything". Adapters push to the server what their API can
+/// filter; the CLI filters the merged result again, so pushing down is an optimisation only.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    /// An exact key pair name (Tencent `key-name` filter).
+    pub name: Option<String>,
+    /// Nova `user_id` (admin, microversion ≥ 2.10).
+    pub user_id: Option<String>,
+    /// Tencent `project-id` filter.
+    pub project_id: Option<String>,
+    /// Page size override (`--page-size`); each adapter clamps it to its API's maximum.
+    pub page_size: Option<u32>,
+}
+
+/// One configured account in one region, ready to answer.
+#[async_trait]
+pub trait Provider: Send + Sync {
+    /// Every key pair visible to this profile in this region, following every page.
+    async fn list(&self, query: &ListQuery) -> Result<Vec<KeyPair>>;
+    /// One key pair in full. A missing name is an error of kind `NotFound`.
+    async fn show(&self, name: &str, query: &ListQuery) -> Result<KeyPair>;
+}
+
+/// What adapters share during one run.
+#[derive(Clone)]
+pub struct Context {
+    pub http: Http,
+    /// Where adapters may keep caches (the OpenStack token cache); `None` with `--no-cache`.
+    pub cache_dir: Option<PathBuf>,
+    limiters: Arc<Mutex<HashMap<String, Arc<RateLimiter>>>>,
+}
+
+impl Context {
+    pub fn new(http: Http, cache_dir: Option<PathBuf>) -> Self {
+        Context { http, cache_dir, limiters: Arc::default() }
+    }
+
+    /// The rate limiter for `key` (e.g. `tencent:<SecretId>`), created at `per_second` on first
+    /// use and shared by every later caller with the same key.
+    pub fn limiter(&self, key: &str, per_second: f64) -> Arc<RateLimiter> {
+        let mut map = self.limiters.lock().unwrap_or_else(|e| e.into_inner());
+        map.entry(key.to_string()).or_insert_with(|| Arc::new(RateLimiter::new(per_second))).clone()
+    }
+}
+
+/// Builds the adapter for `profile` in `region` (`None`: the profile's own region, if any).
+pub fn build(profile: &Profile, region: Option<&str>, ctx: &Context) -> Result<Box<dyn Provider>> {
+    let region = region.map(str::to_string).or_else(|| profile.region.clone());
+    match profile.provider {
+        ProviderKind::Huawei => Ok(Box::new(huawei::KpsProvider::new(profile, region, ctx)?)),
+        ProviderKind::HuaweiEcs => Ok(Box::new(nova::NovaProvider::huawei_ecs(profile, region, ctx)?)),
+        ProviderKind::Openstack => Ok(Box::new(nova::NovaProvider::openstack(profile, region, ctx)?)),
+        ProviderKind::Tencent => Ok(Box::new(tencent::TencentProvider::new(profile, region, ctx)?)),
+    }
+}
+
+/// Region names each provider's official SDK knows, for `--all-regions`.
+pub fn known_regions(kind: ProviderKind) -> &'static [&'static str] {
+    match kind {
+        ProviderKind::Huawei => &[
+            "cn-north-4", "cn-north-1", "cn-north-2", "cn-north-9", "cn-east-2", "cn-east-3", "cn-south-1",
+            "cn-southwest-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4",
+            "ap-southeast-5", "la-south-2", "sa-brazil-1", "la-north-2", "na-mexico-1", "af-south-1",
+            "af-north-1", "cn-south-4", "cn-south-2", "me-east-1", "tr-west-1", "my-kualalumpur-1",
+            "ru-moscow-1", "cn-east-5", "cn-east-4", "cn-north-12", "cn-north-11", "cn-southwest-3",
+        ],
+        ProviderKind::HuaweiEcs => &[
+            "cn-north-4", "cn-north-1", "cn-north-2", "cn-north-9", "cn-east-2", "cn-east-3", "cn-south-1",
+            "cn-southwest-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "af-south-1",
+            "la-south-2", "la-north-2", "na-mexico-1", "sa-brazil-1", "eu-west-0", "eu-west-101", "ae-ad-1",
+        ],
+        // An OpenStack cloud's regions come from its own catalog; there is no global list.
+        ProviderKind::Openstack => &[],
+        ProviderKind::Tencent => &[
+            "ap-bangkok", "ap-beijing", "ap-chengdu", "ap-chongqing", "ap-guangzhou", "ap-hongkong",
+            "ap-jakarta", "ap-mumbai", "ap-seoul", "ap-shanghai", "ap-nanjing", "ap-shanghai-fsi",
+            "ap-shenzhen-fsi", "ap-singapore", "ap-tokyo", "eu-frankfurt", "na-ashburn",
+            "na-siliconvalley", "na-toronto", "sa-saopaulo",
+        ],
+    }
+}

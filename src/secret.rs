@@ -1,0 +1,197 @@
+//! Secrets: a type that never prints its value, where a secret comes from, and a registry of
+//! every secret value seen in this run so that logs and error messages can scrub them.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::{Mutex, OnceLock};
+
+use crate::error::{Error, Result};
+
+/// A secret value. `Debug` and `Display` print `<redacted>`; only [`Secret::expose`] gives the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a value and registers it for scrubbing (see [`scrub`]).
+    pub fn new(value: impl Into<String>) -> Self {
+        let value = value.into();
+        register(&value);
+        Secret(value)
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Where a secret comes from. Shown by `keyctl profiles` (never the value itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    /// Written in the config file (`key = "…"`).
+    Inline(Secret),
+    /// An environment variable (`key_env = "VAR"`, or a cloud's own variable).
+    Env(String),
+    /// A command whose trimmed stdout is the secret (`key_command = "pass show hw"`).
+    Command(String),
+    /// A file readable only by its owner (`key_file = "~/.secrets/hw"`).
+    File(PathBuf),
+    /// Found in another tool's file (clouds.yaml, ~/.tccli/…): the path, and the value read from it.
+    External { path: PathBuf, value: Secret },
+}
+
+impl SecretSource {
+    /// How `keyctl profiles` describes the source: `inline (config)`, `env HW_SK`, `command`, `file …`.
+    pub fn describe(&self) -> String {
+        match self {
+            SecretSource::Inline(_) => "inline in config".to_string(),
+            SecretSource::Env(var) => format!("env {var}"),
+            SecretSource::Command(_) => "command".to_string(),
+            SecretSource::File(path) => format!("file {}", path.display()),
+            SecretSource::External { path, .. } => format!("file {}", path.display()),
+        }
+    }
+
+    /// Reads the secret. `what` names it in errors (`secret_key of profile hw`).
+    pub fn resolve(&self, what: &str) -> Result<Secret> {
+        match self {
+            SecretSource::Inline(s) | SecretSource::External { value: s, .. } => Ok(s.clone()),
+            SecretSource::Env(var) => match std::env::var(var) {
+                Ok(v) if !v.is_empty() => Ok(Secret::new(v)),
+                _ => Err(Error::config(format!("{what}: environment variable {var} is not set"))
+                    .with_hint(format!("export {var}=… or change the profile's source for it"))),
+            },
+            SecretSource::Command(cmd) => run_secret_command(what, cmd),
+            SecretSource::File(path) => read_secret_file(what, path),
+        }
+    }
+}
+
+fn run_secret_command(what: &str, cmd: &str) -> Result<Secret> {
+    let out = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .map_err(|e| Error::config(format!("{what}: could not run its command: {e}")))?;
+    if !out.status.success() {
+        // The command's stderr may itself hold the secret; say only that it failed.
+        return Err(Error::config(format!("{what}: its command failed ({})", out.status))
+            .with_hint("run the command by hand to see why"));
+    }
+    let value = String::from_utf8(out.stdout)
+        .map_err(|_| Error::config(format!("{what}: its command printed something that is not UTF-8")))?;
+    let value = value.trim_end_matches(['\n', '\r']).to_string();
+    if value.is_empty() {
+        return Err(Error::config(format!("{what}: its command printed nothing")));
+    }
+    Ok(Secret::new(value))
+}
+
+fn read_secret_file(what: &str, path: &PathBuf) -> Result<Secret> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            if meta.permissions().mode() & 0o077 != 0 {
+                return Err(Error::config(format!(
+                    "{what}: {} is readable by group or others",
+                    path.display()
+                ))
+                .with_hint(format!("chmod 600 {}", path.display())));
+            }
+        }
+    }
+    let value = std::fs::read_to_string(path)
+        .map_err(|e| Error::config(format!("{what}: cannot read {}: {e}", path.display())))?;
+    let value = value.trim_end_matches(['\n', '\r']).to_string();
+    if value.is_empty() {
+        return Err(Error::config(format!("{what}: {} is empty", path.display())));
+    }
+    Ok(Secret::new(value))
+}
+
+fn registry() -> &'static Mutex<Vec<String>> {
+    static REGISTRY: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
+    REGISTRY.get_or_init(|| Mutex::new(Vec::new()))
+}
+
+/// Remembers a value that must never be printed. Values shorter than 4 characters are not
+/// registered: scrubbing them would mangle ordinary text and they are not real secrets.
+pub fn register(value: &str) {
+    if value.len() < 4 {
+        return;
+    }
+    let mut values = registry().lock().unwrap_or_else(|e| e.into_inner());
+    if !values.iter().any(|v| v == value) {
+        values.push(value.to_string());
+        // Longest first, so a secret that contains another is replaced whole.
+        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    }
+}
+
+/// Replaces every registered secret value in `text` with `<redacted>`.
+pub fn scrub(text: &str) -> String {
+    let values = registry().lock().unwrap_or_else(|e| e.into_inner());
+    let mut out = text.to_string();
+    for v in values.iter() {
+        if out.contains(v.as_str()) {
+            out = out.replace(v.as_str(), "<redacted>");
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_and_display_hide_the_value() {
+        let s = Secret::new("hunter2-very-secret");
+        assert_eq!(format!("{s:?}"), "Secret(<redacted>)");
+        assert_eq!(format!("{s}"), "<redacted>");
+        assert_eq!(s.expose(), "hunter2-very-secret");
+        let src = SecretSource::Inline(s);
+        assert!(!format!("{src:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn scrub_replaces_registered_values() {
+        let _ = Secret::new("s3cr3t-value-xyz");
+        assert_eq!(scrub("token=s3cr3t-value-xyz;"), "token=<redacted>;");
+    }
+
+    #[test]
+    fn command_source_trims_newline_and_reports_failure() {
+        let s = SecretSource::Command("printf 'abc-def\\n'".into()).resolve("t").unwrap();
+        assert_eq!(s.expose(), "abc-def");
+        let e = SecretSource::Command("exit 3".into()).resolve("t").unwrap_err();
+        assert_eq!(e.kind, crate::error::Kind::Config);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn file_source_requires_0600() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("sk");
+        std::fs::write(&p, "file-secret\n").unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let e = SecretSource::File(p.clone()).resolve("t").unwrap_err();
+        assert!(e.hint.unwrap().contains("chmod 600"));
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert_eq!(SecretSource::File(p).resolve("t").unwrap().expose(), "file-secret");
+    }
+}

@@ -1,0 +1,1 @@
+//! PLACEHOLDER: Huawei SDK-HMAC-SHA256 signer (being written).

@@ -1,0 +1,1 @@
+//! PLACEHOLDER: Tencent TC3-HMAC-SHA256 signer (being written).
