@@ -59,6 +59,7 @@ pub enum ColorChoice {
 
 /// Flags every command takes.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Profile to use (repeatable, or comma-separated). Default: every profile in the config, or
     /// its `default_profiles`

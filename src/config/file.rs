@@ -498,3 +498,14 @@ secret_key_file = "/tmp/sk"
         assert!(e.message.contains("nope"));
     }
 }
+
+#[cfg(test)]
+mod example_tests {
+    #[test]
+    fn config_example_parses() {
+        let text = include_str!("../../config.example.toml");
+        let c = super::parse(std::path::Path::new("config.example.toml"), text).unwrap();
+        assert_eq!(c.profiles.len(), 4);
+        assert!(c.audit.is_some());
+    }
+}
