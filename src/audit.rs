@@ -144,7 +144,8 @@ impl KeyRef {
     }
 }
 
-/// One finding. The JSON form (`keyctl audit -o json`) is a documented contract:
+/// One finding. Its JSON form (`keyctl audit -o json`, one object per finding, these five
+/// fields) is a contract: fields may be added, never renamed or removed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Finding {
     /// `high`, `medium`, `low` or `info`.
@@ -195,8 +196,8 @@ struct Facts {
     bits: Option<u32>,
     /// `SHA256:…` as ssh-keygen prints it.
     sha256: Option<String>,
-    /// Every local fingerprint the cloud's own may legitimately equal (ssh-keygen's SHA-256 and
-    /// MD5, and Nova's MD5 of the whole blob, which differs for certificates).
+    /// Every local fingerprint the cloud's own may legitimately equal
+    /// ([`PublicKeyInfo::all_fingerprints`]).
     local: Vec<NormalizedFp>,
     /// Why the stored public key does not parse.
     parse_error: Option<String>,
@@ -222,14 +223,11 @@ impl Facts {
         if let Some(pk) = kp.public_key.as_deref() {
             match PublicKeyInfo::parse(pk) {
                 Ok(info) => {
-                    facts.local = [
-                        &info.fingerprint_sha256,
-                        &info.fingerprint_md5,
-                        &info.nova_md5(),
-                    ]
-                    .into_iter()
-                    .filter_map(|f| normalize_fingerprint(f))
-                    .collect();
+                    facts.local = info
+                        .all_fingerprints()
+                        .iter()
+                        .filter_map(|f| normalize_fingerprint(f))
+                        .collect();
                     facts.algorithm = Some(info.algorithm);
                     facts.bits = info.bits;
                     facts.sha256 = Some(info.fingerprint_sha256);
@@ -723,7 +721,13 @@ mod tests {
         let cert = std::fs::read_to_string(format!("{dir}ed25519-cert.pub")).unwrap();
         let mut k = kp("os", "r", "c", &cert);
         k.provider_fingerprint = Some(crate::keys::nova_md5(&cert).unwrap());
-        assert_eq!(audit(&[k], &Policy::default()), vec![]);
+        assert_eq!(audit(std::slice::from_ref(&k), &Policy::default()), vec![]);
+        // ssh-keygen's fingerprint of the certified key is fine too; a stranger's is not
+        k.provider_fingerprint = k.fingerprint_md5.clone();
+        assert_eq!(audit(std::slice::from_ref(&k), &Policy::default()), vec![]);
+        k.provider_fingerprint = Some(crate::keys::md5_colon_hex(b"another key"));
+        let f = audit(&[k], &Policy::default());
+        assert_eq!(codes_of(&f), [("fingerprint-mismatch", Severity::Medium)]);
     }
 
     #[test]

@@ -146,17 +146,12 @@ pub fn key_pair_fingerprints(kp: &KeyPair) -> Vec<NormalizedFp> {
     out
 }
 
-/// SHA-256 and MD5 as ssh-keygen computes them, plus Nova's MD5 of the whole blob (which
-/// differs for certificates).
+/// See [`PublicKeyInfo::all_fingerprints`].
 fn info_fingerprints(info: &PublicKeyInfo) -> Vec<NormalizedFp> {
-    [
-        info.fingerprint_sha256.clone(),
-        info.fingerprint_md5.clone(),
-        info.nova_md5(),
-    ]
-    .iter()
-    .filter_map(|f| normalize_fingerprint(f))
-    .collect()
+    info.all_fingerprints()
+        .iter()
+        .filter_map(|f| normalize_fingerprint(f))
+        .collect()
 }
 
 /// What to look for.
@@ -208,6 +203,7 @@ pub fn parse_needle(arg: &str, file_contents: Option<&str>) -> Result<Needle, St
 }
 
 fn needle_from_file(arg: &str, contents: &str) -> Result<Needle, String> {
+    let arg = if arg == "-" { "stdin" } else { arg };
     if contents.contains("-----BEGIN CERTIFICATE-----") {
         return keys::x509_sha1_fingerprint(contents)
             .and_then(|f| normalize_fingerprint(&f))
@@ -485,6 +481,8 @@ mod tests {
         assert_eq!(info.fingerprint_sha256, NOVA_SHA256);
         let err = parse_needle("id", Some("-----BEGIN OPENSSH PRIVATE KEY-----\n")).unwrap_err();
         assert!(err.contains("private key"), "{err}");
+        let err = parse_needle("-", Some("-----BEGIN RSA PRIVATE KEY-----\n")).unwrap_err();
+        assert!(err.starts_with("stdin is a private key"), "{err}");
         assert!(parse_needle("e.pub", Some("\n# nothing\n"))
             .unwrap_err()
             .contains("no public key"));

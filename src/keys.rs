@@ -86,6 +86,21 @@ impl PublicKeyInfo {
         })
     }
 
+    /// Every fingerprint a cloud may legitimately report for this key: ssh-keygen's SHA-256 and
+    /// MD5, and for a certificate also both hashes of the whole certificate blob (Nova hashes
+    /// the blob as given).
+    pub fn all_fingerprints(&self) -> Vec<String> {
+        let mut out = vec![
+            self.fingerprint_sha256.clone(),
+            self.fingerprint_md5.clone(),
+        ];
+        if self.certificate {
+            out.push(sha256_fingerprint(&self.blob));
+            out.push(format!("MD5:{}", md5_colon_hex(&self.blob)));
+        }
+        out
+    }
+
     /// The fingerprint Nova (and Huawei ECS) report: MD5 of the whole decoded blob, lowercase
     /// colon hex, no prefix (nova/crypto.py). Equals `fingerprint_md5` minus `MD5:` except for
     /// certificates, which Nova hashes whole.
@@ -330,10 +345,12 @@ fn mpint_bits(n: &[u8]) -> u32 {
         Some(i) => &n[i..],
         None => &[],
     };
-    match digits.first() {
-        Some(&top) => (digits.len() as u32 - 1) * 8 + (8 - top.leading_zeros()),
+    let bits = match digits.first() {
+        Some(&top) => (digits.len() as u64 - 1) * 8 + u64::from(8 - top.leading_zeros()),
         None => 0,
-    }
+    };
+    // Saturate rather than overflow on absurd (multi-gigabyte) input.
+    u32::try_from(bits).unwrap_or(u32::MAX)
 }
 
 fn put_string(out: &mut Vec<u8>, data: &[u8]) {
@@ -581,6 +598,9 @@ mod tests {
         assert_eq!(info.bits, Some(256));
         assert_eq!(info.fingerprint_sha256, sha256_fingerprint(&plain));
         assert_eq!(info.nova_md5(), md5_colon_hex(&cert));
+        let all = info.all_fingerprints();
+        assert!(all.contains(&sha256_fingerprint(&cert)) && all.contains(&info.fingerprint_md5));
+        assert_eq!(all.len(), 4);
         // a certificate cut short is an error, not a guess
         let cut = &cert[..cert.len() - 3];
         assert!(PublicKeyInfo::parse(&line(cut, ""))
