@@ -440,6 +440,8 @@ mod tests {
             "1:66a:c9:ec:80:4d:17:3e:d5:3b:6f:c0:d7:15:04:40",
             "web-*",
             "SHA256:wMs4vOlN4gzGdbN84QCPfprf6y9qXm32VsW0vRX23K",
+            // same bytes if unused trailing bits were ignored: a typo must not match
+            "SHA256:wMs4vOlN4gzGdbN84QCPfprf6y9qXm32VsW0vRX23KN",
         ] {
             assert_eq!(normalize_fingerprint(s), None, "{s}");
         }

@@ -13,12 +13,12 @@ use md5::Md5;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
-/// Standard base64 that accepts input with or without `=` padding (people paste both).
+/// Standard base64 that accepts input with or without `=` padding: people paste both, and
+/// some tools strip it (OpenSSH's `b64_pton` would refuse the unpadded form). Unused bits in the
+/// last character must be zero, as `b64_pton` also insists, so one fingerprint has one spelling.
 const B64_LENIENT: GeneralPurpose = GeneralPurpose::new(
     &alphabet::STANDARD,
-    GeneralPurposeConfig::new()
-        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
-        .with_decode_allow_trailing_bits(true),
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
 /// Unpadded standard base64, the form `ssh-keygen` prints after `SHA256:`.
