@@ -77,7 +77,8 @@ pub struct Place {
 pub struct Error {
     pub kind: Kind,
     pub message: String,
-    pub place: Place,
+    /// Boxed: errors travel in every `Result`, and a small `Err` keeps them cheap to move.
+    pub place: Box<Place>,
     pub hint: Option<String>,
     /// How many attempts were made when the error came from the retrying HTTP layer.
     pub attempts: Option<u32>,
@@ -90,7 +91,7 @@ impl Error {
         Error {
             kind,
             message: message.into(),
-            place: Place::default(),
+            place: Box::default(),
             hint: None,
             attempts: None,
         }

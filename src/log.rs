@@ -77,13 +77,11 @@ pub(crate) fn trace_request(req: &HttpRequest, attempt: u32) {
         };
         out.push_str(&format!("\n>   {name}: {shown}"));
     }
-    if verbosity() >= 3 {
-        if !req.body.is_empty() {
-            out.push_str(&format!(
-                "\n>   body: {}",
-                String::from_utf8_lossy(&req.body)
-            ));
-        }
+    if verbosity() >= 3 && !req.body.is_empty() {
+        out.push_str(&format!(
+            "\n>   body: {}",
+            String::from_utf8_lossy(&req.body)
+        ));
     }
     emit(&out);
 }

@@ -22,23 +22,39 @@ fn help_tree_is_stable() {
     ] {
         let out = sb.cmd().args(&args).env("COLUMNS", "100").output().unwrap();
         assert!(out.status.success(), "{args:?}");
-        all.push_str(&format!("$ keyctl {}\n{}\n", args.join(" "), String::from_utf8_lossy(&out.stdout)));
+        all.push_str(&format!(
+            "$ keyctl {}\n{}\n",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stdout)
+        ));
     }
     insta::assert_snapshot!("help", all);
 }
 
 #[test]
 fn version_is_fast_and_plain() {
-    keyctl().arg("--version").assert().success().stdout(predicate::str::starts_with("keyctl "));
+    keyctl()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("keyctl "));
 }
 
 #[test]
 fn usage_errors_exit_2() {
     let sb = Sandbox::new();
     sb.cmd().arg("frobnicate").assert().code(2);
-    sb.cmd().args(["list", "--output", "yaml"]).assert().code(2).stderr(predicate::str::contains("possible values"));
+    sb.cmd()
+        .args(["list", "--output", "yaml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("possible values"));
     sb.cmd().args(["list", "--timeout", "-1"]).assert().code(2);
-    sb.cmd().args(["--provider", "aws", "list"]).assert().code(2).stderr(predicate::str::contains("huawei-ecs"));
+    sb.cmd()
+        .args(["--provider", "aws", "list"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("huawei-ecs"));
 }
 
 #[test]
@@ -54,14 +70,23 @@ fn no_config_and_no_env_is_a_config_error() {
 #[test]
 fn explicit_missing_config_is_exit_3() {
     let sb = Sandbox::new();
-    sb.cmd().args(["--config", "/nonexistent/k.toml", "profiles"]).assert().code(3);
-    sb.cmd().env("KEYCTL_CONFIG", "/nonexistent/k.toml").arg("profiles").assert().code(3);
+    sb.cmd()
+        .args(["--config", "/nonexistent/k.toml", "profiles"])
+        .assert()
+        .code(3);
+    sb.cmd()
+        .env("KEYCTL_CONFIG", "/nonexistent/k.toml")
+        .arg("profiles")
+        .assert()
+        .code(3);
 }
 
 #[test]
 fn bad_config_names_file_line_and_fix() {
     let sb = Sandbox::new();
-    sb.write_config("[profiles.hw]\nprovider = \"huawei\"\nregion = \"cn-north-4\"\nsecret_kye = \"x\"\n");
+    sb.write_config(
+        "[profiles.hw]\nprovider = \"huawei\"\nregion = \"cn-north-4\"\nsecret_kye = \"x\"\n",
+    );
     let out = sb.cmd().arg("profiles").output().unwrap();
     assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8_lossy(&out.stderr);
@@ -87,10 +112,19 @@ secret_id_command = "echo SECRET-FROM-COMMAND"
 secret_key_file = "/tmp/never-read"
 "#,
     );
-    let out = sb.cmd().args(["profiles", "-o", "json"]).env("HW_SK", "SK-ENV-VALUE-9876").output().unwrap();
+    let out = sb
+        .cmd()
+        .args(["profiles", "-o", "json"])
+        .env("HW_SK", "SK-ENV-VALUE-9876")
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let text = String::from_utf8_lossy(&out.stdout);
-    for secret in ["AK-INLINE-VALUE-1234", "SK-ENV-VALUE-9876", "SECRET-FROM-COMMAND"] {
+    for secret in [
+        "AK-INLINE-VALUE-1234",
+        "SK-ENV-VALUE-9876",
+        "SECRET-FROM-COMMAND",
+    ] {
         assert!(!text.contains(secret), "{secret} leaked: {text}");
     }
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
@@ -100,18 +134,34 @@ secret_key_file = "/tmp/never-read"
     assert_eq!(v[0]["default"], true);
     assert_eq!(v[1]["credentials"]["secret_id"], "command");
     assert_eq!(v[1]["default"], false);
-    let tsv = sb.cmd().args(["profiles", "--columns", "name,provider,region"]).output().unwrap();
-    assert_eq!(String::from_utf8_lossy(&tsv.stdout), "hw\thuawei\tcn-north-4\ntc\ttencent\tap-guangzhou\n");
+    let tsv = sb
+        .cmd()
+        .args(["profiles", "--columns", "name,provider,region"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&tsv.stdout),
+        "hw\thuawei\tcn-north-4\ntc\ttencent\tap-guangzhou\n"
+    );
 }
 
 #[test]
 fn readable_config_with_inline_secret_is_warned() {
     let sb = Sandbox::new();
-    let path = sb.write_config("[profiles.tc]\nprovider = \"tencent\"\nsecret_key = \"inline-secret\"\n");
+    let path =
+        sb.write_config("[profiles.tc]\nprovider = \"tencent\"\nsecret_key = \"inline-secret\"\n");
     common::chmod(&path, 0o644);
-    sb.cmd().arg("profiles").assert().success().stderr(predicate::str::contains("chmod 600"));
+    sb.cmd()
+        .arg("profiles")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("chmod 600"));
     common::chmod(&path, 0o600);
-    sb.cmd().arg("profiles").assert().success().stderr(predicate::str::is_empty());
+    sb.cmd()
+        .arg("profiles")
+        .assert()
+        .success()
+        .stderr(predicate::str::is_empty());
 }
 
 #[test]
@@ -129,26 +179,44 @@ fn implicit_profiles_from_cloud_env_vars() {
     assert_eq!(v[0]["name"], "tencent");
     assert_eq!(v[0]["region"], "ap-singapore");
     assert_eq!(v[0]["source"], "environment");
-    assert_eq!(v[0]["credentials"]["secret_key"], "env TENCENTCLOUD_SECRET_KEY");
+    assert_eq!(
+        v[0]["credentials"]["secret_key"],
+        "env TENCENTCLOUD_SECRET_KEY"
+    );
 }
 
 #[test]
 fn unknown_profile_and_column_are_usage_errors() {
     let sb = Sandbox::new();
     sb.write_config("[profiles.tc]\nprovider = \"tencent\"\nregion = \"r\"\nsecret_id = \"a\"\nsecret_key = \"b\"\n");
-    sb.cmd().args(["list", "-p", "nope"]).assert().code(2).stderr(predicate::str::contains("profiles: tc"));
+    sb.cmd()
+        .args(["list", "-p", "nope"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("profiles: tc"));
     sb.cmd()
         .args(["list", "--columns", "name,colour"])
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("valid columns").and(predicate::str::contains("fingerprint_sha256")));
+        .stderr(
+            predicate::str::contains("valid columns")
+                .and(predicate::str::contains("fingerprint_sha256")),
+        );
 }
 
 #[test]
 fn completions_and_man_need_no_config() {
     let sb = Sandbox::new();
     for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
-        sb.cmd().args(["completions", shell]).assert().success().stdout(predicate::str::contains("keyctl"));
+        sb.cmd()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("keyctl"));
     }
-    sb.cmd().arg("man").assert().success().stdout(predicate::str::contains(".TH keyctl"));
+    sb.cmd()
+        .arg("man")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(".TH keyctl"));
 }

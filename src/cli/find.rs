@@ -3,7 +3,6 @@
 use std::io::Read;
 
 use clap::Args;
-use serde_json::json;
 
 use super::{report, write_stdout, Env};
 use crate::error::{exit, Error, Result};
@@ -89,9 +88,4 @@ fn read_needle(arg: &str) -> Result<Needle> {
         Error::usage(why)
             .with_hint("give a .pub file, a fingerprint (SHA256:… or MD5:…) or a name glob")
     })
-}
-
-#[allow(dead_code)]
-fn _schema() -> serde_json::Value {
-    json!(COLUMNS)
 }
