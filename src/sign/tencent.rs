@@ -65,7 +65,10 @@ pub struct Signature {
 /// chrono cannot represent (hundreds of millennia away) falls back to the epoch rather than
 /// panicking; the server then rejects the request as expired, which is the truth.
 pub fn credential_date(timestamp: i64) -> String {
-    DateTime::from_timestamp(timestamp, 0).unwrap_or_default().format("%Y-%m-%d").to_string()
+    DateTime::from_timestamp(timestamp, 0)
+        .unwrap_or_default()
+        .format("%Y-%m-%d")
+        .to_string()
 }
 
 /// `SecretSigning`: HMAC chain `"TC3"+SecretKey` → date → service → `tc3_request` (raw bytes).
@@ -118,11 +121,17 @@ pub fn sign(req: &Request, creds: &Credentials) -> Signature {
 /// sorted by name; a name given twice is signed once, first value wins.
 fn canonical_headers(req: &Request) -> (String, String) {
     let mut headers: Vec<(String, String)> = vec![
-        ("content-type".to_string(), req.content_type.trim().to_ascii_lowercase()),
+        (
+            "content-type".to_string(),
+            req.content_type.trim().to_ascii_lowercase(),
+        ),
         ("host".to_string(), req.host.trim().to_ascii_lowercase()),
     ];
     for (name, value) in req.extra_signed_headers {
-        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_ascii_lowercase()));
+        headers.push((
+            name.trim().to_ascii_lowercase(),
+            value.trim().to_ascii_lowercase(),
+        ));
     }
     // Stable sort keeps content-type/host ahead of a duplicate given in the extras.
     headers.sort_by(|a, b| a.0.cmp(&b.0));
@@ -170,7 +179,10 @@ mod tests {
     }
 
     fn creds() -> Credentials<'static> {
-        Credentials { secret_id: DOC_ID, secret_key: DOC_KEY }
+        Credentials {
+            secret_id: DOC_ID,
+            secret_key: DOC_KEY,
+        }
     }
 
     #[test]
@@ -194,7 +206,10 @@ mod tests {
             "TC3-HMAC-SHA256\n1551113065\n2019-02-25/cvm/tc3_request\n\
              5ffe6a04c0664d6b969fab9a13bdab201d63ee709638e2749d62a09ca18d7031"
         );
-        assert_eq!(s.signature, "2230eefd229f582d8b1b891af7107b91597240707d778ab3738f756258d7652c");
+        assert_eq!(
+            s.signature,
+            "2230eefd229f582d8b1b891af7107b91597240707d778ab3738f756258d7652c"
+        );
         assert_eq!(
             s.authorization,
             "TC3-HMAC-SHA256 Credential=AKIDz8krbsJ5yKBZQpn74WFkmLPx3*******/2019-02-25/cvm/tc3_request, \
@@ -214,15 +229,17 @@ mod tests {
             sha256_hex(s.canonical_request.as_bytes()),
             "7019a55be8395899b900fb5564e4200d984910f34794a27cb3fb7d10ff6a1e84"
         );
-        assert_eq!(s.signature, "be4f67d323c78ab9acb7395e43c0dbcf822a9cfac32fea2449a7bc7726b770a3");
+        assert_eq!(
+            s.signature,
+            "be4f67d323c78ab9acb7395e43c0dbcf822a9cfac32fea2449a7bc7726b770a3"
+        );
         assert_eq!(s.signed_headers, "content-type;host;x-tc-action");
     }
 
     #[test]
     fn payload_is_hashed_byte_for_byte() {
         // Same JSON, keys swapped: a different signature (api-facts §0.2).
-        let swapped =
-            r#"{"Limit": 1, "Filters": [{"Name": "instance-name", "Values": ["\u672a\u547d\u540d"]}]}"#;
+        let swapped = r#"{"Limit": 1, "Filters": [{"Name": "instance-name", "Values": ["\u672a\u547d\u540d"]}]}"#;
         let s = sign(&doc_request(&[], swapped.as_bytes()), &creds());
         assert!(s.signature.starts_with("b74c852d"), "{}", s.signature);
         assert!(s.signature.ends_with("3adb"), "{}", s.signature);
