@@ -112,7 +112,7 @@ fn seed_key(i: u64, seed: &SeedKey) -> TcKey {
     } else {
         0
     };
-    let instance_ids = if i % 3 == 0 {
+    let instance_ids = if i.is_multiple_of(3) {
         vec![format!("ins-{}", base36(i.wrapping_mul(7919) + 11, 8))]
     } else {
         Vec::new()
@@ -131,7 +131,7 @@ fn seed_key(i: u64, seed: &SeedKey) -> TcKey {
         key_id: key_id(i),
         name: seed.name.replace('-', "_"),
         project_id,
-        description: if i % 2 == 0 {
+        description: if i.is_multiple_of(2) {
             format!("seeded key {}", i + 1)
         } else {
             String::new()
