@@ -771,7 +771,7 @@ fn describe(keys: &[TcKey], params: &Params) -> Result<Map<String, Value>, ApiEr
             params
                 .key_ids
                 .as_ref()
-                .map_or(true, |ids| ids.contains(&k.key_id))
+                .is_none_or(|ids| ids.contains(&k.key_id))
         })
         .filter(|k| {
             params
