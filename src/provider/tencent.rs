@@ -284,7 +284,7 @@ impl Provider for TencentProvider {
                 query
                     .name
                     .as_ref()
-                    .map_or(true, |n| k.key_name.as_ref() == Some(n))
+                    .is_none_or(|n| k.key_name.as_ref() == Some(n))
             })
             .map(|k| self.to_keypair(k))
             .collect())
