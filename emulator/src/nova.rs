@@ -771,7 +771,7 @@ fn authenticate(
     method: &Method,
     uri_path: &str,
     query: Option<&str>,
-) -> Result<Caller, Response> {
+) -> Result<Caller, Box<Response>> {
     let auth_header = req
         .headers
         .get("authorization")
@@ -781,7 +781,7 @@ fn authenticate(
         // TODO(feat-huawei): verify with crate::huawei::verify_aksk once that module lands; until
         // then no ECS request is accepted, so no unverified signature can pass a test.
         let _ = (method, uri_path, query);
-        return Err(req.unauthorized());
+        return Err(Box::new(req.unauthorized()));
     }
     let token = req
         .headers
@@ -789,16 +789,16 @@ fn authenticate(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
     let Some((user_id, project_id)) = req.state.nova.validate(token) else {
-        return Err(req.unauthorized());
+        return Err(Box::new(req.unauthorized()));
     };
     let Some(project_id) = project_id else {
         // An unscoped token has no roles in any project: Nova's policy refuses it.
-        return Err(req.fault(
+        return Err(Box::new(req.fault(
             StatusCode::FORBIDDEN,
             "forbidden",
             "Policy doesn't allow os_compute_api:os-keypairs:index to be performed.",
             None,
-        ));
+        )));
     };
     let admin = user_by_id(&user_id).is_some_and(|u| u.admin);
     Ok(Caller {
@@ -870,7 +870,7 @@ async fn nova_keypairs(
         }
         let caller = match authenticate(&req, &method, &path, query.as_deref()) {
             Ok(c) => c,
-            Err(resp) => return resp,
+            Err(resp) => return *resp,
         };
         seen.auth = if caller.ecs { "aksk" } else { "token" };
         let mv = match requested_microversion(&headers, state.nova.config.max_microversion) {
@@ -909,7 +909,7 @@ fn target_user(
     mv: (u16, u16),
     params: &[(String, String)],
     action: &str,
-) -> Result<String, Response> {
+) -> Result<String, Box<Response>> {
     let asked = params
         .iter()
         .find(|(k, _)| k == "user_id")
@@ -920,7 +920,12 @@ fn target_user(
                 let m = format!(
                     "Policy doesn't allow os_compute_api:os-keypairs:{action} to be performed."
                 );
-                return Err(req.fault(StatusCode::FORBIDDEN, "forbidden", &m, Some(mv)));
+                return Err(Box::new(req.fault(
+                    StatusCode::FORBIDDEN,
+                    "forbidden",
+                    &m,
+                    Some(mv),
+                )));
             }
             Ok(u)
         }
@@ -946,7 +951,7 @@ fn list(
     }
     let user = match target_user(req, caller, mv, params, "index") {
         Ok(u) => u,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let empty = BTreeMap::new();
     let keys = req.state.nova.keypairs.get(&user).unwrap_or(&empty);
@@ -1020,7 +1025,7 @@ fn show(
 ) -> Response {
     let user = match target_user(req, caller, mv, params, "show") {
         Ok(u) => u,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let Some(k) = req.state.nova.keypairs.get(&user).and_then(|m| m.get(name)) else {
         let m = format!("Keypair {name} not found for user {user}");
