@@ -19,8 +19,8 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
@@ -50,8 +50,6 @@ pub const MEMBER_PASSWORD: &str = "emulator-demo-secret";
 pub const APP_CRED_ID: &str = "c0ffee00aa55441188cc0123456789ab";
 pub const APP_CRED_NAME: &str = "keyctl-ci";
 pub const APP_CRED_SECRET: &str = "emulator-appcred-secret";
-/// Huawei ECS: the project id in `/v2.1/{project_id}/os-keypairs` (ECS has no Keystone here).
-pub const ECS_PROJECT_ID: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
 
 /// How the catalog's compute URL looks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -765,23 +763,20 @@ fn requested_microversion(headers: &HeaderMap, max: (u16, u16)) -> Result<(u16, 
     Ok(mv)
 }
 
-/// Authenticates a Nova request: a Keystone token, or (ECS) an AK/SK signature.
-fn authenticate(
-    req: &NovaRequest,
-    method: &Method,
-    uri_path: &str,
-    query: Option<&str>,
-) -> Result<Caller, Box<Response>> {
-    let auth_header = req
-        .headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if auth_header.starts_with("SDK-HMAC-SHA256") {
-        // TODO(feat-huawei): verify with crate::huawei::verify_aksk once that module lands; until
-        // then no ECS request is accepted, so no unverified signature can pass a test.
-        let _ = (method, uri_path, query);
-        return Err(Box::new(req.unauthorized()));
+/// Authenticates a Nova request: a Keystone token, or (Huawei ECS) an AK/SK signature checked
+/// by the Huawei gateway emulation against the Huawei config's credentials and project.
+fn authenticate(req: &NovaRequest, method: &Method, uri: &Uri) -> Result<Caller, Box<Response>> {
+    if req.headers.contains_key("authorization") {
+        let huawei = &req.state.config.huawei;
+        crate::huawei::verify_aksk(huawei, &req.request_id, method, uri, req.headers, b"")
+            .map_err(Box::new)?;
+        // ECS serves the signing account's key pairs; the emulator gives it the admin's.
+        return Ok(Caller {
+            user_id: ADMIN_ID.to_string(),
+            project_id: huawei.project_id.clone(),
+            admin: false,
+            ecs: true,
+        });
     }
     let token = req
         .headers
@@ -841,11 +836,12 @@ fn encode(s: &str) -> String {
 async fn nova_keypairs(
     state: AppState,
     method: Method,
+    uri: Uri,
     headers: HeaderMap,
     path_project: Option<String>,
     name: Option<String>,
-    query: Option<String>,
 ) -> Response {
+    let query = uri.query().map(str::to_string);
     let req = NovaRequest {
         state: &state,
         headers: &headers,
@@ -868,7 +864,7 @@ async fn nova_keypairs(
         if let Some(resp) = fault_response(&state) {
             return resp;
         }
-        let caller = match authenticate(&req, &method, &path, query.as_deref()) {
+        let caller = match authenticate(&req, &method, &uri) {
             Ok(c) => c,
             Err(resp) => return *resp,
         };
@@ -1045,43 +1041,38 @@ fn show(
     req.ok(json!({"keypair": v}), mv)
 }
 
-async fn list_plain(
-    State(s): State<AppState>,
-    m: Method,
-    h: HeaderMap,
-    RawQuery(q): RawQuery,
-) -> Response {
-    nova_keypairs(s, m, h, None, None, q).await
+async fn list_plain(State(s): State<AppState>, m: Method, u: Uri, h: HeaderMap) -> Response {
+    nova_keypairs(s, m, u, h, None, None).await
 }
 
 async fn show_plain(
     State(s): State<AppState>,
     m: Method,
+    u: Uri,
     h: HeaderMap,
     Path(name): Path<String>,
-    RawQuery(q): RawQuery,
 ) -> Response {
-    nova_keypairs(s, m, h, None, Some(name), q).await
+    nova_keypairs(s, m, u, h, None, Some(name)).await
 }
 
 async fn list_project(
     State(s): State<AppState>,
     m: Method,
+    u: Uri,
     h: HeaderMap,
     Path(p): Path<String>,
-    RawQuery(q): RawQuery,
 ) -> Response {
-    nova_keypairs(s, m, h, Some(p), None, q).await
+    nova_keypairs(s, m, u, h, Some(p), None).await
 }
 
 async fn show_project(
     State(s): State<AppState>,
     m: Method,
+    u: Uri,
     h: HeaderMap,
     Path((p, name)): Path<(String, String)>,
-    RawQuery(q): RawQuery,
 ) -> Response {
-    nova_keypairs(s, m, h, Some(p), Some(name), q).await
+    nova_keypairs(s, m, u, h, Some(p), Some(name)).await
 }
 
 #[cfg(test)]
