@@ -76,6 +76,8 @@ pub struct NovaConfig {
     pub admin_keys: Vec<SeedKey>,
     /// The member user's key pairs.
     pub member_keys: Vec<SeedKey>,
+    /// Misbehave: ignore `marker` and serve the first page again (a client must not loop).
+    pub ignore_marker: bool,
 }
 
 impl Default for NovaConfig {
@@ -94,6 +96,7 @@ impl Default for NovaConfig {
                     public_key: keys::generate("x", 1, 12).remove(0).public_key,
                 },
             ],
+            ignore_marker: false,
         }
     }
 }
@@ -357,6 +360,13 @@ pub async fn versions_root(State(state): State<AppState>, headers: HeaderMap) ->
 }
 
 async fn version_doc(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    state.nova.record(Seen {
+        method: "GET".into(),
+        path: "/v2.1/".into(),
+        query: None,
+        microversion: None,
+        auth: "none",
+    });
     let base = base_url(&headers);
     let max = mv_text(state.nova.config.max_microversion);
     json_response(
@@ -980,6 +990,7 @@ fn list(
         .map(|(_, v)| v.clone());
     let start = match &marker {
         None => std::ops::Bound::Unbounded,
+        Some(_) if req.state.nova.config.ignore_marker => std::ops::Bound::Unbounded,
         Some(m) if keys.contains_key(m) => std::ops::Bound::Excluded(m.clone()),
         Some(m) => {
             let msg = format!("Marker {m} could not be found.");
