@@ -72,20 +72,23 @@ pub async fn run(env: &Env, args: &ListArgs) -> Result<i32> {
     .await;
     let code = report::report_outcomes(&outcomes, env.global.errors);
     let answered = outcomes.iter().any(|o| o.result.is_ok());
-    let mut keys: Vec<KeyPair> = outcomes
-        .into_iter()
-        .filter_map(|o| o.result.ok())
-        .flatten()
-        .collect();
+    // Sized up front: growing by doubling would briefly hold two copies of every key pair.
+    let total = outcomes
+        .iter()
+        .map(|o| o.result.as_ref().map_or(0, Vec::len))
+        .sum();
+    let mut keys: Vec<KeyPair> = Vec::with_capacity(total);
+    for page in outcomes.into_iter().filter_map(|o| o.result.ok()) {
+        keys.extend(page);
+    }
     keys.retain(|k| filter.keep(k));
     sort_keys(&mut keys, sort.as_ref());
     if let Some(limit) = args.limit {
         keys.truncate(limit);
     }
     if answered {
-        let objects = output::key_objects(&keys);
         write_stdout(|out| {
-            output::render_objects(out, &objects, &style, DEFAULT_LIST_COLUMNS, "name")
+            output::render_objects(out, &keys, &style, DEFAULT_LIST_COLUMNS, "name")
         })?;
     }
     Ok(code)

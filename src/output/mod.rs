@@ -92,10 +92,12 @@ pub fn cell_text(v: Option<&Value>, null: &str) -> String {
     }
 }
 
-/// Rows of JSON objects rendered in any format. `objects` are already the JSON the user gets.
-pub fn render_objects(
+/// Rows of JSON objects rendered in any format. Each row is what `to_value` makes of it (the
+/// JSON the user gets, keys sorted), converted one row at a time as it is written, so that a
+/// listing of 100,000 key pairs never holds a second, JSON copy of all of them.
+pub fn render_objects<T: Serialize>(
     out: &mut dyn Write,
-    objects: &[Value],
+    objects: &[T],
     style: &Style,
     default_columns: &[&str],
     name_field: &str,
@@ -106,24 +108,25 @@ pub fn render_objects(
         .unwrap_or_else(|| default_columns.iter().map(|c| c.to_string()).collect());
     match style.format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, objects)?;
+            serde_json::to_writer_pretty(&mut *out, &OneByOne(objects))?;
             writeln!(out)
         }
         Format::Jsonl => {
             for o in objects {
-                serde_json::to_writer(&mut *out, o)?;
+                serde_json::to_writer(&mut *out, &to_value(o))?;
                 writeln!(out)?;
             }
             Ok(())
         }
         Format::Name => {
             for o in objects {
-                writeln!(out, "{}", cell_text(o.get(name_field), ""))?;
+                writeln!(out, "{}", cell_text(to_value(o).get(name_field), ""))?;
             }
             Ok(())
         }
         Format::Tsv => {
             for o in objects {
+                let o = to_value(o);
                 let line: Vec<String> = cols
                     .iter()
                     .map(|c| tsv_escape(&cell_text(o.get(c.as_str()), "")))
@@ -136,6 +139,7 @@ pub fn render_objects(
             let mut table = new_table(style.color);
             table.set_header(cols.iter().map(|c| header_cell(&header(c), style.color)));
             for o in objects {
+                let o = to_value(o);
                 table.add_row(
                     cols.iter()
                         .map(|c| value_cell(c, o.get(c.as_str()), style.color)),
@@ -191,6 +195,24 @@ pub fn render_object(
             DEFAULT_LIST_COLUMNS,
             name_field,
         ),
+    }
+}
+
+/// A slice serialized as a JSON array whose items go through [`to_value`] one at a time: the
+/// same text as serializing a `Vec<Value>` of them, without building that vector.
+struct OneByOne<'a, T>(&'a [T]);
+
+impl<T: Serialize> Serialize for OneByOne<'_, T> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        for item in self.0 {
+            seq.serialize_element(&to_value(item))?;
+        }
+        seq.end()
     }
 }
 
