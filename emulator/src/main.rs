@@ -48,6 +48,10 @@ struct Args {
     /// Tencent requests per second per SecretId, as the real API enforces (0 = no limit).
     #[arg(long, default_value_t = tencent::DEFAULT_RATE_LIMIT, value_name = "N")]
     tencent_rate_limit: u32,
+    /// The Tencent SecretId to accept instead of the demo one. Each SecretId has its own rate
+    /// limit (in the API and in keyctl), so benchmarks give each emulated account its own.
+    #[arg(long, value_name = "ID")]
+    tencent_secret_id: Option<String>,
     /// Once listening, write a keyctl config (mode 0600) with profiles hw, hw-ecs, os and tc
     /// pointing at this emulator, with its demo credentials inline.
     #[arg(long, value_name = "PATH")]
@@ -89,6 +93,9 @@ fn config(args: &Args) -> Config {
         config.tencent.keys = tencent::seed_keys(&keys::generate("tc", n, TENCENT_KEY_SEED));
     }
     config.tencent.rate_limit_per_sec = args.tencent_rate_limit;
+    if let Some(id) = &args.tencent_secret_id {
+        config.tencent.secret_id = id.clone();
+    }
     config
 }
 
@@ -262,12 +269,15 @@ mod tests {
             "3",
             "--tencent-rate-limit",
             "0",
+            "--tencent-secret-id",
+            "AKIDbench1",
         ]);
         let c = config(&args);
         assert_eq!(c.huawei.keys.len(), 7);
         assert_eq!(c.nova.admin_keys.len(), 5);
         assert_eq!(c.tencent.keys.len(), 3);
         assert_eq!(c.tencent.rate_limit_per_sec, 0);
+        assert_eq!(c.tencent.secret_id, "AKIDbench1");
         assert_eq!(c.huawei.keys[0].name, "hw-00001");
     }
 
