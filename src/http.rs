@@ -158,35 +158,58 @@ impl RetryPolicy {
     }
 }
 
-/// Spaces requests so that at most `per_second` start in any second. Shared (via `Arc`) by every
-/// request made with one credential, across profiles and regions.
+/// Keeps request starts under a rate of `per_second`, shared (via `Arc`) by every request made
+/// with one credential, across profiles and regions.
+///
+/// It is a sliding-window log, not even spacing: at most `burst = ceil(per_second)` starts in
+/// any `window = burst / per_second` seconds. The long-run rate is the same, but a burst is
+/// allowed, which is what an API counting "N per second" in a window permits: at 9.5/s, ten
+/// pages go out at once and the eleventh 1.053 s after the first, instead of one every 105 ms
+/// (a 10-page Tencent listing then takes two round trips, not a second).
 #[derive(Debug)]
 pub struct RateLimiter {
-    interval: Duration,
-    next: tokio::sync::Mutex<Option<Instant>>,
+    burst: usize,
+    window: Duration,
+    /// The last `burst` reserved start times, oldest first.
+    starts: tokio::sync::Mutex<std::collections::VecDeque<Instant>>,
 }
 
 impl RateLimiter {
     pub fn new(per_second: f64) -> Self {
+        let per_second = if per_second.is_finite() {
+            per_second.max(0.001)
+        } else {
+            0.001
+        };
+        let burst = (per_second.ceil() as usize).max(1);
         RateLimiter {
-            interval: Duration::from_secs_f64(1.0 / per_second.max(0.001)),
-            next: tokio::sync::Mutex::new(None),
+            burst,
+            window: Duration::from_secs_f64(burst as f64 / per_second),
+            starts: tokio::sync::Mutex::new(std::collections::VecDeque::with_capacity(burst + 1)),
         }
     }
 
     /// Waits for this request's slot.
     pub async fn acquire(&self) {
         let slot = {
-            let mut next = self.next.lock().await;
-            let now = Instant::now();
-            let slot = match *next {
-                Some(t) if t > now => t,
-                _ => now,
-            };
-            *next = Some(slot + self.interval);
-            slot
+            let mut starts = self.starts.lock().await;
+            self.reserve(&mut starts, Instant::now())
         };
         tokio::time::sleep_until(slot.into()).await;
+    }
+
+    /// The earliest start at or after `now` that keeps `burst` starts per `window`, recorded.
+    /// Slots never decrease, so the log stays sorted.
+    fn reserve(&self, starts: &mut std::collections::VecDeque<Instant>, now: Instant) -> Instant {
+        let slot = match starts.len().checked_sub(self.burst).map(|i| starts[i]) {
+            Some(oldest) => now.max(oldest + self.window),
+            None => now,
+        };
+        starts.push_back(slot);
+        while starts.len() > self.burst {
+            starts.pop_front();
+        }
+        slot
     }
 }
 
@@ -394,6 +417,39 @@ fn network_error(url: &Url, e: &reqwest::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn limiter_allows_a_burst_then_one_window_per_burst() {
+        let limiter = RateLimiter::new(9.5);
+        let mut log = std::collections::VecDeque::new();
+        let t0 = Instant::now();
+        let slots: Vec<Duration> = (0..25)
+            .map(|_| limiter.reserve(&mut log, t0) - t0)
+            .collect();
+        let window = Duration::from_secs_f64(10.0 / 9.5);
+        assert!(slots[..10].iter().all(|s| s.is_zero()), "{slots:?}");
+        assert!(slots[10..20].iter().all(|s| *s == window), "{slots:?}");
+        assert!(slots[20..].iter().all(|s| *s == window * 2), "{slots:?}");
+        // Whatever the burst, no 1-second span ever holds more than 10 starts.
+        for (i, a) in slots.iter().enumerate() {
+            let within = slots[i..]
+                .iter()
+                .filter(|b| **b - *a < Duration::from_secs(1));
+            assert!(within.count() <= 10);
+        }
+    }
+
+    #[test]
+    fn limiter_below_one_per_second_spaces_single_requests() {
+        let limiter = RateLimiter::new(0.5);
+        let mut log = std::collections::VecDeque::new();
+        let t0 = Instant::now();
+        assert_eq!(limiter.reserve(&mut log, t0), t0);
+        assert_eq!(limiter.reserve(&mut log, t0), t0 + Duration::from_secs(2));
+        // A caller arriving later than its slot starts at once.
+        let late = t0 + Duration::from_secs(10);
+        assert_eq!(limiter.reserve(&mut log, late), late);
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {

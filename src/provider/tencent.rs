@@ -39,11 +39,12 @@ const INTL_HOST: &str = "cvm.intl.tencentcloudapi.com";
 const FINANCIAL_REGIONS: &[&str] = &["ap-shanghai-fsi", "ap-shenzhen-fsi"];
 /// DescribeKeyPairs' maximum `Limit`.
 pub const MAX_PAGE_SIZE: u32 = 100;
-/// The client-side rate for one SecretId. The API allows 10/s; the limiter spaces request
-/// *starts* evenly, but the server counts *arrivals* in a sliding one-second window, so a
-/// request that leaves a few milliseconds late (scheduler, connection set-up) followed by one on
-/// time would put 11 arrivals in one window at exactly 10/s. At 9.5/s the 11th request starts
-/// 1.053 s after the first, tolerating ~50 ms of jitter for a 5 % loss of throughput.
+/// The client-side rate for one SecretId. The API allows 10/s; the limiter lets 10 requests
+/// start at once and then keeps at most 10 starts in any 1/9.5 × 10 = 1.053 s, because the
+/// server counts *arrivals* in a sliding one-second window, so a request that leaves a few
+/// milliseconds late (scheduler, connection set-up) followed by one on time would put 11
+/// arrivals in one window at exactly 10/s. The 53 ms margin tolerates that jitter for a 5 %
+/// loss of throughput.
 pub const RATE_PER_SECOND: f64 = 9.5;
 /// Pages in flight at once. The limiter is what bounds the rate; this only bounds memory and
 /// connections when the account is large (10 covers a second of requests at full rate).
