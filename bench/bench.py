@@ -1,0 +1,557 @@
+#!/usr/bin/env python3
+"""keyctl benchmarks: wall time and peak memory of `keyctl list` against the bundled emulator
+(with a per-request latency), each compared with the least time the APIs allow (the "floor"),
+beside the peers doing the same job. Python 3 standard library only. See BENCHMARKS.md.
+
+    bench/run.sh                   the full run (1,000 and 10,000 key pairs, 5 runs, 20 ms)
+    bench/run.sh --quick           1,000 key pairs, 3 runs, peers at 1,000 only
+    bench/run.sh --runs 7 --latency-ms 50 --sizes 1000,10000,25000
+
+Every timed command runs as a child process; its wall time is taken around fork/exec and
+`wait4` (so it includes process start), its peak memory is the child's `ru_maxrss` from
+`wait4` (the same figure `/usr/bin/time -f %M` prints). Medians over the runs.
+"""
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BENCH = os.path.join(ROOT, "bench")
+KEYCTL = os.path.join(ROOT, "target", "release", "keyctl")
+EMULATOR = os.path.join(ROOT, "target", "release", "keyctl-emulator")
+VENV = os.path.join(BENCH, ".venv")
+PEER_PACKAGES = ["tccli", "huaweicloudsdkkps", "huaweicloudsdkcore"]
+
+# The emulator's fixed demo credentials (emulator/src/{huawei,tencent}.rs).
+HW_AK = "HWEMUAKDEMO0000000001"
+HW_SK = "HwEmuSkDemo0000000000000000000000000000001"
+HW_PROJECT = "7d3f1c9a52e84b6f9a0c1e2d3b4a5f60"
+TC_KEY = "EmulatorSecretKey000000000000001"
+
+# API page sizes and limits (/work/shared/api/README.md; the emulator serves the same).
+HW_PAGE = 1000  # KPS v3 limit max
+NOVA_PAGE = 1000  # Nova [api] max_limit default
+TC_PAGE = 100  # CVM DescribeKeyPairs Limit max
+TC_RATE = 10  # CVM DescribeKeyPairs requests per second per SecretId
+
+ACCOUNTS = 4  # emulated accounts per cloud for the 12-profile case
+
+ROUND_TRIP = re.compile(r"^< \d{3} ", re.M)
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Measuring
+
+
+def run_once(argv, env=None, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, rss=True):
+    """Runs argv; returns (wall seconds, peak RSS in MB or None, exit status).
+
+    Peak RSS comes from `/usr/bin/time -f %M` wrapped around the command: the child's own
+    ru_maxrss from wait4 would include the Python parent it was forked from (Linux carries
+    the pre-exec high-water mark over). The wrapper's fork/exec (~1 ms) is inside the wall
+    time, so the very short `--version` is timed without it (rss=False)."""
+    rss_file = None
+    if rss:
+        fd, rss_file = tempfile.mkstemp(prefix="keyctl-bench-rss-")
+        os.close(fd)
+        argv = ["/usr/bin/time", "-f", "%M", "-o", rss_file] + argv
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, env=env, stdout=stdout, stderr=stderr, close_fds=False)
+    code = proc.wait()
+    wall = time.perf_counter() - start
+    peak = None
+    if rss_file:
+        try:
+            text = open(rss_file).read().split()
+            peak = int(text[-1]) / 1024.0 if text else None
+        except (OSError, ValueError):
+            peak = None
+        os.unlink(rss_file)
+    return wall, peak, code
+
+
+def measure(argv, runs, env=None, pause=0.0, label="", rss=True):
+    """Median wall time and peak RSS of `runs` runs; a failed run aborts (never a silent number)."""
+    walls, peaks = [], []
+    for i in range(runs):
+        if pause and i:
+            time.sleep(pause)
+        wall, peak, code = run_once(argv, env=env, rss=rss)
+        if code != 0:
+            out = subprocess.run(argv, env=env, capture_output=True, text=True)
+            raise SystemExit(
+                f"benchmark command failed (exit {code}): {' '.join(argv)}\n{out.stderr[-2000:]}"
+            )
+        walls.append(wall)
+        if peak is not None:
+            peaks.append(peak)
+    peak = max(peaks) if peaks else None
+    log(f"  {label or ' '.join(argv[-4:])}: median {statistics.median(walls)*1000:.1f} ms "
+        f"(runs {', '.join(f'{w*1000:.0f}' for w in walls)})"
+        + (f", peak {peak:.1f} MB" if peak is not None else ""))
+    return {"median": statistics.median(walls), "min": min(walls), "max": max(walls),
+            "runs": len(walls), "peak_mb": peak}
+
+
+def round_trips(argv, env):
+    """HTTP exchanges keyctl made, counted from its -vv trace (one `< STATUS` line each)."""
+    out = subprocess.run(argv + ["-vv"], env=env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.PIPE, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"failed: {' '.join(argv)} -vv\n{out.stderr[-2000:]}")
+    return len(ROUND_TRIP.findall(out.stderr))
+
+
+# ---------------------------------------------------------------------------------------------
+# Floors: the least wall time the API allows, given its page size, the latency L of one round
+# trip and its rate limit. Sequential round trips (marker paging) cost one L each; keyctl's own
+# CPU time, process start and the emulator's work are not part of a floor.
+
+
+def hw_round_trips(n):
+    # Marker paging, 1000 a page. The last page is short, or (exactly full) carries no
+    # next_marker, so ceil(n/1000) requests, at least one.
+    return max(1, math.ceil(n / HW_PAGE))
+
+
+def nova_pages(n):
+    # Nova (>= 2.35) links a next page whenever a page is full, so an exactly-full last page
+    # costs one more (empty) request: floor(n/1000) + 1.
+    return n // NOVA_PAGE + 1
+
+
+def tc_pages(n):
+    return max(1, math.ceil(n / TC_PAGE))
+
+
+def tc_floor(n, lat):
+    """Tencent: offset paging lets every page after the first go out in parallel once the first
+    page's TotalCount is known, so only the rate limit orders them. The API allows 10 requests in
+    any one-second window (the emulator's sliding window): request k (0-based) must start at
+    least 1 s after request k-10. Request 0 starts at 0; requests 1-9 at L (after TotalCount);
+    request 10j starts at j s, request 10j+r (r>0) at L + j s. The walk ends when the last
+    request's reply is in:  P = 1: L;  P-1 = 10q + r:  r = 0 → q + L,  r > 0 → q + 2L."""
+    p = tc_pages(n)
+    if p == 1:
+        return lat
+    q, r = divmod(p - 1, TC_RATE)
+    return q + lat if r == 0 else q + 2 * lat
+
+
+def tc_paced_floor(n, lat):
+    """Tencent, for a client that spaces requests evenly at 10/s (no burst: safe whatever the
+    API's window alignment, which is undocumented): first page, then the rest 0.1 s apart:
+    L + max(L, (P-1)/10 s)."""
+    p = tc_pages(n)
+    if p == 1:
+        return lat
+    return lat + max(lat, (p - 1) / TC_RATE)
+
+
+def floor_for(kind, n, lat, cold=True):
+    """(floor seconds, round trips the floor counts) for one profile of `kind`."""
+    if kind == "hw":
+        t = hw_round_trips(n)
+        return t * lat, t
+    if kind == "hw-ecs":
+        # AK/SK signed: no token, no version discovery needed.
+        t = nova_pages(n)
+        return t * lat, t
+    if kind == "os":
+        # Cold: Keystone token, then the version document (to learn paging is available,
+        # 2.35), then the pages. Warm: the token and version are cached.
+        t = nova_pages(n) + (2 if cold else 0)
+        return t * lat, t
+    if kind == "tc":
+        return tc_floor(n, lat), tc_pages(n)
+    raise ValueError(kind)
+
+
+# ---------------------------------------------------------------------------------------------
+# Emulators
+
+
+class Emulator:
+    """One keyctl-emulator process = one emulated account on each cloud."""
+
+    def __init__(self, workdir, index, n, latency_ms, tc_limit=TC_RATE):
+        self.index = index
+        self.config = os.path.join(workdir, f"emulator-{index}.toml")
+        self.log = open(os.path.join(workdir, f"emulator-{index}.log"), "w")
+        self.secret_id = f"AKIDBENCH{index:027d}"
+        argv = [EMULATOR, "--port", "0", "--latency-ms", str(latency_ms),
+                "--huawei-keys", str(n), "--nova-keys", str(n), "--tencent-keys", str(n),
+                "--tencent-rate-limit", str(tc_limit), "--tencent-secret-id", self.secret_id,
+                "--write-config", self.config]
+        self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while not os.path.exists(self.config):
+            if self.proc.poll() is not None or time.time() > deadline:
+                raise SystemExit(f"emulator {index} did not start; see {self.log.name}")
+            time.sleep(0.05)
+        text = open(self.config).read()
+        self.url = re.search(r'endpoint = "(http://[^"]+)"', text).group(1)
+        # Profiles renamed hw-0, os-0, tc-0, hw-ecs-0 … so several accounts share one config.
+        self.profiles_toml = re.sub(r"^\[profiles\.([a-z-]+)\]", rf"[profiles.\1-{index}]",
+                                    text, flags=re.M)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+        self.log.close()
+
+
+def write_config(path, body):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(body)
+
+
+# ---------------------------------------------------------------------------------------------
+# Cases
+
+
+def keyctl_env(cache):
+    env = dict(os.environ)
+    env["XDG_CACHE_HOME"] = cache
+    env.pop("KEYCTL_CONFIG", None)
+    env["NO_COLOR"] = "1"
+    return env
+
+
+def bench_list_cases(args, n, work, results):
+    lat = args.latency_ms / 1000.0
+    emus = []
+    try:
+        log(f"\n== {n} key pairs per profile, {args.latency_ms} ms latency: starting "
+            f"{ACCOUNTS} emulators")
+        for i in range(ACCOUNTS):
+            emus.append(Emulator(work, i, n, args.latency_ms))
+        config = os.path.join(work, f"keyctl-{n}.toml")
+        write_config(config, "\n".join(e.profiles_toml for e in emus))
+        cache = os.path.join(work, f"cache-{n}")
+        env = keyctl_env(cache)
+        base = [KEYCTL, "--config", config]
+        cases = [
+            ("1 profile: Huawei KPS", ["hw-0"], True),
+            ("1 profile: Huawei ECS (Nova API)", ["hw-ecs-0"], True),
+            ("1 profile: OpenStack, cold (--no-cache)", ["os-0"], True),
+            ("1 profile: OpenStack, warm (cached token)", ["os-0"], False),
+            ("1 profile: Tencent", ["tc-0"], True),
+            ("3 profiles: one per cloud (cold)", ["hw-0", "os-0", "tc-0"], True),
+            ("12 profiles: 4 accounts per cloud (cold)",
+             [f"{k}-{i}" for k in ("hw", "os", "tc") for i in range(ACCOUNTS)], True),
+        ]
+        for label, profiles, cold in cases:
+            argv = base + ["-p", ",".join(profiles), "list", "-o", "json"]
+            if cold:
+                argv.insert(1, "--no-cache")
+            else:
+                subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, check=True)
+            kinds = [p.rsplit("-", 1)[0] for p in profiles]
+            floors = [floor_for(k, n, lat, cold) for k in kinds]
+            floor = max(f for f, _ in floors)
+            trips = round_trips(argv, env)
+            # A Tencent walk spends the account's rate budget; a second walk started at once
+            # would be throttled by what the first one sent in its last second.
+            pause = 1.1 if "tc" in kinds else 0.0
+            if pause:
+                time.sleep(pause)
+            m = measure(argv, args.runs, env=env, pause=pause, label=label)
+            row = {"case": label, "keys": n, "profiles": len(profiles), **m,
+                   "floor": floor, "ratio": m["median"] / floor if floor else None,
+                   "round_trips": trips, "floor_round_trips": sum(t for _, t in floors)}
+            if kinds == ["tc"]:
+                row["paced_floor"] = tc_paced_floor(n, lat)
+            if len(profiles) > 1:
+                row["slowest_single_floor"] = floor
+            results["list"].append(row)
+            time.sleep(pause)
+        if not args.no_peers:
+            bench_peers(args, n, emus[0], work, results)
+    finally:
+        for e in emus:
+            e.stop()
+
+
+# ---------------------------------------------------------------------------------------------
+# Peers
+
+
+def venv_python():
+    return os.path.join(VENV, "bin", "python")
+
+
+def ensure_peers():
+    """bench/.venv with the peers from PyPI (created once; `rm -rf bench/.venv` to refresh)."""
+    if os.path.exists(os.path.join(VENV, "bin", "tccli")):
+        return True
+    log("installing the peers into bench/.venv (tccli, huaweicloudsdkkps) …")
+    try:
+        subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
+        subprocess.run([venv_python(), "-m", "pip", "install", "-q"] + PEER_PACKAGES, check=True)
+    except subprocess.CalledProcessError as e:
+        log(f"cannot install the peers ({e}); skipping them")
+        return False
+    return True
+
+
+def peer_versions():
+    out = subprocess.run(
+        [venv_python(), "-c",
+         "import importlib.metadata as m; print(' '.join(f'{p}=={m.version(p)}' for p in "
+         "['tccli','tencentcloud-sdk-python','huaweicloudsdkkps','huaweicloudsdkcore']))"],
+        capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def bench_peers(args, n, emu, work, results):
+    lat = args.latency_ms / 1000.0
+    home = os.path.join(work, "home")  # tccli writes ~/.tccli; keep it out of the real home
+    os.makedirs(home, exist_ok=True)
+    env = dict(os.environ, HOME=home, HUAWEICLOUD_SDK_AK=HW_AK, HUAWEICLOUD_SDK_SK=HW_SK,
+               TENCENTCLOUD_SECRET_ID=emu.secret_id, TENCENTCLOUD_SECRET_KEY=TC_KEY)
+
+    # Huawei: the official SDK, one process following next_marker.
+    argv = [venv_python(), os.path.join(BENCH, "peer_huawei.py"), emu.url, HW_PROJECT]
+    m = measure(argv, args.runs, env=env, label="peer huaweicloudsdkkps loop")
+    results["peers"].append({"case": "Python loop over huaweicloudsdkkps ListKeypairs",
+                             "cloud": "Huawei KPS", "keys": n, **m,
+                             "floor": floor_for("hw", n, lat)[0],
+                             "round_trips": hw_round_trips(n)})
+
+    # Tencent, the SDK tccli is built on, one process paging by offset (sequentially, as
+    # the SDK's users write it; it has no paginator and no rate limiter).
+    argv = [venv_python(), os.path.join(BENCH, "peer_tencent.py"), emu.url, "ap-guangzhou"]
+    time.sleep(1.1)
+    m = measure(argv, args.runs, env=env, pause=1.1, label="peer tencentcloud-sdk loop")
+    results["peers"].append({"case": "Python loop over tencentcloud-sdk-python DescribeKeyPairs",
+                             "cloud": "Tencent", "keys": n, **m,
+                             "floor": tc_floor(n, lat), "round_trips": tc_pages(n)})
+
+    # tccli itself: one invocation per page of 100 (tccli has no --all-pages). At 10,000 key
+    # pairs that is 100 processes per run, so one run there unless --runs-tccli says more.
+    tccli = os.path.join(VENV, "bin", "tccli")
+    pages = tc_pages(n)
+    page_runs = args.runs if n <= 1000 else 1
+    loop = ("set -e; for off in $(seq 0 100 $((N-1))); do "
+            f"{tccli} cvm DescribeKeyPairs --region ap-guangzhou --endpoint {emu.url} "
+            f"--secretId {emu.secret_id} --secretKey {TC_KEY} --Limit 100 --Offset $off "
+            ">/dev/null; done")
+    env_loop = dict(env, N=str(max(n, 1)))
+    time.sleep(1.1)
+    m = measure(["bash", "-c", loop], page_runs, env=env_loop, pause=1.1,
+                label=f"peer tccli x{pages}")
+    results["peers"].append({"case": f"tccli cvm DescribeKeyPairs, one call per page ({pages} calls)",
+                             "cloud": "Tencent", "keys": n, **m,
+                             "floor": tc_floor(n, lat), "round_trips": pages})
+
+
+# ---------------------------------------------------------------------------------------------
+# The real Keystone + Nova (openstack/), no added latency: keyctl beside `openstack keypair`.
+
+
+def bench_real_nova(args, work, results):
+    osh = os.path.join(ROOT, "openstack")
+    venv = os.environ.get("OSH_VENV", os.path.join(osh, ".venv"))
+    if not os.path.exists(os.path.join(venv, "bin", "openstack")):
+        log(f"\n== real Nova: skipped (no {venv}; run openstack/setup.sh or set OSH_VENV)")
+        return
+    env = dict(os.environ, OSH_VENV=venv)
+    env.setdefault("KEYSTONE_PORT", "25357")
+    env.setdefault("NOVA_PORT", "28774")
+    log(f"\n== real Keystone + Nova on ports {env['KEYSTONE_PORT']}/{env['NOVA_PORT']}, "
+        f"{args.real_nova_keys} key pairs")
+    subprocess.run([os.path.join(osh, "start.sh")], env=env, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run([os.path.join(osh, "seed.sh"), str(args.real_nova_keys)], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    # env.sh prints shell `export` lines; let bash evaluate them and hand back the result.
+    dump = subprocess.run(["bash", "-c", f'source <("{osh}/env.sh") && env -0'], env=env,
+                          check=True, capture_output=True).stdout.decode()
+    os_env = dict(item.split("=", 1) for item in dump.split("\0") if "=" in item)
+    for var in ("OS_CLOUD", "OS_TOKEN", "OS_SYSTEM_SCOPE", "OS_PROJECT_ID",
+                "OS_COMPUTE_API_VERSION"):
+        os_env.pop(var, None)
+    config = os.path.join(work, "keyctl-real-nova.toml")
+    write_config(config, f"""[profiles.real]
+provider = "openstack"
+auth_url = "{os_env['OS_AUTH_URL']}"
+username = "{os_env['OS_USERNAME']}"
+password = "{os_env['OS_PASSWORD']}"
+user_domain_name = "Default"
+project_name = "{os_env['OS_PROJECT_NAME']}"
+project_domain_name = "Default"
+region = "{os_env['OS_REGION_NAME']}"
+""")
+    cache = os.path.join(work, "cache-real")
+    kenv = keyctl_env(cache)
+    name = "kc-00500"
+    openstack = os.path.join(venv, "bin", "openstack")
+    rows = [
+        ("keyctl list, cold (--no-cache)",
+         [KEYCTL, "--no-cache", "--config", config, "list", "-o", "json"], kenv, False),
+        ("keyctl list, warm (cached token)",
+         [KEYCTL, "--config", config, "list", "-o", "json"], kenv, True),
+        ("openstack keypair list", [openstack, "keypair", "list", "-f", "json"], os_env, False),
+        (f"keyctl show {name}, cold",
+         [KEYCTL, "--no-cache", "--config", config, "show", name, "-o", "json"], kenv, False),
+        (f"keyctl show {name}, warm",
+         [KEYCTL, "--config", config, "show", name, "-o", "json"], kenv, True),
+        (f"openstack keypair show {name}", [openstack, "keypair", "show", name, "-f", "json"],
+         os_env, False),
+    ]
+    for label, argv, e, warm in rows:
+        if warm:
+            subprocess.run(argv, env=e, stdout=subprocess.DEVNULL, check=True)
+        m = measure(argv, args.runs, env=e, label=label)
+        trips = round_trips(argv, e) if argv[0] == KEYCTL else None
+        results["real_nova"].append({"case": label, "keys": args.real_nova_keys, **m,
+                                     "round_trips": trips})
+    results["meta"]["openstackclient"] = subprocess.run(
+        [openstack, "--version"], capture_output=True, text=True).stdout.strip() or subprocess.run(
+        [openstack, "--version"], capture_output=True, text=True).stderr.strip()
+
+
+# ---------------------------------------------------------------------------------------------
+# Report
+
+
+def ms(s):
+    return "-" if s is None else (f"{s*1000:.1f} ms" if s < 1 else f"{s:.2f} s")
+
+
+def report(results):
+    meta = results["meta"]
+    out = [f"# keyctl benchmark results ({meta['date']})", "",
+           f"- machine: {meta['machine']}", f"- command: `{meta['command']}`",
+           f"- keyctl: {meta['keyctl']}; latency per request: {meta['latency_ms']} ms; "
+           f"runs per case: {meta['runs']} (median)", ""]
+    if results.get("version"):
+        v = results["version"]
+        out += ["## keyctl --version", "", "| median | min | peak memory |", "|---|---|---|",
+                f"| {ms(v['median'])} | {ms(v['min'])} | {v['peak_mb']:.1f} MB |", "",
+                f"({v['runs']} runs, timed without the /usr/bin/time wrapper; includes fork/exec "
+                "from Python)", ""]
+    out += ["## keyctl list against the emulator", "",
+            "| key pairs / profile | case | median | floor | ratio | round trips (floor's) "
+            "| peak memory |", "|---|---|---|---|---|---|---|"]
+    for r in results["list"]:
+        extra = f" (evenly paced: {ms(r['paced_floor'])}, ×{r['median']/r['paced_floor']:.2f})" \
+            if r.get("paced_floor") else ""
+        out.append(f"| {r['keys']:,} | {r['case']} | {ms(r['median'])} | {ms(r['floor'])} | "
+                   f"×{r['ratio']:.2f}{extra} | {r['round_trips']} ({r['floor_round_trips']}) | "
+                   f"{r['peak_mb']:.1f} MB |")
+    if results["peers"]:
+        out += ["", "## Peers against the same emulator", "",
+                "| key pairs | peer | median | floor | ratio | round trips | peak memory |",
+                "|---|---|---|---|---|---|---|"]
+        for r in results["peers"]:
+            out.append(f"| {r['keys']:,} | {r['case']} | {ms(r['median'])} (runs {r['runs']}) | "
+                       f"{ms(r['floor'])} | ×{r['median']/r['floor']:.2f} | {r['round_trips']} | "
+                       f"{r['peak_mb']:.1f} MB |")
+        out.append(f"\nPeer versions: {meta.get('peers', '-')}")
+    if results["real_nova"]:
+        out += ["", f"## Real Keystone + Nova (no added latency), {meta.get('openstackclient', '')}",
+                "", "| key pairs | command | median | round trips | peak memory |",
+                "|---|---|---|---|---|"]
+        for r in results["real_nova"]:
+            out.append(f"| {r['keys']:,} | {r['case']} | {ms(r['median'])} | "
+                       f"{'-' if r['round_trips'] is None else r['round_trips']} | "
+                       f"{r['peak_mb']:.1f} MB |")
+    return "\n".join(out) + "\n"
+
+
+def machine():
+    cpu = "?"
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{platform.system()} {platform.release()}, {os.cpu_count()} CPUs ({cpu})"
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--quick", action="store_true",
+                    help="1,000 key pairs only, 3 runs, no real Nova")
+    ap.add_argument("--runs", type=int, help="runs per case (default 5; --quick 3)")
+    ap.add_argument("--latency-ms", type=int, default=20, help="emulator latency per request")
+    ap.add_argument("--sizes", help="key pairs per profile, comma-separated (default 1000,10000)")
+    ap.add_argument("--no-peers", action="store_true", help="skip tccli and the SDK loops")
+    ap.add_argument("--no-real-nova", action="store_true",
+                    help="skip keyctl/openstack against the real Keystone+Nova (openstack/)")
+    ap.add_argument("--real-nova-keys", type=int, default=1000)
+    ap.add_argument("--no-build", action="store_true", help="use the existing release build")
+    ap.add_argument("--out", default=os.path.join(BENCH, "out"),
+                    help="directory for results.md and results.json (default bench/out)")
+    args = ap.parse_args()
+    args.runs = args.runs or (3 if args.quick else 5)
+    sizes = [int(s) for s in (args.sizes or ("1000" if args.quick else "1000,10000")).split(",")]
+
+    if not args.no_build:
+        log("building keyctl and keyctl-emulator (release) …")
+        subprocess.run(["cargo", "build", "--quiet", "--release", "-p", "keyctl", "-p",
+                        "keyctl-emulator"], cwd=ROOT, check=True)
+    if not args.no_peers and not ensure_peers():
+        args.no_peers = True
+
+    results = {"meta": {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "machine": machine(), "command": " ".join(["bench/run.sh"] + sys.argv[1:]),
+        "keyctl": subprocess.run([KEYCTL, "--version"], capture_output=True,
+                                 text=True).stdout.strip(),
+        "latency_ms": args.latency_ms, "runs": args.runs, "sizes": sizes,
+    }, "list": [], "peers": [], "real_nova": []}
+    if not args.no_peers:
+        results["meta"]["peers"] = peer_versions()
+
+    work = tempfile.mkdtemp(prefix="keyctl-bench-")
+    try:
+        log("== keyctl --version")
+        # Many short runs: the figure is a few milliseconds.
+        results["version"] = measure([KEYCTL, "--version"], max(50, args.runs * 10),
+                                     label="keyctl --version", rss=False)
+        results["version"]["peak_mb"] = measure([KEYCTL, "--version"], 3, rss=True,
+                                                label="keyctl --version (memory)")["peak_mb"]
+        for n in sizes:
+            bench_list_cases(args, n, work, results)
+        if not args.quick and not args.no_real_nova:
+            bench_real_nova(args, work, results)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    os.makedirs(args.out, exist_ok=True)
+    md = report(results)
+    with open(os.path.join(args.out, "results.md"), "w") as f:
+        f.write(md)
+    with open(os.path.join(args.out, "results.json"), "w") as f:
+        json.dump(results, f, indent=1)
+    print(md)
+    log(f"written: {os.path.join(args.out, 'results.md')} and results.json")
+
+
+if __name__ == "__main__":
+    main()
