@@ -293,3 +293,40 @@ fn find_and_audit_through_the_binary() {
     let (code, _, _) = run(&sb, &["audit", "--fail-on", "info"]);
     assert_eq!(code, 1);
 }
+
+#[test]
+fn twenty_percent_throttling_and_5xx_lose_nothing() {
+    let clean = Emulator::start(Config::default());
+    let sb_clean = Sandbox::new();
+    sb_clean.write_config(&config_for(&clean.url()));
+    let (_, clean_out, _) = run(&sb_clean, &["list", "-o", "json", "--page-size", "7"]);
+
+    let mut config = Config::default();
+    config.faults = keyctl_emulator::faults::FaultConfig {
+        throttle_rate: 0.1,
+        error_rate: 0.1,
+        seed: 42,
+        ..Default::default()
+    };
+    let flaky = Emulator::start(config);
+    let sb = Sandbox::new();
+    sb.write_config(&config_for(&flaky.url()));
+    // Small pages: many requests, so many injected faults.
+    let (code, out, err) = run(&sb, &["list", "-o", "json", "--page-size", "7"]);
+    assert_eq!(code, 0, "{err}");
+    let (served, injected) = flaky.state().faults.counts();
+    assert!(injected >= 2, "only {injected} faults in {served} requests");
+    let strip = |s: &str| -> Vec<(String, String, String)> {
+        let v: Vec<Value> = serde_json::from_str(s).unwrap();
+        v.iter()
+            .map(|k| {
+                (
+                    k["profile"].to_string(),
+                    k["name"].to_string(),
+                    k["fingerprint_sha256"].to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(strip(&out), strip(&clean_out));
+}
