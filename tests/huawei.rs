@@ -15,7 +15,8 @@ use keyctl::secret::{Secret, SecretSource};
 use keyctl::sign::huawei as signer;
 use keyctl_emulator::faults::FaultConfig;
 use keyctl_emulator::huawei::{
-    HuaweiConfig, LastPageStyle, Misbehave, DEMO_ACCESS_KEY, DEMO_PROJECT_ID, DEMO_SECRET_KEY,
+    HuaweiConfig, HuaweiKey, LastPageStyle, Misbehave, DEMO_ACCESS_KEY, DEMO_PROJECT_ID,
+    DEMO_SECRET_KEY,
 };
 use keyctl_emulator::{Config, Emulator};
 
@@ -564,4 +565,28 @@ fn configuration_errors_come_before_any_request() {
         .err()
         .expect("no secret_key");
     assert!(e.message.contains("secret_key"), "{e}");
+}
+
+#[tokio::test]
+async fn ten_thousand_keys_in_ten_pages() {
+    let keys: Vec<HuaweiKey> = keyctl_emulator::keys::generate("big", 10_000, 9)
+        .iter()
+        .enumerate()
+        .map(|(i, s)| HuaweiKey::new(&s.name, &s.public_key, i as i64))
+        .collect();
+    let emu = start(HuaweiConfig {
+        keys,
+        ..Default::default()
+    });
+    let started = std::time::Instant::now();
+    let listed = provider(&profile(&emu))
+        .list(&ListQuery::default())
+        .await
+        .expect("list");
+    let took = started.elapsed();
+    assert_eq!(listed.len(), 10_000);
+    assert_eq!(listed.last().map(|k| k.name.as_str()), Some("big-10000"));
+    // 10 full pages, and the empty 11th is not needed: page 10 has no next_marker.
+    assert_eq!(emu.state().huawei.kps_requests(), 10);
+    eprintln!("listed 10,000 Huawei key pairs in {} ms", took.as_millis());
 }
