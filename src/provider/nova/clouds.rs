@@ -1,0 +1,502 @@
+//! OpenStack's own configuration: `clouds.yaml` + `secure.yaml` (openstacksdk's search path and
+//! merge) and the `OS_*` environment variables, turned into keyctl [`Profile`] settings.
+
+use std::path::{Path, PathBuf};
+
+use serde_yaml_ng::{Mapping, Value};
+
+use crate::config::{Origin, Profile, Setting};
+use crate::error::{Error, Result};
+use crate::model::ProviderKind;
+use crate::secret::{Secret, SecretSource};
+
+/// Where clouds.yaml and secure.yaml are looked for, first found wins (openstacksdk
+/// `config/loader.py`: `OS_CLIENT_CONFIG_FILE`, then the current directory, the user config dir,
+/// the system dir; likewise `OS_CLIENT_SECURE_FILE` for secure.yaml).
+#[derive(Debug, Clone, Default)]
+pub struct SearchPath {
+    pub config_files: Vec<PathBuf>,
+    pub secure_files: Vec<PathBuf>,
+}
+
+impl SearchPath {
+    /// The standard path, from an environment lookup, the current directory and the home dir.
+    pub fn standard(
+        env: &dyn Fn(&str) -> Option<String>,
+        cwd: Option<&Path>,
+        home: Option<&Path>,
+    ) -> SearchPath {
+        let mut dirs: Vec<PathBuf> = Vec::new();
+        if let Some(cwd) = cwd {
+            dirs.push(cwd.to_path_buf());
+        }
+        let user_dir = env("XDG_CONFIG_HOME")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+            .or_else(|| home.map(|h| h.join(".config")))
+            .map(|d| d.join("openstack"));
+        dirs.extend(user_dir);
+        dirs.push(PathBuf::from("/etc/openstack"));
+        let files = |stem: &str, var: &str| {
+            let mut v: Vec<PathBuf> = env(var)
+                .filter(|s| !s.is_empty())
+                .map(PathBuf::from)
+                .into_iter()
+                .collect();
+            for d in &dirs {
+                v.push(d.join(format!("{stem}.yaml")));
+                v.push(d.join(format!("{stem}.yml")));
+            }
+            v
+        };
+        SearchPath {
+            config_files: files("clouds", "OS_CLIENT_CONFIG_FILE"),
+            secure_files: files("secure", "OS_CLIENT_SECURE_FILE"),
+        }
+    }
+
+    /// The standard path for this process.
+    pub fn from_process() -> SearchPath {
+        let env = |k: &str| std::env::var(k).ok();
+        let cwd = std::env::current_dir().ok();
+        let home = directories::BaseDirs::new().map(|b| b.home_dir().to_path_buf());
+        SearchPath::standard(&env, cwd.as_deref(), home.as_deref())
+    }
+
+    /// Explicit files (profile keys `clouds_file` / `secure_file`): no search at all.
+    pub fn explicit(clouds: PathBuf, secure: Option<PathBuf>) -> SearchPath {
+        SearchPath {
+            config_files: vec![clouds],
+            secure_files: secure.into_iter().collect(),
+        }
+    }
+}
+
+fn first_existing(files: &[PathBuf]) -> Option<&PathBuf> {
+    files.iter().find(|p| p.is_file())
+}
+
+fn read_yaml(path: &Path) -> Result<Mapping> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::config(format!("cannot read {}: {e}", path.display())))?;
+    let value: Value = serde_yaml_ng::from_str(&text).map_err(|e| {
+        Error::config(format!("{} is not valid YAML: {e}", path.display()))
+            .with_hint("compare it with openstacksdk's clouds.yaml documentation")
+    })?;
+    match value {
+        Value::Mapping(m) => Ok(m),
+        Value::Null => Ok(Mapping::new()),
+        _ => Err(Error::config(format!(
+            "{} is not a YAML mapping",
+            path.display()
+        ))),
+    }
+}
+
+fn cloud_entry(file: &Mapping, name: &str) -> Option<Mapping> {
+    match file.get("clouds")?.get(name)? {
+        Value::Mapping(m) => Some(m.clone()),
+        _ => None,
+    }
+}
+
+/// `over` merged into `base`, mappings recursively (openstacksdk's `_merge_clouds`).
+fn merge(base: &mut Mapping, over: Mapping) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(Value::Mapping(b)), Value::Mapping(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+/// A cloud from clouds.yaml (+ secure.yaml), as the file it came from and its merged settings.
+#[derive(Debug, Clone)]
+pub struct Cloud {
+    pub path: PathBuf,
+    pub secure_path: Option<PathBuf>,
+    pub entry: Mapping,
+    secure_keys: Vec<String>,
+}
+
+/// Finds cloud `name` on the search path.
+pub fn load_cloud(name: &str, search: &SearchPath) -> Result<Cloud> {
+    let Some(path) = first_existing(&search.config_files) else {
+        let tried: Vec<String> = search
+            .config_files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        return Err(Error::config(format!(
+            "cloud `{name}`: no clouds.yaml found (looked at {})",
+            tried.join(", ")
+        ))
+        .with_hint(
+            "create clouds.yaml, set OS_CLIENT_CONFIG_FILE, or write the settings in the profile",
+        ));
+    };
+    let file = read_yaml(path)?;
+    let Some(mut entry) = cloud_entry(&file, name) else {
+        let names: Vec<String> = file
+            .get("clouds")
+            .and_then(Value::as_mapping)
+            .map(|m| {
+                m.keys()
+                    .filter_map(|k| k.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        return Err(Error::config(format!(
+            "cloud `{name}` is not in {} (it has: {})",
+            path.display(),
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
+        ))
+        .with_hint("set `cloud` to one of those"));
+    };
+    let mut secure_path = None;
+    let mut secure_keys = Vec::new();
+    if let Some(sp) = first_existing(&search.secure_files) {
+        if let Some(secure) = cloud_entry(&read_yaml(sp)?, name) {
+            if let Some(Value::Mapping(auth)) = secure.get("auth") {
+                secure_keys = auth
+                    .keys()
+                    .filter_map(|k| k.as_str().map(str::to_string))
+                    .collect();
+            }
+            merge(&mut entry, secure);
+            secure_path = Some(sp.clone());
+        }
+    }
+    if entry.contains_key("profile") {
+        crate::log::warn(&format!(
+            "cloud `{name}` in {} uses a vendor `profile`, which keyctl does not load; its auth_url and region must be set explicitly",
+            path.display()
+        ));
+    }
+    Ok(Cloud {
+        path: path.clone(),
+        secure_path,
+        entry,
+        secure_keys,
+    })
+}
+
+fn scalar(v: &Value) -> Option<String> {
+    match v {
+        Value::String(s) if !s.is_empty() => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// auth keys kept as plain settings; `tenant_*` are the v2 names of `project_*`.
+const AUTH_SETTINGS: &[(&str, &str)] = &[
+    ("auth_url", "auth_url"),
+    ("username", "username"),
+    ("user_id", "user_id"),
+    ("user_domain_name", "user_domain_name"),
+    ("user_domain_id", "user_domain_id"),
+    ("project_name", "project_name"),
+    ("tenant_name", "project_name"),
+    ("project_id", "project_id"),
+    ("tenant_id", "project_id"),
+    ("project_domain_name", "project_domain_name"),
+    ("project_domain_id", "project_domain_id"),
+    ("domain_name", "default_domain_name"),
+    ("domain_id", "default_domain_id"),
+    ("default_domain_name", "default_domain_name"),
+    ("default_domain_id", "default_domain_id"),
+    ("application_credential_id", "application_credential_id"),
+    ("application_credential_name", "application_credential_name"),
+];
+const AUTH_SECRETS: &[&str] = &["password", "application_credential_secret", "token"];
+
+impl Cloud {
+    /// The cloud's settings as a profile; `into` keeps every key it already has (the keyctl
+    /// profile overrides clouds.yaml).
+    pub fn fill(&self, into: &mut Profile) {
+        let auth = self
+            .entry
+            .get("auth")
+            .and_then(Value::as_mapping)
+            .cloned()
+            .unwrap_or_default();
+        for (from, to) in AUTH_SETTINGS {
+            if let Some(v) = auth.get(*from).and_then(scalar) {
+                into.settings
+                    .entry(to.to_string())
+                    .or_insert(Setting::Str(v));
+            }
+        }
+        for key in AUTH_SECRETS {
+            if let Some(v) = auth.get(*key).and_then(scalar) {
+                let path = match &self.secure_path {
+                    Some(sp) if self.secure_keys.iter().any(|k| k == key) => sp.clone(),
+                    _ => self.path.clone(),
+                };
+                into.secrets
+                    .entry(key.to_string())
+                    .or_insert(SecretSource::External {
+                        path,
+                        value: Secret::new(v),
+                    });
+            }
+        }
+        let top = |k: &str| self.entry.get(k).and_then(scalar);
+        if into.region.is_none() {
+            into.region = top("region_name").or_else(|| {
+                // `regions: [a, b]` (or `- name: a`): the first is the default.
+                let first = self.entry.get("regions")?.as_sequence()?.first()?.clone();
+                scalar(&first).or_else(|| first.get("name").and_then(scalar))
+            });
+        }
+        for (from, to) in [
+            ("interface", "interface"),
+            ("cacert", "cacert"),
+            ("auth_type", "auth_type"),
+        ] {
+            if let Some(v) = top(from) {
+                into.settings
+                    .entry(to.to_string())
+                    .or_insert(Setting::Str(v));
+            }
+        }
+        if into.endpoint.is_none() {
+            into.endpoint = top("compute_endpoint_override");
+        }
+        let verify_off = matches!(self.entry.get("verify"), Some(Value::Bool(false)))
+            || matches!(self.entry.get("insecure"), Some(Value::Bool(true)));
+        if verify_off {
+            into.settings
+                .entry("insecure".to_string())
+                .or_insert(Setting::Bool(true));
+        }
+    }
+}
+
+/// The profile to use: `profile` itself, or (with `cloud = "name"`) the cloud's clouds.yaml
+/// settings under the profile's own.
+pub fn resolve(profile: &Profile) -> Result<Profile> {
+    let Some(name) = profile.get("cloud") else {
+        return Ok(profile.clone());
+    };
+    let search = match profile.get("clouds_file") {
+        Some(f) => SearchPath::explicit(
+            PathBuf::from(f),
+            profile.get("secure_file").map(PathBuf::from),
+        ),
+        None => SearchPath::from_process(),
+    };
+    resolve_with(profile, name, &search)
+}
+
+/// [`resolve`] with an explicit search path (tests, and callers that know better).
+pub fn resolve_with(profile: &Profile, cloud: &str, search: &SearchPath) -> Result<Profile> {
+    let c = load_cloud(cloud, search).map_err(|e| {
+        let msg = format!("profile {}: {}", profile.name, e.message);
+        let mut e2 = Error::config(msg);
+        e2.hint = e.hint;
+        e2
+    })?;
+    let mut out = profile.clone();
+    c.fill(&mut out);
+    crate::log::info(&format!(
+        "profile {}: cloud `{cloud}` from {}",
+        profile.name,
+        c.path.display()
+    ));
+    Ok(out)
+}
+
+/// An implicit `openstack` profile from `OS_CLOUD` or the `OS_*` variables openrc files set, for
+/// the config layer. Secrets stay references to their variables (`SecretSource::Env`).
+/// `None` when neither `OS_CLOUD` nor `OS_AUTH_URL` is set.
+pub fn profile_from_os_env(env: &dyn Fn(&str) -> Option<String>) -> Option<Profile> {
+    let get = |k: &str| env(k).filter(|v| !v.is_empty());
+    let cloud = get("OS_CLOUD");
+    if cloud.is_none() && get("OS_AUTH_URL").is_none() {
+        return None;
+    }
+    let name = cloud.clone().unwrap_or_else(|| "openstack".to_string());
+    let mut p = Profile::new(&name, ProviderKind::Openstack, Origin::Environment);
+    if let Some(c) = cloud {
+        p.set("cloud", c);
+    }
+    const SETTINGS: &[(&str, &str)] = &[
+        ("OS_AUTH_URL", "auth_url"),
+        ("OS_USERNAME", "username"),
+        ("OS_USER_ID", "user_id"),
+        ("OS_USER_DOMAIN_NAME", "user_domain_name"),
+        ("OS_USER_DOMAIN_ID", "user_domain_id"),
+        ("OS_PROJECT_NAME", "project_name"),
+        ("OS_TENANT_NAME", "project_name"),
+        ("OS_PROJECT_ID", "project_id"),
+        ("OS_TENANT_ID", "project_id"),
+        ("OS_PROJECT_DOMAIN_NAME", "project_domain_name"),
+        ("OS_PROJECT_DOMAIN_ID", "project_domain_id"),
+        ("OS_DEFAULT_DOMAIN", "default_domain_id"),
+        ("OS_APPLICATION_CREDENTIAL_ID", "application_credential_id"),
+        (
+            "OS_APPLICATION_CREDENTIAL_NAME",
+            "application_credential_name",
+        ),
+        ("OS_INTERFACE", "interface"),
+        ("OS_CACERT", "cacert"),
+        ("OS_AUTH_TYPE", "auth_type"),
+    ];
+    for (var, key) in SETTINGS {
+        if let Some(v) = get(var) {
+            p.settings.entry(key.to_string()).or_insert(Setting::Str(v));
+        }
+    }
+    const SECRETS: &[(&str, &str)] = &[
+        ("OS_PASSWORD", "password"),
+        (
+            "OS_APPLICATION_CREDENTIAL_SECRET",
+            "application_credential_secret",
+        ),
+        ("OS_TOKEN", "token"),
+    ];
+    for (var, key) in SECRETS {
+        if get(var).is_some() {
+            p.secrets
+                .insert(key.to_string(), SecretSource::Env(var.to_string()));
+        }
+    }
+    p.region = get("OS_REGION_NAME");
+    if let Some(v) = get("OS_INSECURE") {
+        let on = matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on");
+        p.settings.insert("insecure".to_string(), Setting::Bool(on));
+    }
+    if let Some(v) = get("OS_COMPUTE_ENDPOINT_OVERRIDE").or_else(|| get("OS_ENDPOINT")) {
+        p.endpoint = Some(v);
+    }
+    Some(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let m: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        move |k: &str| m.get(k).cloned()
+    }
+
+    #[test]
+    fn search_path_order() {
+        let env = env_of(&[
+            ("OS_CLIENT_CONFIG_FILE", "/x/c.yaml"),
+            ("XDG_CONFIG_HOME", "/xdg"),
+        ]);
+        let s = SearchPath::standard(&env, Some(Path::new("/cwd")), Some(Path::new("/home/u")));
+        let got: Vec<String> = s
+            .config_files
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        assert_eq!(
+            got,
+            [
+                "/x/c.yaml",
+                "/cwd/clouds.yaml",
+                "/cwd/clouds.yml",
+                "/xdg/openstack/clouds.yaml",
+                "/xdg/openstack/clouds.yml",
+                "/etc/openstack/clouds.yaml",
+                "/etc/openstack/clouds.yml"
+            ]
+        );
+        let env = env_of(&[]);
+        let s = SearchPath::standard(&env, None, Some(Path::new("/home/u")));
+        assert_eq!(
+            s.secure_files[0],
+            PathBuf::from("/home/u/.config/openstack/secure.yaml")
+        );
+    }
+
+    #[test]
+    fn first_found_wins_and_secure_merges() {
+        let d = tempfile::tempdir().unwrap();
+        let cwd = d.path().join("cwd");
+        let user = d.path().join("user");
+        std::fs::create_dir_all(&cwd).unwrap();
+        std::fs::create_dir_all(&user).unwrap();
+        std::fs::write(
+            cwd.join("clouds.yaml"),
+            "clouds:\n  c1:\n    auth:\n      auth_url: http://cwd/v3\n      username: alice\n      project_name: p\n      user_domain_name: Default\n    region_name: R1\n    verify: false\n",
+        )
+        .unwrap();
+        std::fs::write(
+            user.join("clouds.yaml"),
+            "clouds:\n  c1:\n    auth:\n      auth_url: http://user/v3\n",
+        )
+        .unwrap();
+        std::fs::write(
+            user.join("secure.yaml"),
+            "clouds:\n  c1:\n    auth:\n      password: from-secure-yaml\n",
+        )
+        .unwrap();
+        let s = SearchPath {
+            config_files: vec![cwd.join("clouds.yaml"), user.join("clouds.yaml")],
+            secure_files: vec![cwd.join("secure.yaml"), user.join("secure.yaml")],
+        };
+        let mut base = Profile::new("os", ProviderKind::Openstack, Origin::Environment);
+        base.set("username", "bob"); // the profile wins over clouds.yaml
+        let p = resolve_with(&base, "c1", &s).unwrap();
+        assert_eq!(p.get("auth_url"), Some("http://cwd/v3"));
+        assert_eq!(p.get("username"), Some("bob"));
+        assert_eq!(p.get("project_name"), Some("p"));
+        assert_eq!(p.region.as_deref(), Some("R1"));
+        assert_eq!(p.get_bool("insecure"), Some(true));
+        assert_eq!(
+            p.require_secret("password").unwrap().expose(),
+            "from-secure-yaml"
+        );
+        match p.secrets.get("password") {
+            Some(SecretSource::External { path, .. }) => {
+                assert!(path.ends_with("user/secure.yaml"))
+            }
+            other => panic!("{other:?}"),
+        }
+        let e = resolve_with(&base, "nope", &s).unwrap_err();
+        assert!(e.message.contains("it has: c1"), "{}", e.message);
+    }
+
+    #[test]
+    fn os_env_profile() {
+        assert!(profile_from_os_env(&env_of(&[("OS_USERNAME", "u")])).is_none());
+        let p = profile_from_os_env(&env_of(&[
+            ("OS_AUTH_URL", "http://k/v3"),
+            ("OS_USERNAME", "u"),
+            ("OS_PASSWORD", "pw-value"),
+            ("OS_PROJECT_NAME", "p"),
+            ("OS_REGION_NAME", "R"),
+            ("OS_INSECURE", "true"),
+        ]))
+        .unwrap();
+        assert_eq!(p.provider, ProviderKind::Openstack);
+        assert_eq!(p.origin, Origin::Environment);
+        assert_eq!(p.get("auth_url"), Some("http://k/v3"));
+        assert_eq!(p.region.as_deref(), Some("R"));
+        assert_eq!(p.get_bool("insecure"), Some(true));
+        assert_eq!(
+            p.secrets.get("password"),
+            Some(&SecretSource::Env("OS_PASSWORD".into()))
+        );
+        let p = profile_from_os_env(&env_of(&[("OS_CLOUD", "mycloud")])).unwrap();
+        assert_eq!(p.get("cloud"), Some("mycloud"));
+        assert_eq!(p.name, "mycloud");
+    }
+}

@@ -1,0 +1,1245 @@
+//! Nova v2.1 os-keypairs, for two kinds of profile:
+//!
+//! - `openstack`: a Keystone v3 token (password, application credential or a pre-issued token),
+//!   the compute endpoint from the catalog (or `endpoint`), a token cache in keyctl's cache dir;
+//! - `huawei-ecs`: Huawei ECS's Nova-compatible API, AK/SK signed, no Keystone.
+//!
+//! Both speak the same Nova: microversions negotiated against the server's maximum (2.35 for
+//! paging, 2.2 for `type`, 2.10 for `user_id`), `limit`/`marker` paging that follows the next
+//! link but builds every URL itself, and Nova's error bodies turned into typed errors.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDateTime, Utc};
+use reqwest::Method;
+use serde_json::Value;
+use url::Url;
+
+use crate::config::Profile;
+use crate::error::{Error, Kind, Result};
+use crate::http::{judge_by_status, retry_after, Http, HttpRequest, HttpResponse, Verdict};
+use crate::log;
+use crate::model::{KeyPair, KeyType, ProviderKind};
+use crate::provider::{Context, ListQuery, Provider};
+use crate::secret::Secret;
+
+pub mod clouds;
+pub mod keystone;
+pub mod token_cache;
+
+pub use clouds::{
+    load_cloud, profile_from_os_env, resolve as resolve_cloud, resolve_with as resolve_cloud_with,
+    SearchPath,
+};
+
+use keystone::{AuthMethod, DomainRef, ProjectRef, UserRef};
+use token_cache::{Entry, TokenCache};
+
+/// A compute API microversion, `2.35`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Microversion(pub u16, pub u16);
+
+impl Microversion {
+    pub fn parse(s: &str) -> Option<Microversion> {
+        let (a, b) = s.trim().split_once('.')?;
+        Some(Microversion(a.parse().ok()?, b.parse().ok()?))
+    }
+}
+
+impl fmt::Display for Microversion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.0, self.1)
+    }
+}
+
+/// `type` in replies.
+const MV_TYPE: Microversion = Microversion(2, 2);
+/// The `user_id` query parameter.
+const MV_USER_ID: Microversion = Microversion(2, 10);
+/// `limit`/`marker` paging.
+const MV_PAGING: Microversion = Microversion(2, 35);
+/// Nova's default `[api] max_limit`.
+const DEFAULT_PAGE_SIZE: u32 = 1000;
+
+/// Path segments and query values: everything but RFC 3986 unreserved characters is encoded
+/// (the same as Python's `quote(v, safe='')` in openstacksdk and the Huawei SDK).
+const COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+fn enc(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, COMPONENT).to_string()
+}
+
+/// How requests are authenticated.
+enum Auth {
+    /// Keystone: a token from `method`, or `direct` (a pre-issued token used as is with `endpoint`).
+    Keystone {
+        auth_url: Option<String>,
+        method: Option<AuthMethod>,
+        direct: Option<Secret>,
+        interface: String,
+        cache: Option<TokenCache>,
+    },
+    /// Huawei AK/SK, signed per attempt.
+    Aksk {
+        access_key: Secret,
+        secret_key: Secret,
+        security_token: Option<Secret>,
+        project_id: String,
+    },
+}
+
+/// What one token (or one ECS profile) gives: where to send requests and as whom.
+struct Session {
+    token: Option<Secret>,
+    /// The compute base URL, without a trailing slash: `…/v2.1` or `…/v2.1/{project_id}`.
+    compute: Url,
+    region: Option<String>,
+    user_id: Option<String>,
+    /// The server's maximum microversion, once known (from the cache or discovery).
+    max: Mutex<Option<Microversion>>,
+    /// The cache entry this session was made from or stored as (to add the max microversion).
+    entry: Mutex<Option<Entry>>,
+}
+
+impl Session {
+    fn known_max(&self) -> Option<Microversion> {
+        *self.max.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+pub struct NovaProvider {
+    profile: String,
+    kind: ProviderKind,
+    http: Http,
+    auth: Auth,
+    region: Option<String>,
+    /// The compute base from `endpoint`, normalised (`…/v2.1[/{project}]`).
+    endpoint: Option<Url>,
+    session: tokio::sync::Mutex<Option<Arc<Session>>>,
+    /// Re-authentication after a 401 happens at most once per provider.
+    reauthenticated: AtomicBool,
+}
+
+/// What a request was for, to word its errors.
+#[derive(Clone, Copy)]
+enum Action<'a> {
+    List {
+        user_id: Option<&'a str>,
+    },
+    Show {
+        name: &'a str,
+        user_id: Option<&'a str>,
+    },
+    Versions,
+}
+
+impl NovaProvider {
+    pub fn openstack(profile: &Profile, region: Option<String>, ctx: &Context) -> Result<Self> {
+        let p = clouds::resolve(profile)?;
+        let region = region.or_else(|| p.region.clone());
+        let http = tls(&p, ctx)?;
+        let endpoint = p.endpoint.as_deref().map(compute_base).transpose()?;
+        let interface = p.get("interface").unwrap_or("public").to_string();
+        if let Some(t) = p.get("auth_type") {
+            let known = [
+                "password",
+                "v3password",
+                "v3applicationcredential",
+                "applicationcredential",
+                "token",
+                "v3token",
+            ];
+            if !known.contains(&t.to_ascii_lowercase().as_str()) {
+                return Err(Error::config(format!(
+                    "profile {}: auth_type `{t}` is not supported",
+                    p.name
+                ))
+                .with_hint(
+                    "keyctl speaks Keystone password, application credential and token auth",
+                ));
+            }
+        }
+        let (method, direct) = auth_method(&p, endpoint.is_some())?;
+        let auth_url = match (&method, p.get("auth_url")) {
+            (Some(_), Some(u)) => Some(u.to_string()),
+            (Some(_), None) => return Err(p.missing("auth_url")),
+            (None, u) => u.map(str::to_string),
+        };
+        let caching = p.get_bool("token_cache") != Some(false);
+        let cache = match (&method, &auth_url, &ctx.cache_dir) {
+            // A pre-issued token is itself the credential: nothing worth caching under its name.
+            (Some(m), Some(url), Some(dir))
+                if caching && !matches!(m, AuthMethod::Token { .. }) =>
+            {
+                let (user, project) = m.identity();
+                Some(TokenCache::new(dir, url, &user, &project, m.name()))
+            }
+            _ => None,
+        };
+        Ok(NovaProvider {
+            profile: p.name.clone(),
+            kind: ProviderKind::Openstack,
+            http,
+            auth: Auth::Keystone {
+                auth_url,
+                method,
+                direct,
+                interface,
+                cache,
+            },
+            region,
+            endpoint,
+            session: tokio::sync::Mutex::new(None),
+            reauthenticated: AtomicBool::new(false),
+        })
+    }
+
+    pub fn huawei_ecs(profile: &Profile, region: Option<String>, ctx: &Context) -> Result<Self> {
+        let project_id = profile.require("project_id")?.to_string();
+        let access_key = match profile.secret("access_key")? {
+            Some(s) => s,
+            None => Secret::new(profile.require("access_key")?),
+        };
+        let secret_key = profile.require_secret("secret_key")?;
+        let security_token = profile.secret("security_token")?;
+        let base = match (&profile.endpoint, &region) {
+            (Some(e), _) => e.clone(),
+            (None, Some(r)) => format!("https://ecs.{r}.myhuaweicloud.com"),
+            (None, None) => {
+                return Err(Error::config(format!(
+                    "profile {} (huawei-ecs): no region and no endpoint",
+                    profile.name
+                ))
+                .with_hint("set `region = \"cn-north-4\"` (or pass --region), or `endpoint`"))
+            }
+        };
+        let mut compute = compute_base(&base)?;
+        if !last_segments_have_project(&compute) {
+            compute
+                .path_segments_mut()
+                .map_err(|_| bad_endpoint(&base))?
+                .push(&project_id);
+        }
+        Ok(NovaProvider {
+            profile: profile.name.clone(),
+            kind: ProviderKind::HuaweiEcs,
+            http: tls(profile, ctx)?,
+            auth: Auth::Aksk {
+                access_key,
+                secret_key,
+                security_token,
+                project_id,
+            },
+            region,
+            endpoint: Some(compute),
+            session: tokio::sync::Mutex::new(None),
+            reauthenticated: AtomicBool::new(false),
+        })
+    }
+
+    // ------------------------------------------------------------------ sessions ----
+
+    async fn session(&self) -> Result<Arc<Session>> {
+        let mut guard = self.session.lock().await;
+        if let Some(s) = guard.as_ref() {
+            return Ok(s.clone());
+        }
+        let s = Arc::new(self.open_session(true).await?);
+        *guard = Some(s.clone());
+        Ok(s)
+    }
+
+    /// After a 401: drop the cached token and authenticate again, once per provider. `None`
+    /// when that cannot help (a pre-issued token, AK/SK, or already done).
+    async fn renew(&self, stale: &Session) -> Result<Option<Arc<Session>>> {
+        let Auth::Keystone {
+            method: Some(_),
+            cache,
+            ..
+        } = &self.auth
+        else {
+            return Ok(None);
+        };
+        if self.reauthenticated.swap(true, Ordering::SeqCst) {
+            return Ok(None);
+        }
+        log::info(&format!(
+            "profile {}: Nova refused the token (401); authenticating again",
+            self.profile
+        ));
+        if let Some(c) = cache {
+            c.remove();
+        }
+        let fresh = self.open_session(false).await?;
+        if fresh.compute == stale.compute {
+            if let Some(mv) = stale.known_max() {
+                self.remember_max(&fresh, mv);
+            }
+        }
+        let fresh = Arc::new(fresh);
+        *self.session.lock().await = Some(fresh.clone());
+        Ok(Some(fresh))
+    }
+
+    async fn open_session(&self, use_cache: bool) -> Result<Session> {
+        let (auth_url, method, direct, interface, cache) = match &self.auth {
+            Auth::Aksk { .. } => {
+                let compute = self
+                    .endpoint
+                    .clone()
+                    .ok_or_else(|| Error::other("ECS endpoint missing"))?;
+                return Ok(self.new_session(None, compute, self.region.clone(), None, None));
+            }
+            Auth::Keystone {
+                auth_url,
+                method,
+                direct,
+                interface,
+                cache,
+            } => (auth_url, method, direct, interface, cache),
+        };
+        let Some(method) = method else {
+            // A pre-issued token used as is: `endpoint` is required (checked when built).
+            let compute = self
+                .endpoint
+                .clone()
+                .ok_or_else(|| Error::other("endpoint missing"))?;
+            return Ok(self.new_session(direct.clone(), compute, self.region.clone(), None, None));
+        };
+        let auth_url = auth_url.as_deref().unwrap_or_default();
+        if use_cache {
+            if let Some(s) = self.cached_session(cache.as_ref(), interface)? {
+                return Ok(s);
+            }
+        }
+        let issued = self.authenticate(auth_url, method).await?;
+        let (compute, region) = self.compute_for(&issued.compute_endpoints, interface)?;
+        let entry = issued.expires_at.map(|expires_at| Entry {
+            token: issued.token.expose().to_string(),
+            expires_at,
+            user_id: issued.user_id.clone(),
+            project_id: issued.project_id.clone(),
+            compute_endpoints: issued.compute_endpoints.clone(),
+            max_microversions: Default::default(),
+        });
+        if let (Some(c), Some(e)) = (cache, &entry) {
+            c.store(e);
+            log::debug(&format!("token cached in {}", c.path().display()));
+        }
+        Ok(self.new_session(Some(issued.token), compute, region, issued.user_id, entry))
+    }
+
+    fn new_session(
+        &self,
+        token: Option<Secret>,
+        compute: Url,
+        region: Option<String>,
+        user_id: Option<String>,
+        entry: Option<Entry>,
+    ) -> Session {
+        let max = entry
+            .as_ref()
+            .and_then(|e| e.max_microversions.get(version_root(&compute).as_str()))
+            .and_then(|v| Microversion::parse(v));
+        Session {
+            token,
+            compute,
+            region,
+            user_id,
+            max: Mutex::new(max),
+            entry: Mutex::new(entry),
+        }
+    }
+
+    fn cached_session(
+        &self,
+        cache: Option<&TokenCache>,
+        interface: &str,
+    ) -> Result<Option<Session>> {
+        let Some(cache) = cache else {
+            log::info(&format!("profile {}: token cache off", self.profile));
+            return Ok(None);
+        };
+        let Some(entry) = cache.load() else {
+            log::info(&format!(
+                "profile {}: no cached token; authenticating with Keystone",
+                self.profile
+            ));
+            return Ok(None);
+        };
+        if !entry.is_fresh(Utc::now()) {
+            log::info(&format!(
+                "profile {}: cached token expires at {}; authenticating again",
+                self.profile, entry.expires_at
+            ));
+            return Ok(None);
+        }
+        let (compute, region) = self.compute_for(&entry.compute_endpoints, interface)?;
+        log::info(&format!(
+            "profile {}: using the cached token (valid until {}) from {}",
+            self.profile,
+            entry.expires_at,
+            cache.path().display()
+        ));
+        let token = Secret::new(entry.token.clone());
+        let user_id = entry.user_id.clone();
+        Ok(Some(self.new_session(
+            Some(token),
+            compute,
+            region,
+            user_id,
+            Some(entry),
+        )))
+    }
+
+    /// The compute base: `endpoint` if set, else the catalog's.
+    fn compute_for(&self, endpoints: &[Value], interface: &str) -> Result<(Url, Option<String>)> {
+        if let Some(e) = &self.endpoint {
+            return Ok((e.clone(), self.region.clone()));
+        }
+        let (url, region) = keystone::select_compute(endpoints, interface, self.region.as_deref())
+            .map_err(|e| e.in_profile(&self.profile, self.kind.as_str(), self.region.as_deref()))?;
+        let base = Url::parse(url.trim_end_matches('/')).map_err(|e| {
+            Error::protocol(format!("the catalog's compute URL {url} is not a URL: {e}"))
+        })?;
+        Ok((base, region.or_else(|| self.region.clone())))
+    }
+
+    async fn authenticate(&self, auth_url: &str, method: &AuthMethod) -> Result<keystone::Issued> {
+        let url = keystone::tokens_url(auth_url, self.endpoint.is_some())?;
+        let body = serde_json::to_vec(&method.body()).map_err(|e| Error::other(e.to_string()))?;
+        let build = || {
+            let mut req = HttpRequest::get(url.clone())
+                .header("Content-Type", "application/json")
+                .header("Accept", "application/json");
+            req.method = Method::POST;
+            req.body = body.clone();
+            Ok(req)
+        };
+        let judge = |resp: &HttpResponse| match resp.status {
+            201 | 200 => Verdict::Accept,
+            _ => judge_by_status(resp, |r| keystone_error(r, method, auth_url)),
+        };
+        let resp = self
+            .http
+            .execute(build, judge, None)
+            .await
+            .map_err(|e| self.place(e))?;
+        let issued = keystone::parse_issued(&resp).map_err(|e| self.place(e))?;
+        log::info(&format!(
+            "profile {}: Keystone issued a token ({} auth)",
+            self.profile,
+            method.name()
+        ));
+        Ok(issued)
+    }
+
+    fn place(&self, e: Error) -> Error {
+        e.in_profile(&self.profile, self.kind.as_str(), self.region.as_deref())
+    }
+
+    // ------------------------------------------------------------- microversions ----
+
+    fn remember_max(&self, s: &Session, mv: Microversion) {
+        *s.max.lock().unwrap_or_else(|e| e.into_inner()) = Some(mv);
+        let mut entry = s.entry.lock().unwrap_or_else(|e| e.into_inner());
+        if let (Some(e), Auth::Keystone { cache: Some(c), .. }) = (entry.as_mut(), &self.auth) {
+            e.max_microversions
+                .insert(version_root(&s.compute).to_string(), mv.to_string());
+            c.store(e);
+        }
+    }
+
+    /// The server's maximum microversion: remembered, or read once from `GET …/v2.1/`. A server
+    /// without a usable version document is served as 2.1 (no paging, which it then lacks).
+    async fn max_microversion(&self, s: &Session) -> Result<Microversion> {
+        if let Some(mv) = s.known_max() {
+            return Ok(mv);
+        }
+        let root = version_root(&s.compute);
+        let mv = match self.send(s, &root, None, Action::Versions).await {
+            Ok(resp) => parse_version_doc(&resp),
+            Err(e)
+                if matches!(
+                    e.kind,
+                    Kind::Protocol | Kind::NotFound | Kind::Usage | Kind::Config
+                ) =>
+            {
+                log::warn(&format!("profile {}: cannot read the compute version document ({e}); assuming microversion 2.1", self.profile));
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        let mv = mv.unwrap_or(Microversion(2, 1));
+        log::info(&format!(
+            "profile {}: compute API maximum microversion {mv}",
+            self.profile
+        ));
+        self.remember_max(s, mv);
+        Ok(mv)
+    }
+
+    // ------------------------------------------------------------------ requests ----
+
+    /// GET `url` once (with retries), authenticated for this session.
+    async fn send(
+        &self,
+        s: &Session,
+        url: &Url,
+        mv: Option<Microversion>,
+        action: Action<'_>,
+    ) -> Result<HttpResponse> {
+        let build = || {
+            let mut req = HttpRequest::get(url.clone()).header("Accept", "application/json");
+            if let Some(mv) = mv {
+                req = req
+                    .header("OpenStack-API-Version", format!("compute {mv}"))
+                    .header("X-OpenStack-Nova-API-Version", mv.to_string());
+            }
+            match &self.auth {
+                Auth::Keystone { .. } => {
+                    if let Some(t) = &s.token {
+                        req = req.header("X-Auth-Token", t.expose());
+                    }
+                }
+                Auth::Aksk {
+                    access_key,
+                    secret_key,
+                    security_token,
+                    project_id,
+                } => {
+                    // Everything sent is signed, so these go on before signing.
+                    req = req
+                        .header("Content-Type", "application/json")
+                        .header("X-Project-Id", project_id.as_str());
+                    if let Some(t) = security_token {
+                        req = req.header("X-Security-Token", t.expose());
+                    }
+                    let creds = crate::sign::huawei::Credentials {
+                        access_key: access_key.expose(),
+                        secret_key: secret_key.expose(),
+                    };
+                    crate::sign::huawei::sign_http_request(&mut req, &creds, Utc::now());
+                }
+            }
+            Ok(req)
+        };
+        let ecs = matches!(self.auth, Auth::Aksk { .. });
+        let judge = |resp: &HttpResponse| {
+            let error = |r: &HttpResponse| nova_error(r, action, mv, ecs);
+            // A proxy's 413 with Retry-After is throttling in Nova's own words (overLimit).
+            if resp.status == 413 && resp.header("retry-after").is_some() {
+                return Verdict::Retry {
+                    error: error(resp),
+                    after: retry_after(resp),
+                };
+            }
+            judge_by_status(resp, error)
+        };
+        self.http
+            .execute(build, judge, None)
+            .await
+            .map_err(|e| self.place(e))
+    }
+
+    /// GET `suffix` (`/os-keypairs?…`) below the compute base, re-authenticating once on a 401.
+    async fn get(
+        &self,
+        suffix: &str,
+        mv: Option<Microversion>,
+        action: Action<'_>,
+    ) -> Result<(Value, Arc<Session>)> {
+        let mut s = self.session().await?;
+        let mut renewed = false;
+        loop {
+            let url = join(&s.compute, suffix)?;
+            match self.send(&s, &url, mv, action).await {
+                Ok(resp) => return Ok((resp.json().map_err(|e| self.place(e))?, s)),
+                Err(e) if e.place.status == Some(401) && !renewed => match self.renew(&s).await? {
+                    Some(fresh) => {
+                        s = fresh;
+                        renewed = true;
+                    }
+                    None => return Err(e),
+                },
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn to_keypair(&self, s: &Session, v: &Value, user_id: Option<&str>) -> Result<KeyPair> {
+        let name = v.get("name").and_then(Value::as_str).ok_or_else(|| {
+            self.place(Error::protocol(format!(
+                "a key pair in Nova's reply has no name: {}",
+                snippet(v)
+            )))
+        })?;
+        let region = s.region.as_deref().or(self.region.as_deref());
+        let mut kp = KeyPair::new(&self.profile, self.kind, region, name);
+        if let Auth::Aksk { project_id, .. } = &self.auth {
+            kp.project_id = Some(project_id.clone());
+        }
+        kp.key_type = v
+            .get("type")
+            .and_then(Value::as_str)
+            .and_then(KeyType::parse);
+        if let Some(pk) = v.get("public_key").and_then(Value::as_str) {
+            if let Err(reason) = kp.set_public_key(pk) {
+                log::warn(&format!(
+                    "key pair {name}: cannot read its public key ({reason})"
+                ));
+            }
+        }
+        let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+        kp.provider_fingerprint = text("fingerprint");
+        kp.id = match v.get("id") {
+            Some(Value::Number(n)) => Some(n.to_string()),
+            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            _ => None,
+        };
+        kp.user_id = text("user_id").or_else(|| user_id.map(str::to_string));
+        kp.created_at = v
+            .get("created_at")
+            .and_then(Value::as_str)
+            .and_then(parse_time);
+        kp.description = text("description").filter(|d| !d.is_empty());
+        kp.key_protection = v.get("is_key_protection").and_then(Value::as_bool);
+        const MAPPED: &[&str] = &[
+            "name",
+            "type",
+            "public_key",
+            "fingerprint",
+            "id",
+            "user_id",
+            "created_at",
+            "description",
+            "is_key_protection",
+        ];
+        if let Some(obj) = v.as_object() {
+            for (k, val) in obj {
+                // `deleted: false` is on every live key pair and says nothing.
+                let noise = val.is_null() || (k == "deleted" && val == &Value::Bool(false));
+                if !MAPPED.contains(&k.as_str()) && !noise {
+                    kp.extra.insert(k.clone(), val.clone());
+                }
+            }
+        }
+        Ok(kp)
+    }
+
+    async fn list_all(&self, q: &ListQuery) -> Result<Vec<KeyPair>> {
+        let s = self.session().await?;
+        let max = self.max_microversion(&s).await?;
+        let user = q.user_id.as_deref();
+        if user.is_some() && max < MV_USER_ID {
+            return Err(self.place(Error::usage(format!(
+                "--user needs compute microversion {MV_USER_ID}; this cloud's maximum is {max}"
+            ))));
+        }
+        let mv = max.min(MV_PAGING);
+        let paged = mv >= MV_PAGING;
+        if !paged {
+            log::info(&format!(
+                "profile {}: microversion {mv} < {MV_PAGING}: listing in one unpaged request",
+                self.profile
+            ));
+        }
+        let page_size = q.page_size.unwrap_or(DEFAULT_PAGE_SIZE).max(1);
+        let owner = user.map(str::to_string).or_else(|| s.user_id.clone());
+        let mut out = Vec::new();
+        let mut marker: Option<String> = None;
+        let mut markers = HashSet::new();
+        loop {
+            let mut params: Vec<String> = Vec::new();
+            if paged {
+                params.push(format!("limit={page_size}"));
+                if let Some(m) = &marker {
+                    params.push(format!("marker={}", enc(m)));
+                }
+            }
+            if let Some(u) = user {
+                params.push(format!("user_id={}", enc(u)));
+            }
+            let suffix = if params.is_empty() {
+                "/os-keypairs".to_string()
+            } else {
+                format!("/os-keypairs?{}", params.join("&"))
+            };
+            let (body, session) = self
+                .get(&suffix, Some(mv), Action::List { user_id: user })
+                .await?;
+            let items = body
+                .get("keypairs")
+                .and_then(Value::as_array)
+                .ok_or_else(|| {
+                    self.place(Error::protocol(format!(
+                        "Nova's list reply has no `keypairs` array: {}",
+                        snippet(&body)
+                    )))
+                })?;
+            for item in items {
+                let kp = item.get("keypair").unwrap_or(item);
+                out.push(self.to_keypair(&session, kp, owner.as_deref())?);
+            }
+            if !paged {
+                if !items.is_empty() && items.len() % DEFAULT_PAGE_SIZE as usize == 0 {
+                    log::warn(&format!(
+                        "profile {}: {} key pairs in one unpaged reply (microversion {mv}, no paging); some deployments cap unpaged lists at [api] max_limit, so the list may be incomplete",
+                        self.profile,
+                        items.len()
+                    ));
+                }
+                break;
+            }
+            let has_next = body
+                .get("keypairs_links")
+                .and_then(Value::as_array)
+                .is_some_and(|links| {
+                    links
+                        .iter()
+                        .any(|l| l.get("rel").and_then(Value::as_str) == Some("next"))
+                });
+            // A full last page still links to the next one, which is then empty.
+            let Some(last) = out
+                .last()
+                .map(|k| k.name.clone())
+                .filter(|_| !items.is_empty() && has_next)
+            else {
+                break;
+            };
+            if !markers.insert(last.clone()) {
+                return Err(self.place(Error::protocol(format!(
+                    "Nova returned the same page twice (marker `{last}` repeated); stopping rather than looping"
+                ))));
+            }
+            log::debug(&format!(
+                "profile {}: {} key pairs so far, next page after `{last}`",
+                self.profile,
+                out.len()
+            ));
+            marker = Some(last);
+        }
+        Ok(out)
+    }
+
+    async fn show_one(&self, name: &str, q: &ListQuery) -> Result<KeyPair> {
+        if name.is_empty() || name == "." || name == ".." {
+            return Err(self.place(
+                Error::usage(format!(
+                    "`{name}` cannot be addressed as a key pair name in a URL"
+                ))
+                .with_hint("use `keyctl list` to see it"),
+            ));
+        }
+        let user = q.user_id.as_deref();
+        let s = self.session().await?;
+        let wanted = if user.is_some() { MV_USER_ID } else { MV_TYPE };
+        // ECS: no version discovery just for a show; ask for 2.2 and fall back on a 406.
+        let ecs_guess =
+            matches!(self.auth, Auth::Aksk { .. }) && s.known_max().is_none() && user.is_none();
+        let max = if ecs_guess {
+            wanted
+        } else {
+            self.max_microversion(&s).await?
+        };
+        if user.is_some() && max < MV_USER_ID {
+            return Err(self.place(Error::usage(format!(
+                "--user needs compute microversion {MV_USER_ID}; this cloud's maximum is {max}"
+            ))));
+        }
+        let mut suffix = format!("/os-keypairs/{}", enc(name));
+        if let Some(u) = user {
+            suffix.push_str(&format!("?user_id={}", enc(u)));
+        }
+        let action = Action::Show {
+            name,
+            user_id: user,
+        };
+        let result = self.get(&suffix, Some(max.min(wanted)), action).await;
+        let (body, session) = match result {
+            Err(e) if ecs_guess && e.place.status == Some(406) => {
+                log::info(&format!(
+                    "profile {}: ECS refused microversion {wanted}; asking without one",
+                    self.profile
+                ));
+                self.get(&suffix, None, action).await?
+            }
+            other => other?,
+        };
+        let kp = body.get("keypair").ok_or_else(|| {
+            self.place(Error::protocol(format!(
+                "Nova's show reply has no `keypair` object: {}",
+                snippet(&body)
+            )))
+        })?;
+        self.to_keypair(&session, kp, user)
+    }
+}
+
+#[async_trait]
+impl Provider for NovaProvider {
+    async fn list(&self, query: &ListQuery) -> Result<Vec<KeyPair>> {
+        self.list_all(query).await
+    }
+    async fn show(&self, name: &str, query: &ListQuery) -> Result<KeyPair> {
+        self.show_one(name, query).await
+    }
+}
+
+// ----------------------------------------------------------------------- helpers ----
+
+fn tls(p: &Profile, ctx: &Context) -> Result<Http> {
+    let insecure = p.get_bool("insecure") == Some(true);
+    if insecure {
+        log::warn(&format!(
+            "profile {}: TLS certificate verification is OFF (insecure = true); anyone on the path can read the token",
+            p.name
+        ));
+    }
+    let cacert = p.get("cacert").map(std::path::PathBuf::from);
+    ctx.http.with_tls(cacert.as_deref(), insecure)
+}
+
+/// The Keystone method a profile describes, or a pre-issued token to use directly.
+fn auth_method(p: &Profile, has_endpoint: bool) -> Result<(Option<AuthMethod>, Option<Secret>)> {
+    let domain = |id_key: &str, name_key: &str| -> DomainRef {
+        if let Some(id) = p.get(id_key).or_else(|| p.get("default_domain_id")) {
+            DomainRef::Id(id.to_string())
+        } else {
+            // Keystone needs a domain with a name; "Default" is every deployment's first one.
+            DomainRef::Name(
+                p.get(name_key)
+                    .or_else(|| p.get("default_domain_name"))
+                    .unwrap_or("Default")
+                    .to_string(),
+            )
+        }
+    };
+    let user = || -> Option<UserRef> {
+        if let Some(id) = p.get("user_id") {
+            return Some(UserRef::Id(id.to_string()));
+        }
+        p.get("username").map(|n| UserRef::Name {
+            name: n.to_string(),
+            domain: domain("user_domain_id", "user_domain_name"),
+        })
+    };
+    let project = || -> Option<ProjectRef> {
+        if let Some(id) = p.get("project_id") {
+            return Some(ProjectRef::Id(id.to_string()));
+        }
+        p.get("project_name").map(|n| ProjectRef::Name {
+            name: n.to_string(),
+            domain: domain("project_domain_id", "project_domain_name"),
+        })
+    };
+    let need_project = || {
+        p.missing("project_name")
+            .with_hint("set `project_name` (with `project_domain_name`) or `project_id`")
+    };
+    if let Some(secret) = p.secret("application_credential_secret")? {
+        let id = p.get("application_credential_id").map(str::to_string);
+        let name = p.get("application_credential_name").map(str::to_string);
+        if id.is_none() && name.is_none() {
+            return Err(p.missing("application_credential_id"));
+        }
+        let user = if id.is_none() {
+            Some(user().ok_or_else(|| p.missing("username"))?)
+        } else {
+            None
+        };
+        return Ok((
+            Some(AuthMethod::AppCredential {
+                id,
+                name,
+                user,
+                secret,
+            }),
+            None,
+        ));
+    }
+    if let Some(token) = p.secret("token")? {
+        // With `endpoint` and no project, the token is sent to Nova as is; otherwise Keystone
+        // rescopes it to the project (and supplies the catalog).
+        return match project() {
+            Some(project) if p.get("auth_url").is_some() => Ok((Some(AuthMethod::Token { token, project }), None)),
+            _ if has_endpoint => Ok((None, Some(token))),
+            _ => Err(Error::config(format!(
+                "profile {}: a `token` needs either `endpoint` (to use it as is) or `auth_url` and a project",
+                p.name
+            ))
+            .with_hint("set `endpoint` to the compute URL, or `auth_url` and `project_name`/`project_id`")),
+        };
+    }
+    let password = p.secret("password")?;
+    let Some(password) = password else {
+        return Err(Error::config(format!("profile {} (openstack): no credentials", p.name)).with_hint(
+            "set `password` (with username/user_id), `application_credential_id` + `application_credential_secret`, or `token`; or `cloud` to read clouds.yaml",
+        ));
+    };
+    let user = user().ok_or_else(|| p.missing("username"))?;
+    let project = project().ok_or_else(need_project)?;
+    Ok((
+        Some(AuthMethod::Password {
+            user,
+            password,
+            project,
+        }),
+        None,
+    ))
+}
+
+fn bad_endpoint(e: &str) -> Error {
+    Error::config(format!("endpoint {e} is not an http(s) URL"))
+        .with_hint("set `endpoint` to the compute base, e.g. https://compute.example.com:8774/v2.1")
+}
+
+/// The compute base for an `endpoint`: kept when it already ends in `/v2.1` or
+/// `/v2.1/{project}`, else `/v2.1` is appended. No trailing slash.
+pub fn compute_base(endpoint: &str) -> Result<Url> {
+    let trimmed = endpoint.trim().trim_end_matches('/');
+    let mut url = Url::parse(trimmed).map_err(|_| bad_endpoint(endpoint))?;
+    if !matches!(url.scheme(), "http" | "https") || url.cannot_be_a_base() {
+        return Err(bad_endpoint(endpoint));
+    }
+    let segs: Vec<String> = url
+        .path_segments()
+        .map(|s| s.map(str::to_string).collect())
+        .unwrap_or_default();
+    let n = segs.len();
+    let has_version = (n >= 1 && segs[n - 1] == "v2.1") || (n >= 2 && segs[n - 2] == "v2.1");
+    if !has_version {
+        url.path_segments_mut()
+            .map_err(|_| bad_endpoint(endpoint))?
+            .pop_if_empty()
+            .push("v2.1");
+    }
+    url.set_query(None);
+    Ok(url)
+}
+
+/// Whether the base already names a project (`…/v2.1/{project}`).
+fn last_segments_have_project(url: &Url) -> bool {
+    let segs: Vec<&str> = url.path_segments().map(|s| s.collect()).unwrap_or_default();
+    segs.len() >= 2 && segs[segs.len() - 2] == "v2.1"
+}
+
+/// `…/v2.1/` for a compute base `…/v2.1[/{project}]`: where the version document is.
+fn version_root(compute: &Url) -> Url {
+    let mut root = compute.clone();
+    let segs: Vec<String> = compute
+        .path_segments()
+        .map(|s| s.map(str::to_string).collect())
+        .unwrap_or_default();
+    if let Some(i) = segs.iter().rposition(|s| s == "v2.1") {
+        let path = format!("/{}/", segs[..=i].join("/"));
+        root.set_path(&path);
+    } else {
+        let path = format!("{}/", compute.path().trim_end_matches('/'));
+        root.set_path(&path);
+    }
+    root
+}
+
+fn join(base: &Url, suffix: &str) -> Result<Url> {
+    let text = format!("{}{suffix}", base.as_str().trim_end_matches('/'));
+    Url::parse(&text).map_err(|e| Error::other(format!("cannot build the URL {text}: {e}")))
+}
+
+fn parse_version_doc(resp: &HttpResponse) -> Option<Microversion> {
+    let v: Value = serde_json::from_slice(&resp.body).ok()?;
+    let doc = v.get("version")?;
+    match doc.get("version").and_then(Value::as_str) {
+        Some("") => Some(Microversion(2, 1)),
+        Some(s) => Microversion::parse(s),
+        None => None,
+    }
+}
+
+/// Nova's `created_at`: naive ISO-8601 with microseconds, UTC implied; zoned forms accepted.
+fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
+        return Some(d.with_timezone(&Utc));
+    }
+    NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+        .or_else(|_| NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M:%S%.f"))
+        .ok()
+        .map(|n| n.and_utc())
+}
+
+fn snippet(v: &Value) -> String {
+    let s = v.to_string();
+    let cut: String = s.chars().take(200).collect();
+    crate::secret::scrub(&cut)
+}
+
+fn request_id(resp: &HttpResponse) -> Option<String> {
+    [
+        "x-openstack-request-id",
+        "x-compute-request-id",
+        "x-request-id",
+    ]
+    .iter()
+    .find_map(|h| resp.header(h))
+    .map(str::to_string)
+}
+
+/// The fault name and message of a Nova (`{"itemNotFound": {...}}`), Keystone/middleware
+/// (`{"error": {...}}`) or Huawei gateway (`{"error_code","error_msg"}`) error body.
+fn fault_of(resp: &HttpResponse) -> (Option<String>, String) {
+    let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
+    if let Some(code) = v.get("error_code").and_then(Value::as_str) {
+        let msg = v
+            .get("error_msg")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        return (Some(code.to_string()), msg);
+    }
+    if let Some(e) = v.get("error") {
+        let title = e.get("title").and_then(Value::as_str).map(str::to_string);
+        let msg = e
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        return (title, msg);
+    }
+    if let Some((name, inner)) = v
+        .as_object()
+        .and_then(|o| o.iter().find(|(_, x)| x.get("message").is_some()))
+    {
+        let msg = inner
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        return (Some(name.clone()), msg);
+    }
+    (None, resp.snippet())
+}
+
+fn nova_error(
+    resp: &HttpResponse,
+    action: Action<'_>,
+    mv: Option<Microversion>,
+    ecs: bool,
+) -> Error {
+    let (code, message) = fault_of(resp);
+    let status = resp.status;
+    let what = match action {
+        Action::List { .. } => "listing key pairs".to_string(),
+        Action::Show { name, .. } => format!("reading key pair `{name}`"),
+        Action::Versions => "reading the compute version document".to_string(),
+    };
+    let base = |kind: Kind, text: String| {
+        let mut e = Error::new(kind, text)
+            .with_status(status)
+            .with_request_id(request_id(resp));
+        if let Some(c) = &code {
+            e = e.with_code(c.clone());
+        }
+        e
+    };
+    match (status, action) {
+        (401, _) if ecs => base(Kind::Auth, format!("ECS refused the signature while {what}: {message}"))
+            .with_hint("check access_key/secret_key (and security_token for temporary keys), project_id, and the system clock"),
+        (401, _) => base(Kind::Auth, format!("Nova refused the token while {what}: {message}"))
+            .with_hint("the token was revoked or expired; check the credentials (and any OS_* variables) and run again"),
+        (403, Action::List { user_id: Some(u) } | Action::Show { user_id: Some(u), .. }) => {
+            base(Kind::Auth, format!("not allowed to read user {u}'s key pairs: {message}"))
+                .with_hint("--user (Nova `user_id`) needs the admin role")
+        }
+        (403, _) => base(Kind::Auth, format!("forbidden while {what}: {message}"))
+            .with_hint("your role in this project may not allow os-keypairs; ask the cloud's admin"),
+        (404, Action::Show { name, .. }) => {
+            base(Kind::NotFound, format!("key pair `{name}` not found ({message})"))
+        }
+        (404, _) => base(Kind::Config, format!("the compute endpoint answered 404 while {what}: {message}"))
+            .with_hint("check `endpoint` (or the catalog's compute URL) and `region`"),
+        (406, _) => base(
+            Kind::Protocol,
+            format!("the compute API does not support microversion {}: {message}", mv.map(|m| m.to_string()).unwrap_or_default()),
+        )
+        .with_hint("keyctl reads the maximum from GET /v2.1/; report this if it keeps happening"),
+        (400, _) if message.contains("Marker") || message.contains("Version") => {
+            base(Kind::Protocol, format!("Nova rejected keyctl's request while {what}: {message}"))
+        }
+        (400, _) if message.contains("project_id") => {
+            base(Kind::Config, format!("Nova rejected the project in the URL while {what}: {message}"))
+                .with_hint("the project id in `endpoint` must be the token's project")
+        }
+        (400, _) => base(Kind::Usage, format!("Nova rejected the request while {what}: {message}")),
+        (413 | 429, _) => base(Kind::Throttled, format!("throttled while {what}: {message}")),
+        (500..=599, _) => base(Kind::Server, format!("server error while {what}: {message}")),
+        _ => base(Kind::Protocol, format!("unexpected HTTP {status} while {what}: {message}")),
+    }
+}
+
+fn keystone_error(resp: &HttpResponse, method: &AuthMethod, auth_url: &str) -> Error {
+    let (code, message) = fault_of(resp);
+    let status = resp.status;
+    let mut e = match status {
+        401 => {
+            let hint = match method {
+                AuthMethod::Password { .. } => "check username/user_id, password, user_domain_name and the project (name + project_domain_name, or project_id); OS_* variables may override the profile",
+                AuthMethod::AppCredential { .. } => "check application_credential_id (or name + username) and application_credential_secret; the credential may have expired or been deleted",
+                AuthMethod::Token { .. } => "the token has expired or was revoked; issue a new one (openstack token issue)",
+            };
+            Error::auth(format!("Keystone refused the credentials ({} auth): {message}", method.name())).with_hint(hint)
+        }
+        403 => Error::auth(format!("Keystone refused the request: {message}"))
+            .with_hint("the user may have no role in that project"),
+        404 => Error::config(format!("no Keystone v3 token API at {auth_url}: {message}"))
+            .with_hint("auth_url is the identity endpoint, e.g. https://keystone.example.com:5000/v3"),
+        400 => Error::config(format!("Keystone rejected the auth request: {message}"))
+            .with_hint("a user or project given by name also needs its domain (user_domain_name, project_domain_name)"),
+        429 => Error::new(Kind::Throttled, format!("Keystone throttled the token request: {message}")),
+        500..=599 => Error::new(Kind::Server, format!("Keystone server error: {message}")),
+        _ => Error::protocol(format!("unexpected HTTP {status} from Keystone: {message}")),
+    };
+    e = e.with_status(status).with_request_id(request_id(resp));
+    if let Some(c) = code {
+        e = e.with_code(c);
+    }
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compute_base_appends_v21_only_when_missing() {
+        assert_eq!(
+            compute_base("http://h:8774").unwrap().as_str(),
+            "http://h:8774/v2.1"
+        );
+        assert_eq!(
+            compute_base("http://h:8774/").unwrap().as_str(),
+            "http://h:8774/v2.1"
+        );
+        assert_eq!(
+            compute_base("http://h/compute/v2.1/").unwrap().as_str(),
+            "http://h/compute/v2.1"
+        );
+        assert_eq!(
+            compute_base("http://h/v2.1/abc").unwrap().as_str(),
+            "http://h/v2.1/abc"
+        );
+        assert!(compute_base("ftp://h").is_err());
+        assert!(compute_base("not a url").is_err());
+    }
+
+    #[test]
+    fn version_root_strips_the_project() {
+        let r = |s: &str| version_root(&Url::parse(s).unwrap()).to_string();
+        assert_eq!(r("http://h/v2.1/abc"), "http://h/v2.1/");
+        assert_eq!(r("http://h/compute/v2.1"), "http://h/compute/v2.1/");
+    }
+
+    #[test]
+    fn names_are_encoded() {
+        assert_eq!(enc("key with spaces"), "key%20with%20spaces");
+        assert_eq!(enc("kc.user@example"), "kc.user%40example");
+        assert_eq!(enc("ключ/x"), "%D0%BA%D0%BB%D1%8E%D1%87%2Fx");
+    }
+
+    #[test]
+    fn times_and_versions() {
+        let t = parse_time("2026-11-22T10:20:17.912316").unwrap();
+        assert_eq!(t.to_rfc3339(), "2026-11-22T10:20:17.912316+00:00");
+        assert!(parse_time("2026-11-22T10:20:17Z").is_some());
+        assert!(parse_time("yesterday").is_none());
+        assert_eq!(Microversion::parse("2.104"), Some(Microversion(2, 104)));
+        assert!(Microversion(2, 35) > Microversion(2, 4));
+        assert_eq!(Microversion::parse("two.35"), None);
+    }
+
+    fn resp(status: u16, body: &str) -> HttpResponse {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-compute-request-id", "req-1".parse().unwrap());
+        HttpResponse {
+            status,
+            headers,
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn nova_errors_are_typed() {
+        let show = Action::Show {
+            name: "k",
+            user_id: None,
+        };
+        let e = nova_error(
+            &resp(
+                404,
+                r#"{"itemNotFound":{"code":404,"message":"Keypair k not found for user u"}}"#,
+            ),
+            show,
+            None,
+            false,
+        );
+        assert_eq!(e.kind, Kind::NotFound);
+        assert_eq!(e.place.code.as_deref(), Some("itemNotFound"));
+        assert_eq!(e.place.request_id.as_deref(), Some("req-1"));
+        let list_user = Action::List {
+            user_id: Some("u2"),
+        };
+        let e = nova_error(
+            &resp(
+                403,
+                r#"{"forbidden":{"code":403,"message":"Policy doesn't allow"}}"#,
+            ),
+            list_user,
+            None,
+            false,
+        );
+        assert_eq!(e.kind, Kind::Auth);
+        assert!(e.hint.unwrap().contains("admin"));
+        let e = nova_error(
+            &resp(
+                400,
+                r#"{"badRequest":{"code":400,"message":"Marker x could not be found."}}"#,
+            ),
+            Action::List { user_id: None },
+            None,
+            false,
+        );
+        assert_eq!(e.kind, Kind::Protocol);
+        let e = nova_error(
+            &resp(
+                406,
+                r#"{"computeFault":{"code":406,"message":"Version 2.35 is not supported"}}"#,
+            ),
+            show,
+            Some(Microversion(2, 35)),
+            false,
+        );
+        assert!(e.message.contains("2.35") && e.kind == Kind::Protocol);
+        let e = nova_error(
+            &resp(
+                401,
+                r#"{"error":{"code":401,"title":"Unauthorized","message":"The request you have made requires authentication."}}"#,
+            ),
+            show,
+            None,
+            false,
+        );
+        assert_eq!(
+            (e.kind, e.place.code.as_deref()),
+            (Kind::Auth, Some("Unauthorized"))
+        );
+        let e = nova_error(&resp(502, "<html>bad gateway</html>"), show, None, false);
+        assert!(e.kind == Kind::Server && e.message.contains("bad gateway"));
+    }
+}
