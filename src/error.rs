@@ -77,7 +77,8 @@ pub struct Place {
 pub struct Error {
     pub kind: Kind,
     pub message: String,
-    pub place: Place,
+    /// Boxed: errors travel in every `Result`, and a small `Err` keeps them cheap to move.
+    pub place: Box<Place>,
     pub hint: Option<String>,
     /// How many attempts were made when the error came from the retrying HTTP layer.
     pub attempts: Option<u32>,
@@ -87,7 +88,13 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn new(kind: Kind, message: impl Into<String>) -> Self {
-        Error { kind, message: message.into(), place: Place::default(), hint: None, attempts: None }
+        Error {
+            kind,
+            message: message.into(),
+            place: Box::default(),
+            hint: None,
+            attempts: None,
+        }
     }
     pub fn usage(message: impl Into<String>) -> Self {
         Self::new(Kind::Usage, message)
@@ -128,8 +135,12 @@ impl Error {
     }
     /// Fills in the profile, provider and region unless a deeper layer already did.
     pub fn in_profile(mut self, profile: &str, provider: &str, region: Option<&str>) -> Self {
-        self.place.profile.get_or_insert_with(|| profile.to_string());
-        self.place.provider.get_or_insert_with(|| provider.to_string());
+        self.place
+            .profile
+            .get_or_insert_with(|| profile.to_string());
+        self.place
+            .provider
+            .get_or_insert_with(|| provider.to_string());
         if self.place.region.is_none() {
             self.place.region = region.map(str::to_string);
         }

@@ -1,1 +1,103 @@
-//! Fan-out over profiles and regions (being written).
+//! Every selected profile and region at once: bounded concurrency (a global cap and a cap per
+//! service host), results kept in a stable order, and each target's failure kept apart so one
+//! failing profile never hides the others.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use futures::stream::{self, StreamExt};
+use tokio::sync::Semaphore;
+
+use crate::config::Target;
+use crate::error::Result;
+use crate::provider::{self, Context, Provider};
+
+/// Queries in flight at once, over all targets.
+pub const DEFAULT_CONCURRENCY: usize = 16;
+/// Queries in flight at once against one service host (per profile endpoint or default host).
+pub const PER_HOST_CONCURRENCY: usize = 4;
+
+/// What one target answered.
+pub struct Outcome<T> {
+    pub target: Target,
+    pub result: Result<T>,
+}
+
+impl<T> Outcome<T> {
+    pub fn label(&self) -> String {
+        match &self.target.region {
+            Some(r) => format!("{} ({r})", self.target.profile.name),
+            None => self.target.profile.name.clone(),
+        }
+    }
+}
+
+/// Runs `op` against every target's adapter, at most `max_concurrency` at once, and returns
+/// the outcomes in target order. Errors are tagged with the profile, provider and region.
+pub async fn run<T, F, Fut>(
+    targets: Vec<Target>,
+    ctx: &Context,
+    max_concurrency: usize,
+    op: F,
+) -> Vec<Outcome<T>>
+where
+    F: Fn(Box<dyn Provider>) -> Fut,
+    Fut: Future<Output = Result<T>>,
+{
+    let hosts: Arc<std::sync::Mutex<HashMap<String, Arc<Semaphore>>>> = Arc::default();
+    let pending = crate::progress::Pending::start(targets.iter().map(label).collect());
+    let op = &op;
+    let pending_ref = &pending;
+    let outcomes = stream::iter(targets.into_iter().map(|target| {
+        let host = host_semaphore(&hosts, &target);
+        async move {
+            let _permit = host.acquire_owned().await.ok();
+            let result = match provider::build(&target.profile, target.region.as_deref(), ctx) {
+                Ok(adapter) => op(adapter).await,
+                Err(e) => Err(e),
+            };
+            let result = result.map_err(|e| {
+                e.in_profile(
+                    &target.profile.name,
+                    target.profile.provider.as_str(),
+                    target.region.as_deref(),
+                )
+            });
+            pending_ref.done(&label(&target));
+            Outcome { target, result }
+        }
+    }))
+    .buffered(max_concurrency.max(1))
+    .collect::<Vec<_>>()
+    .await;
+    pending.finish();
+    outcomes
+}
+
+fn label(t: &Target) -> String {
+    match &t.region {
+        Some(r) => format!("{}/{r}", t.profile.name),
+        None => t.profile.name.clone(),
+    }
+}
+
+/// Targets that reach the same service host share a semaphore: the profile's endpoint when set,
+/// else the provider and region (which decide the default host).
+fn host_semaphore(
+    hosts: &std::sync::Mutex<HashMap<String, Arc<Semaphore>>>,
+    t: &Target,
+) -> Arc<Semaphore> {
+    let key = match &t.profile.endpoint {
+        Some(e) => e.clone(),
+        None => format!(
+            "{}:{}",
+            t.profile.provider,
+            t.region.as_deref().unwrap_or("")
+        ),
+    };
+    let mut map = hosts.lock().unwrap_or_else(|e| e.into_inner());
+    map.entry(key)
+        .or_insert_with(|| Arc::new(Semaphore::new(PER_HOST_CONCURRENCY)))
+        .clone()
+}

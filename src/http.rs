@@ -30,7 +30,12 @@ pub struct HttpRequest {
 
 impl HttpRequest {
     pub fn get(url: Url) -> Self {
-        HttpRequest { method: Method::GET, url, headers: Vec::new(), body: Vec::new() }
+        HttpRequest {
+            method: Method::GET,
+            url,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
     }
     pub fn header(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.push((name.to_string(), value.into()));
@@ -54,7 +59,9 @@ impl HttpResponse {
     /// The server's clock from its `Date` header, for clock-skew hints.
     pub fn server_date(&self) -> Option<DateTime<Utc>> {
         let raw = self.header("date")?;
-        DateTime::parse_from_rfc2822(raw).ok().map(|d| d.with_timezone(&Utc))
+        DateTime::parse_from_rfc2822(raw)
+            .ok()
+            .map(|d| d.with_timezone(&Utc))
     }
 
     /// The first bytes of the body, lossy UTF-8, for error messages about replies we cannot parse.
@@ -85,7 +92,10 @@ pub enum Verdict {
     /// Hand the reply to the adapter.
     Accept,
     /// Transient (throttled, 5xx, internal error): try again, after `after` if the server said so.
-    Retry { error: Error, after: Option<Duration> },
+    Retry {
+        error: Error,
+        after: Option<Duration>,
+    },
     /// Final error.
     Fail(Error),
 }
@@ -95,7 +105,10 @@ pub enum Verdict {
 pub fn judge_by_status(resp: &HttpResponse, on_error: impl Fn(&HttpResponse) -> Error) -> Verdict {
     match resp.status {
         200..=299 => Verdict::Accept,
-        429 | 500..=599 => Verdict::Retry { error: on_error(resp), after: retry_after(resp) },
+        429 | 500..=599 => Verdict::Retry {
+            error: on_error(resp),
+            after: retry_after(resp),
+        },
         _ => Verdict::Fail(on_error(resp)),
     }
 }
@@ -208,7 +221,10 @@ impl Http {
         let client = Self::builder(&options)
             .build()
             .map_err(|e| Error::other(format!("cannot set up the HTTP client: {e}")))?;
-        Ok(Http { client, options: Arc::new(options) })
+        Ok(Http {
+            client,
+            options: Arc::new(options),
+        })
     }
 
     fn builder(options: &HttpOptions) -> reqwest::ClientBuilder {
@@ -234,7 +250,10 @@ impl Http {
                 Error::config(format!("cannot read CA bundle {}: {e}", path.display()))
             })?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                Error::config(format!("CA bundle {} is not valid PEM: {e}", path.display()))
+                Error::config(format!(
+                    "CA bundle {} is not valid PEM: {e}",
+                    path.display()
+                ))
             })?;
             for cert in certs {
                 builder = builder.add_root_certificate(cert);
@@ -246,7 +265,10 @@ impl Http {
         let client = builder
             .build()
             .map_err(|e| Error::other(format!("cannot set up the HTTP client: {e}")))?;
-        Ok(Http { client, options: self.options.clone() })
+        Ok(Http {
+            client,
+            options: self.options.clone(),
+        })
     }
 
     pub fn options(&self) -> &HttpOptions {
@@ -281,7 +303,9 @@ impl Http {
                 Err(e) if e.kind.is_transient() => (e, None),
                 Err(e) => return Err(finish(e, attempt)),
             };
-            let delay = after.unwrap_or_else(|| policy.delay(attempt - 1)).min(Duration::from_secs(60));
+            let delay = after
+                .unwrap_or_else(|| policy.delay(attempt - 1))
+                .min(Duration::from_secs(60));
             let out_of_time = started.elapsed() + delay > policy.budget;
             if attempt >= policy.max_attempts || out_of_time {
                 return Err(finish(error, attempt));
@@ -305,11 +329,22 @@ impl Http {
         }
         log::trace_request(req, attempt);
         let started = Instant::now();
-        let resp = builder.send().await.map_err(|e| network_error(&req.url, &e))?;
+        let resp = builder
+            .send()
+            .await
+            .map_err(|e| network_error(&req.url, &e))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let body = resp.bytes().await.map_err(|e| network_error(&req.url, &e))?.to_vec();
-        let resp = HttpResponse { status, headers, body };
+        let body = resp
+            .bytes()
+            .await
+            .map_err(|e| network_error(&req.url, &e))?
+            .to_vec();
+        let resp = HttpResponse {
+            status,
+            headers,
+            body,
+        };
         log::trace_response(req, &resp, started.elapsed(), attempt);
         Ok(resp)
     }
@@ -322,7 +357,10 @@ fn finish(mut e: Error, attempts: u32) -> Error {
 
 fn network_error(url: &Url, e: &reqwest::Error) -> Error {
     let host = url.host_str().unwrap_or("?");
-    let port = url.port_or_known_default().map(|p| format!(":{p}")).unwrap_or_default();
+    let port = url
+        .port_or_known_default()
+        .map(|p| format!(":{p}"))
+        .unwrap_or_default();
     // reqwest's Display hides the cause chain; the cause is what tells the user what happened.
     let mut detail = e.to_string();
     let mut source = std::error::Error::source(e);
@@ -331,13 +369,26 @@ fn network_error(url: &Url, e: &reqwest::Error) -> Error {
         source = s.source();
     }
     let (message, hint) = if e.is_timeout() {
-        (format!("no reply from {host}{port} in time"), "raise --timeout, or check the endpoint and network")
+        (
+            format!("no reply from {host}{port} in time"),
+            "raise --timeout, or check the endpoint and network",
+        )
     } else if e.is_connect() {
-        (format!("cannot connect to {host}{port}"), "check the endpoint/region and your network or proxy")
+        (
+            format!("cannot connect to {host}{port}"),
+            "check the endpoint/region and your network or proxy",
+        )
     } else {
-        (format!("request to {host}{port} failed"), "check the endpoint and your network")
+        (
+            format!("request to {host}{port} failed"),
+            "check the endpoint and your network",
+        )
     };
-    Error::new(Kind::Network, format!("{message}: {}", crate::secret::scrub(&detail))).with_hint(hint)
+    Error::new(
+        Kind::Network,
+        format!("{message}: {}", crate::secret::scrub(&detail)),
+    )
+    .with_hint(hint)
 }
 
 #[cfg(test)]
@@ -357,7 +408,11 @@ mod tests {
     fn retry_after_seconds() {
         let mut headers = HeaderMap::new();
         headers.insert("retry-after", "2".parse().unwrap());
-        let r = HttpResponse { status: 429, headers, body: vec![] };
+        let r = HttpResponse {
+            status: 429,
+            headers,
+            body: vec![],
+        };
         assert_eq!(retry_after(&r), Some(Duration::from_secs(2)));
     }
 
@@ -369,12 +424,19 @@ mod tests {
             l.acquire().await;
         }
         let took = t0.elapsed();
-        assert!(took >= Duration::from_millis(1000) && took < Duration::from_millis(1100), "{took:?}");
+        assert!(
+            took >= Duration::from_millis(1000) && took < Duration::from_millis(1100),
+            "{took:?}"
+        );
     }
 
     #[test]
     fn snippet_is_short() {
-        let r = HttpResponse { status: 502, headers: HeaderMap::new(), body: vec![b'x'; 500] };
+        let r = HttpResponse {
+            status: 502,
+            headers: HeaderMap::new(),
+            body: vec![b'x'; 500],
+        };
         assert_eq!(r.snippet().chars().count(), 201);
     }
 }

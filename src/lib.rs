@@ -11,10 +11,12 @@
 //! - [`output`]: table, JSON, JSONL, TSV and name renderers;
 //! - [`error`]: typed errors and the exit-code contract.
 
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod error;
 pub mod fanout;
+pub mod find;
 pub mod http;
 pub mod keys;
 pub mod log;

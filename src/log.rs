@@ -70,13 +70,18 @@ pub(crate) fn trace_request(req: &HttpRequest, attempt: u32) {
     }
     let mut out = format!("> {} {} (attempt {attempt})", req.method, req.url);
     for (name, value) in &req.headers {
-        let shown = if is_sensitive_header(name) { "<redacted>" } else { value.as_str() };
+        let shown = if is_sensitive_header(name) {
+            "<redacted>"
+        } else {
+            value.as_str()
+        };
         out.push_str(&format!("\n>   {name}: {shown}"));
     }
-    if verbosity() >= 3 {
-        if !req.body.is_empty() {
-            out.push_str(&format!("\n>   body: {}", String::from_utf8_lossy(&req.body)));
-        }
+    if verbosity() >= 3 && !req.body.is_empty() {
+        out.push_str(&format!(
+            "\n>   body: {}",
+            String::from_utf8_lossy(&req.body)
+        ));
     }
     emit(&out);
 }
@@ -85,11 +90,15 @@ pub(crate) fn trace_response(req: &HttpRequest, resp: &HttpResponse, took: Durat
     if verbosity() < 2 {
         return;
     }
-    let request_id = ["x-request-id", "x-openstack-request-id", "x-compute-request-id"]
-        .iter()
-        .find_map(|h| resp.header(h))
-        .map(|id| format!(" request-id {id}"))
-        .unwrap_or_default();
+    let request_id = [
+        "x-request-id",
+        "x-openstack-request-id",
+        "x-compute-request-id",
+    ]
+    .iter()
+    .find_map(|h| resp.header(h))
+    .map(|id| format!(" request-id {id}"))
+    .unwrap_or_default();
     let mut out = format!(
         "< {} {} {} ({} bytes, {} ms, attempt {attempt}){request_id}",
         resp.status,
@@ -101,7 +110,11 @@ pub(crate) fn trace_response(req: &HttpRequest, resp: &HttpResponse, took: Durat
     {
         for (name, value) in resp.headers.iter() {
             let value = value.to_str().unwrap_or("<binary>");
-            let shown = if is_sensitive_header(name.as_str()) { "<redacted>" } else { value };
+            let shown = if is_sensitive_header(name.as_str()) {
+                "<redacted>"
+            } else {
+                value
+            };
             out.push_str(&format!("\n<   {name}: {shown}"));
         }
     }

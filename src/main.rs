@@ -1,1 +1,56 @@
-fn main(){}
+//! The keyctl binary: parse flags, run the command on a small runtime, map the outcome to the
+//! documented exit code. Everything else lives in the library.
+
+use clap::Parser;
+
+use keyctl::cli::{self, Cli, ErrorFormat};
+use keyctl::error::exit;
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version are "errors" to clap; they print to stdout and exit 0.
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    let errors = cli.global.errors;
+    std::process::exit(run(cli, errors));
+}
+
+fn run(cli: Cli, errors: ErrorFormat) -> i32 {
+    // One thread is plenty: the work is waiting on the network, and start-up stays fast.
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return exit::OTHER;
+        }
+    };
+    runtime.block_on(async {
+        tokio::select! {
+            result = cli::run(cli) => match result {
+                Ok(code) => code,
+                // `keyctl list | head`: the reader left; that is not a failure.
+                Err(e) if e.place.code.as_deref() == Some("EPIPE") => exit::OK,
+                Err(e) => {
+                    cli::report_error(&e, errors);
+                    e.exit_code()
+                }
+            },
+            _ = tokio::signal::ctrl_c() => {
+                eprintln!("interrupted");
+                exit::INTERRUPTED
+            }
+        }
+    })
+}

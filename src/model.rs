@@ -22,8 +22,12 @@ pub enum ProviderKind {
 }
 
 impl ProviderKind {
-    pub const ALL: [ProviderKind; 4] =
-        [ProviderKind::Huawei, ProviderKind::HuaweiEcs, ProviderKind::Openstack, ProviderKind::Tencent];
+    pub const ALL: [ProviderKind; 4] = [
+        ProviderKind::Huawei,
+        ProviderKind::HuaweiEcs,
+        ProviderKind::Openstack,
+        ProviderKind::Tencent,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -166,7 +170,11 @@ impl KeyPair {
     /// so the caller can warn without dropping the key pair. x509 material is kept as is.
     pub fn set_public_key(&mut self, public_key: &str) -> Result<(), String> {
         let trimmed = public_key.trim();
-        self.public_key = if trimmed.is_empty() { None } else { Some(trimmed.to_string()) };
+        self.public_key = if trimmed.is_empty() {
+            None
+        } else {
+            Some(trimmed.to_string())
+        };
         if trimmed.is_empty() || self.key_type == Some(KeyType::X509) {
             return Ok(());
         }
@@ -247,6 +255,9 @@ mod tests {
         for k in ProviderKind::ALL {
             assert_eq!(k.as_str().parse::<ProviderKind>().unwrap(), k);
         }
-        assert!("aws".parse::<ProviderKind>().unwrap_err().contains("huawei-ecs"));
+        assert!("aws"
+            .parse::<ProviderKind>()
+            .unwrap_err()
+            .contains("huawei-ecs"));
     }
 }

@@ -1,12 +1,91 @@
-//! A spinner on stderr naming the profiles still pending, shown only on a terminal, never with
-//! `-q`, and only once listing takes longer than a moment.
+//! A spinner on stderr naming the profiles still pending. Shown only when stderr is a terminal,
+//! never with `-q`, and only once a listing takes longer than a moment (so fast runs and
+//! scripts never see it).
 
-use std::sync::Mutex;
+use std::io::IsTerminal;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-static SPINNER: Mutex<Option<()>> = Mutex::new(None);
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+/// How long a listing may take before the spinner appears.
+const SHOW_AFTER: Duration = Duration::from_millis(400);
+
+static ACTIVE: Mutex<Option<ProgressBar>> = Mutex::new(None);
 
 /// Runs `f` (which writes to stderr) with the spinner hidden, so lines never interleave with it.
 pub fn suspend<R>(f: impl FnOnce() -> R) -> R {
-    let _guard = SPINNER.lock().unwrap_or_else(|e| e.into_inner());
-    f()
+    let bar = ACTIVE.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    match bar {
+        Some(bar) => bar.suspend(f),
+        None => f(),
+    }
+}
+
+/// The set of targets still being queried.
+pub struct Pending {
+    bar: Option<ProgressBar>,
+    names: Arc<Mutex<Vec<String>>>,
+}
+
+impl Pending {
+    pub fn start(names: Vec<String>) -> Pending {
+        let names = Arc::new(Mutex::new(names));
+        if crate::log::is_quiet()
+            || !std::io::stderr().is_terminal()
+            || crate::log::verbosity() >= 2
+        {
+            return Pending { bar: None, names };
+        }
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        *ACTIVE.lock().unwrap_or_else(|e| e.into_inner()) = Some(bar.clone());
+        let shown = bar.clone();
+        let names_for_message = names.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(SHOW_AFTER).await;
+            if !shown.is_finished() {
+                shown.set_message(message(&names_for_message));
+                shown.set_draw_target(ProgressDrawTarget::stderr());
+                shown.enable_steady_tick(Duration::from_millis(100));
+            }
+        });
+        Pending {
+            bar: Some(bar),
+            names,
+        }
+    }
+
+    /// One target answered (or failed).
+    pub fn done(&self, name: &str) {
+        let mut names = self.names.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(i) = names.iter().position(|n| n == name) {
+            names.remove(i);
+        }
+        drop(names);
+        if let Some(bar) = &self.bar {
+            bar.set_message(message(&self.names));
+        }
+    }
+
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+            *ACTIVE.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        }
+    }
+}
+
+fn message(names: &Mutex<Vec<String>>) -> String {
+    let names = names.lock().unwrap_or_else(|e| e.into_inner());
+    let shown: Vec<&str> = names.iter().take(4).map(String::as_str).collect();
+    let more = names.len().saturating_sub(shown.len());
+    let mut m = format!("waiting for {}", shown.join(", "));
+    if more > 0 {
+        m.push_str(&format!(" and {more} more"));
+    }
+    m
 }

@@ -68,8 +68,12 @@ impl SecretSource {
             SecretSource::Inline(s) | SecretSource::External { value: s, .. } => Ok(s.clone()),
             SecretSource::Env(var) => match std::env::var(var) {
                 Ok(v) if !v.is_empty() => Ok(Secret::new(v)),
-                _ => Err(Error::config(format!("{what}: environment variable {var} is not set"))
-                    .with_hint(format!("export {var}=… or change the profile's source for it"))),
+                _ => Err(
+                    Error::config(format!("{what}: environment variable {var} is not set"))
+                        .with_hint(format!(
+                            "export {var}=… or change the profile's source for it"
+                        )),
+                ),
             },
             SecretSource::Command(cmd) => run_secret_command(what, cmd),
             SecretSource::File(path) => read_secret_file(what, path),
@@ -87,14 +91,21 @@ fn run_secret_command(what: &str, cmd: &str) -> Result<Secret> {
         .map_err(|e| Error::config(format!("{what}: could not run its command: {e}")))?;
     if !out.status.success() {
         // The command's stderr may itself hold the secret; say only that it failed.
-        return Err(Error::config(format!("{what}: its command failed ({})", out.status))
-            .with_hint("run the command by hand to see why"));
+        return Err(
+            Error::config(format!("{what}: its command failed ({})", out.status))
+                .with_hint("run the command by hand to see why"),
+        );
     }
-    let value = String::from_utf8(out.stdout)
-        .map_err(|_| Error::config(format!("{what}: its command printed something that is not UTF-8")))?;
+    let value = String::from_utf8(out.stdout).map_err(|_| {
+        Error::config(format!(
+            "{what}: its command printed something that is not UTF-8"
+        ))
+    })?;
     let value = value.trim_end_matches(['\n', '\r']).to_string();
     if value.is_empty() {
-        return Err(Error::config(format!("{what}: its command printed nothing")));
+        return Err(Error::config(format!(
+            "{what}: its command printed nothing"
+        )));
     }
     Ok(Secret::new(value))
 }
@@ -117,7 +128,10 @@ fn read_secret_file(what: &str, path: &PathBuf) -> Result<Secret> {
         .map_err(|e| Error::config(format!("{what}: cannot read {}: {e}", path.display())))?;
     let value = value.trim_end_matches(['\n', '\r']).to_string();
     if value.is_empty() {
-        return Err(Error::config(format!("{what}: {} is empty", path.display())));
+        return Err(Error::config(format!(
+            "{what}: {} is empty",
+            path.display()
+        )));
     }
     Ok(Secret::new(value))
 }
@@ -175,9 +189,13 @@ mod tests {
 
     #[test]
     fn command_source_trims_newline_and_reports_failure() {
-        let s = SecretSource::Command("printf 'abc-def\\n'".into()).resolve("t").unwrap();
+        let s = SecretSource::Command("printf 'abc-def\\n'".into())
+            .resolve("t")
+            .unwrap();
         assert_eq!(s.expose(), "abc-def");
-        let e = SecretSource::Command("exit 3".into()).resolve("t").unwrap_err();
+        let e = SecretSource::Command("exit 3".into())
+            .resolve("t")
+            .unwrap_err();
         assert_eq!(e.kind, crate::error::Kind::Config);
     }
 
@@ -192,6 +210,9 @@ mod tests {
         let e = SecretSource::File(p.clone()).resolve("t").unwrap_err();
         assert!(e.hint.unwrap().contains("chmod 600"));
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
-        assert_eq!(SecretSource::File(p).resolve("t").unwrap().expose(), "file-secret");
+        assert_eq!(
+            SecretSource::File(p).resolve("t").unwrap().expose(),
+            "file-secret"
+        );
     }
 }

@@ -34,7 +34,12 @@ pub struct Faults {
 impl Faults {
     pub fn new(config: FaultConfig) -> Self {
         let seed = config.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-        Faults { config, rng: Mutex::new(seed), served: AtomicU64::new(0), injected: AtomicU64::new(0) }
+        Faults {
+            config,
+            rng: Mutex::new(seed),
+            served: AtomicU64::new(0),
+            injected: AtomicU64::new(0),
+        }
     }
 
     /// Decides this request's fate.
@@ -60,7 +65,10 @@ impl Faults {
 
     /// Requests seen and faults injected so far.
     pub fn counts(&self) -> (u64, u64) {
-        (self.served.load(Ordering::SeqCst), self.injected.load(Ordering::SeqCst))
+        (
+            self.served.load(Ordering::SeqCst),
+            self.injected.load(Ordering::SeqCst),
+        )
     }
 
     fn next_f64(&self) -> f64 {

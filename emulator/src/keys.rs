@@ -112,7 +112,10 @@ pub fn generate(prefix: &str, n: usize, seed: u64) -> Vec<SeedKey> {
             };
             let name = format!("{prefix}-{i:05}");
             let comment = format!("{name}@emulator");
-            SeedKey { public_key: openssh_key(algo, seed ^ (i as u64) << 8, &comment), name }
+            SeedKey {
+                public_key: openssh_key(algo, seed ^ (i as u64) << 8, &comment),
+                name,
+            }
         })
         .collect()
 }
@@ -136,7 +139,9 @@ mod tests {
     fn rsa_modulus_has_requested_bits() {
         let line = openssh_key(Algo::Rsa(2048), 1, "");
         let b64 = line.split(' ').nth(1).unwrap();
-        let blob = base64::engine::general_purpose::STANDARD.decode(b64).unwrap();
+        let blob = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap();
         // string "ssh-rsa" (4+7), mpint e (4+3), mpint n (4 + 257 with the leading zero)
         let n_len = u32::from_be_bytes(blob[18..22].try_into().unwrap());
         assert_eq!(n_len, 257);

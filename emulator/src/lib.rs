@@ -70,22 +70,29 @@ impl Emulator {
         let addr = listener.local_addr()?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let app = router(state.clone());
-        let thread = std::thread::Builder::new().name("keyctl-emulator".into()).spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .expect("emulator runtime");
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = rx.await;
-                    })
-                    .await;
-            });
-        })?;
-        Ok(Emulator { addr, state, shutdown: Some(tx), thread: Some(thread) })
+        let thread = std::thread::Builder::new()
+            .name("keyctl-emulator".into())
+            .spawn(move || {
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                    .expect("emulator runtime");
+                rt.block_on(async move {
+                    let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+                    let _ = axum::serve(listener, app)
+                        .with_graceful_shutdown(async {
+                            let _ = rx.await;
+                        })
+                        .await;
+                });
+            })?;
+        Ok(Emulator {
+            addr,
+            state,
+            shutdown: Some(tx),
+            thread: Some(thread),
+        })
     }
 
     /// `http://127.0.0.1:PORT`: what a keyctl profile's `endpoint` is set to.
@@ -132,14 +139,19 @@ impl State {
 pub fn router(state: AppState) -> Router {
     let latency = state.config.latency;
     Router::new()
-        .route("/", axum::routing::get(nova::versions_root).post(tencent::api))
+        .route(
+            "/",
+            axum::routing::get(nova::versions_root).post(tencent::api),
+        )
         .merge(huawei::routes())
         .merge(nova::routes())
-        .layer(axum::middleware::from_fn(move |req, next: axum::middleware::Next| async move {
-            if !latency.is_zero() {
-                tokio::time::sleep(latency).await;
-            }
-            next.run(req).await
-        }))
+        .layer(axum::middleware::from_fn(
+            move |req, next: axum::middleware::Next| async move {
+                if !latency.is_zero() {
+                    tokio::time::sleep(latency).await;
+                }
+                next.run(req).await
+            },
+        ))
         .with_state(state)
 }

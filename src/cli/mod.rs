@@ -1,1 +1,298 @@
-//! The command tree (being written).
+//! The command tree. clap stays here: each command turns its parsed flags into plain library
+//! calls once, and the library never sees clap types (besides the output format enum).
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+
+use crate::config::{self, Config, Selection};
+use crate::error::{Error, Result};
+use crate::http::{Http, HttpOptions};
+use crate::model::ProviderKind;
+use crate::output::{Format, Style};
+use crate::provider::Context;
+
+mod audit;
+mod completions;
+mod find;
+mod list;
+mod profiles;
+mod report;
+mod show;
+
+pub use report::{report_error, ErrorFormat};
+
+const ABOUT: &str =
+    "One view of your SSH key pairs across Huawei Cloud, OpenStack and Tencent Cloud.";
+
+const AFTER_HELP: &str = "\
+Examples:
+  keyctl list                         every key pair of every profile, all clouds at once
+  keyctl list -p hw -p tc -o json     two profiles, as one JSON array
+  keyctl list --provider tencent --region ap-guangzhou,ap-singapore
+  keyctl show deploy-key              one key pair in full, looked up in every profile
+  keyctl find ~/.ssh/id_ed25519.pub   where is this key deployed?
+  keyctl audit --fail-on high         key hygiene findings; exit 1 on a high one (CI gate)
+  keyctl profiles                     what is configured, and where each secret comes from
+
+Exit codes: 0 ok, 1 error, 2 usage, 3 config/credentials, 4 refused by the cloud,
+5 not found, 6 partial (some profiles failed; the others' answers are printed), 130 interrupted.
+Config: ~/.config/keyctl/config.toml (or --config / KEYCTL_CONFIG); see config.example.toml.";
+
+#[derive(Debug, Parser)]
+#[command(name = "keyctl", version, about = ABOUT, after_help = AFTER_HELP, propagate_version = true)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Flags every command takes.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
+pub struct GlobalArgs {
+    /// Profile to use (repeatable, or comma-separated). Default: every profile in the config, or
+    /// its `default_profiles`
+    #[arg(short = 'p', long = "profile", global = true, value_name = "NAME", value_delimiter = ',', action = ArgAction::Append)]
+    pub profiles: Vec<String>,
+
+    /// Only profiles of this provider
+    #[arg(long, global = true, value_name = "PROVIDER", value_parser = parse_provider)]
+    pub provider: Option<ProviderKind>,
+
+    /// Region(s) to query instead of each profile's own (comma-separated)
+    #[arg(
+        long = "region",
+        global = true,
+        value_name = "REGION",
+        value_delimiter = ','
+    )]
+    pub regions: Vec<String>,
+
+    /// Query every region the provider's SDK knows (Huawei, Tencent)
+    #[arg(long, global = true)]
+    pub all_regions: bool,
+
+    /// Output format. Default: table on a terminal, tsv when piped
+    #[arg(
+        short = 'o',
+        long = "output",
+        global = true,
+        value_enum,
+        value_name = "FORMAT"
+    )]
+    pub output: Option<Format>,
+
+    /// Columns for table and tsv output, comma-separated (JSON field names)
+    #[arg(long, global = true, value_name = "A,B,C")]
+    pub columns: Option<String>,
+
+    /// Config file [default: ~/.config/keyctl/config.toml]
+    #[arg(
+        long,
+        global = true,
+        env = "KEYCTL_CONFIG",
+        hide_env_values = true,
+        value_name = "PATH"
+    )]
+    pub config: Option<PathBuf>,
+
+    /// Seconds to wait for one HTTP request [default: 30, or `timeout` in the config]
+    #[arg(long, global = true, value_name = "SECS", value_parser = parse_timeout)]
+    pub timeout: Option<f64>,
+
+    /// Colour: auto (a terminal, and NO_COLOR unset or empty), always, never
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    pub color: ColorChoice,
+
+    /// More detail on stderr (-v: what keyctl does; -vv: every HTTP request, secrets redacted)
+    #[arg(short, long, global = true, action = ArgAction::Count)]
+    pub verbose: u8,
+
+    /// Print nothing on stderr but errors
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Do not read or write the OpenStack token cache
+    #[arg(long, global = true)]
+    pub no_cache: bool,
+
+    /// How to report per-profile errors on stderr
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "text",
+        value_name = "FORMAT"
+    )]
+    pub errors: ErrorFormat,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List the key pairs of the selected profiles
+    #[command(visible_alias = "ls", after_help = list::EXAMPLES)]
+    List(list::ListArgs),
+    /// Show one key pair in full
+    #[command(after_help = show::EXAMPLES)]
+    Show(show::ShowArgs),
+    /// Find where a public key, fingerprint or name is deployed
+    #[command(after_help = find::EXAMPLES)]
+    Find(find::FindArgs),
+    /// Audit key hygiene across the selected profiles
+    #[command(after_help = audit::EXAMPLES)]
+    Audit(audit::AuditArgs),
+    /// List the configured profiles and where each credential comes from
+    #[command(after_help = profiles::EXAMPLES)]
+    Profiles,
+    /// Print a shell completion script
+    #[command(after_help = completions::EXAMPLES)]
+    Completions(completions::CompletionsArgs),
+    /// Print the man page (roff)
+    #[command(
+        after_help = "Example:\n  keyctl man | gzip > /usr/local/share/man/man1/keyctl.1.gz"
+    )]
+    Man,
+}
+
+fn parse_provider(s: &str) -> std::result::Result<ProviderKind, String> {
+    s.parse()
+}
+
+fn parse_timeout(s: &str) -> std::result::Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(t) if t.is_finite() && t > 0.0 && t <= 3600.0 => Ok(t),
+        _ => Err(format!(
+            "`{s}` is not a number of seconds between 0 and 3600"
+        )),
+    }
+}
+
+/// What every command gets: configuration, selection, output style, and (lazily) the HTTP context.
+pub struct Env {
+    pub global: GlobalArgs,
+    pub config: Config,
+    pub style: Style,
+}
+
+impl Env {
+    fn new(global: GlobalArgs) -> Result<Env> {
+        let getenv = |k: &str| std::env::var(k).ok();
+        let config = config::load(global.config.as_deref(), &getenv)?;
+        let style = style_from(&global)?;
+        Ok(Env {
+            global,
+            config,
+            style,
+        })
+    }
+
+    pub fn selection(&self) -> Selection {
+        Selection {
+            profiles: self.global.profiles.clone(),
+            provider: self.global.provider,
+            regions: self.global.regions.clone(),
+            all_regions: self.global.all_regions,
+        }
+    }
+
+    /// The HTTP client and adapter context (built only by commands that talk to a cloud).
+    pub fn context(&self) -> Result<Context> {
+        let timeout = self
+            .global
+            .timeout
+            .or(self.config.file.timeout)
+            .unwrap_or(30.0);
+        let http = Http::new(HttpOptions {
+            timeout: Duration::from_secs_f64(timeout),
+            ..Default::default()
+        })?;
+        let cache_enabled = !self.global.no_cache && self.config.file.token_cache != Some(false);
+        let cache_dir = if cache_enabled {
+            directories::ProjectDirs::from("", "", "keyctl").map(|d| d.cache_dir().to_path_buf())
+        } else {
+            None
+        };
+        Ok(Context::new(http, cache_dir))
+    }
+
+    pub fn concurrency(&self) -> usize {
+        self.config
+            .file
+            .max_concurrency
+            .unwrap_or(crate::fanout::DEFAULT_CONCURRENCY)
+    }
+}
+
+fn style_from(global: &GlobalArgs) -> Result<Style> {
+    let stdout_tty = std::io::stdout().is_terminal();
+    let format = global.output.unwrap_or(if stdout_tty {
+        Format::Table
+    } else {
+        Format::Tsv
+    });
+    let no_color = std::env::var("NO_COLOR")
+        .map(|v| !v.is_empty())
+        .unwrap_or(false);
+    let color = match global.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => stdout_tty && !no_color,
+    };
+    Ok(Style {
+        format,
+        columns: None,
+        color,
+    })
+}
+
+/// Runs the parsed command; returns the exit code.
+pub async fn run(cli: Cli) -> Result<i32> {
+    crate::log::set_verbosity(cli.global.verbose, cli.global.quiet);
+    match cli.command {
+        // These need no config at all: they must work on a machine with none, and fast.
+        Command::Completions(args) => completions::run(&args),
+        Command::Man => completions::man(),
+        command => {
+            let env = Env::new(cli.global)?;
+            match command {
+                Command::List(args) => list::run(&env, &args).await,
+                Command::Show(args) => show::run(&env, &args).await,
+                Command::Find(args) => find::run(&env, &args).await,
+                Command::Audit(args) => audit::run(&env, &args).await,
+                Command::Profiles => profiles::run(&env),
+                Command::Completions(_) | Command::Man => unreachable!("handled above"),
+            }
+        }
+    }
+}
+
+/// Writes to stdout; a closed pipe (`keyctl list | head`) is not an error.
+pub fn write_stdout(f: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> Result<()> {
+    let stdout = std::io::stdout();
+    let mut lock = std::io::BufWriter::new(stdout.lock());
+    let result = f(&mut lock).and_then(|_| std::io::Write::flush(&mut lock));
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            Err(Error::new(crate::error::Kind::Other, "broken pipe").with_code("EPIPE"))
+        }
+        Err(e) => Err(Error::other(format!("cannot write output: {e}"))),
+    }
+}

@@ -1,6 +1,178 @@
 //! Configuration: keyctl's TOML file, implicit profiles from each cloud's environment variables
-//! and files, and where every secret comes from.
+//! and files, and which profiles and regions a command runs against.
 
+pub mod env;
+pub mod file;
 mod profile;
 
+use std::path::{Path, PathBuf};
+
+pub use file::FileConfig;
 pub use profile::{Origin, Profile, Setting};
+
+use crate::error::{Error, Result};
+use crate::model::ProviderKind;
+
+/// Everything a command needs to know about configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The config file in effect (it may not exist).
+    pub path: PathBuf,
+    /// Whether that file exists.
+    pub file_found: bool,
+    pub file: FileConfig,
+    /// Every profile: from the file, or implicit ones from the environment when there is no file.
+    pub profiles: Vec<Profile>,
+}
+
+/// Where the config file is: `--config`, then `KEYCTL_CONFIG` (clap folds both into `explicit`),
+/// then the platform's config dir (`~/.config/keyctl/config.toml` on Linux).
+pub fn default_path() -> PathBuf {
+    directories::ProjectDirs::from("", "", "keyctl")
+        .map(|d| d.config_dir().join("config.toml"))
+        .unwrap_or_else(|| PathBuf::from("keyctl.toml"))
+}
+
+/// Loads the config. An explicitly named file must exist; the default one may not, and then
+/// the clouds' own environment variables and files give implicit profiles.
+pub fn load(explicit: Option<&Path>, env: env::EnvFn) -> Result<Config> {
+    let path = explicit.map(Path::to_path_buf).unwrap_or_else(default_path);
+    let file = file::load(&path)?;
+    if file.is_none() && explicit.is_some() {
+        return Err(
+            Error::config(format!("config file {} does not exist", path.display()))
+                .with_hint("check the --config path or KEYCTL_CONFIG; see config.example.toml"),
+        );
+    }
+    let file_found = file.is_some();
+    let file = file.unwrap_or_else(|| FileConfig {
+        path: path.clone(),
+        ..Default::default()
+    });
+    let profiles = if file_found {
+        file.profiles.clone()
+    } else {
+        implicit_profiles(env)
+    };
+    Ok(Config {
+        path,
+        file_found,
+        file,
+        profiles,
+    })
+}
+
+/// One implicit profile per cloud whose environment variables (or files) are set.
+pub fn implicit_profiles(env: env::EnvFn) -> Vec<Profile> {
+    let mut out = Vec::new();
+    out.extend(env::huawei(env));
+    out.extend(env::tencent(env));
+    out
+}
+
+/// What the user selected on the command line.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub profiles: Vec<String>,
+    pub provider: Option<ProviderKind>,
+    /// `--region a,b`: overrides every selected profile's region(s).
+    pub regions: Vec<String>,
+    pub all_regions: bool,
+}
+
+/// One query target: a profile in a region (`None`: the profile has no region, e.g. openstack
+/// taking its region from the catalog).
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub profile: Profile,
+    pub region: Option<String>,
+}
+
+impl Config {
+    /// The profiles a command runs against, in config order.
+    pub fn select(&self, sel: &Selection) -> Result<Vec<&Profile>> {
+        if self.profiles.is_empty() {
+            return Err(self.no_profiles_error());
+        }
+        let mut chosen: Vec<&Profile> = if !sel.profiles.is_empty() {
+            let mut v = Vec::new();
+            for name in &sel.profiles {
+                let p = self
+                    .profiles
+                    .iter()
+                    .find(|p| &p.name == name)
+                    .ok_or_else(|| {
+                        Error::usage(format!("no profile named `{name}`")).with_hint(format!(
+                            "profiles: {} (keyctl profiles lists them)",
+                            self.profiles
+                                .iter()
+                                .map(|p| p.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ))
+                    })?;
+                if !v.iter().any(|q: &&Profile| q.name == p.name) {
+                    v.push(p);
+                }
+            }
+            v
+        } else if let (Some(defaults), None) = (&self.file.default_profiles, sel.provider) {
+            self.profiles
+                .iter()
+                .filter(|p| defaults.contains(&p.name))
+                .collect()
+        } else {
+            self.profiles.iter().collect()
+        };
+        if let Some(kind) = sel.provider {
+            chosen.retain(|p| p.provider == kind);
+            if chosen.is_empty() {
+                return Err(
+                    Error::usage(format!("no selected profile uses provider {kind}"))
+                        .with_hint("keyctl profiles lists each profile's provider"),
+                );
+            }
+        }
+        Ok(chosen)
+    }
+
+    /// The (profile, region) pairs to query.
+    pub fn targets(&self, sel: &Selection) -> Result<Vec<Target>> {
+        let mut out = Vec::new();
+        for p in self.select(sel)? {
+            let regions: Vec<Option<String>> = if !sel.regions.is_empty() {
+                sel.regions.iter().cloned().map(Some).collect()
+            } else if sel.all_regions && !crate::provider::known_regions(p.provider).is_empty() {
+                crate::provider::known_regions(p.provider)
+                    .iter()
+                    .map(|r| Some(r.to_string()))
+                    .collect()
+            } else if !p.regions.is_empty() {
+                p.regions.iter().cloned().map(Some).collect()
+            } else {
+                vec![p.region.clone()]
+            };
+            for region in regions {
+                out.push(Target {
+                    profile: p.clone(),
+                    region,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    fn no_profiles_error(&self) -> Error {
+        let msg = if self.file_found {
+            format!("{} defines no profiles", self.path.display())
+        } else {
+            format!(
+                "no config file at {} and no cloud credentials in the environment",
+                self.path.display()
+            )
+        };
+        Error::config(msg).with_hint(
+            "write a config (see config.example.toml), or export HUAWEICLOUD_SDK_AK/SK, TENCENTCLOUD_SECRET_ID/KEY or OS_CLOUD",
+        )
+    }
+}

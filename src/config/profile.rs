@@ -91,7 +91,8 @@ impl Profile {
     }
 
     pub fn set(&mut self, key: &str, value: impl Into<String>) {
-        self.settings.insert(key.to_string(), Setting::Str(value.into()));
+        self.settings
+            .insert(key.to_string(), Setting::Str(value.into()));
     }
 
     pub fn has_secret(&self, key: &str) -> bool {
@@ -103,7 +104,9 @@ impl Profile {
     pub fn secret(&self, key: &str) -> Result<Option<Secret>> {
         match self.secrets.get(key) {
             None => Ok(None),
-            Some(source) => source.resolve(&format!("{key} of profile {}", self.name)).map(Some),
+            Some(source) => source
+                .resolve(&format!("{key} of profile {}", self.name))
+                .map(Some),
         }
     }
 
@@ -120,10 +123,21 @@ impl Profile {
     /// A configuration error for a missing key, with the fix.
     pub fn missing(&self, key: &str) -> Error {
         let fix = match &self.origin {
-            Origin::ConfigFile(p) => format!("add `{key} = \"…\"` (or `{key}_env`, `{key}_command`) to [profiles.{}] in {}", self.name, p.display()),
-            Origin::Environment => "set the cloud's environment variable for it, or write a profile in keyctl's config".to_string(),
+            Origin::ConfigFile(p) => format!(
+                "add `{key} = \"…\"` (or `{key}_env`, `{key}_command`) to [profiles.{}] in {}",
+                self.name,
+                p.display()
+            ),
+            Origin::Environment => {
+                "set the cloud's environment variable for it, or write a profile in keyctl's config"
+                    .to_string()
+            }
             Origin::External(p) => format!("add it to {}", p.display()),
         };
-        Error::config(format!("profile {} ({}): `{key}` is not set", self.name, self.provider)).with_hint(fix)
+        Error::config(format!(
+            "profile {} ({}): `{key}` is not set",
+            self.name, self.provider
+        ))
+        .with_hint(fix)
     }
 }

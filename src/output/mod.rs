@@ -1,1 +1,322 @@
-//! Output renderers (being written).
+//! Renderers. Data goes to stdout only, in one of five formats: `table` for people (the
+//! default on a terminal), `tsv` (the default when piped, as gh does), `json` (one array or
+//! object), `jsonl` (one object per line) and `name`.
+
+use std::io::{self, Write};
+
+use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+use crate::model::{KeyPair, FIELDS};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Jsonl,
+    Tsv,
+    Name,
+}
+
+/// How a run renders: the format, the columns for table/tsv, and colour.
+#[derive(Debug, Clone)]
+pub struct Style {
+    pub format: Format,
+    pub columns: Option<Vec<String>>,
+    pub color: bool,
+}
+
+/// Columns shown by default in `list` tables and TSV.
+pub const DEFAULT_LIST_COLUMNS: &[&str] = &[
+    "profile",
+    "provider",
+    "region",
+    "name",
+    "algorithm",
+    "bits",
+    "fingerprint_sha256",
+    "created_at",
+];
+
+/// Checks `--columns` against `valid`; an unknown name lists the valid ones (as gh does).
+pub fn parse_columns(spec: &str, valid: &[&str]) -> Result<Vec<String>> {
+    let cols: Vec<String> = spec
+        .split(',')
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty())
+        .collect();
+    if cols.is_empty() {
+        return Err(Error::usage("--columns needs at least one column name"));
+    }
+    for c in &cols {
+        if !valid.contains(&c.as_str()) {
+            return Err(Error::usage(format!("unknown column `{c}`"))
+                .with_hint(format!("valid columns: {}", valid.join(", "))));
+        }
+    }
+    Ok(cols)
+}
+
+/// Validates `--columns` for key pair output.
+pub fn key_columns(spec: &str) -> Result<Vec<String>> {
+    parse_columns(spec, FIELDS)
+}
+
+/// Header text for a column: `fingerprint_sha256` → `FINGERPRINT_SHA256`, with a few shortened.
+fn header(col: &str) -> String {
+    match col {
+        "fingerprint_sha256" => "FINGERPRINT".into(),
+        "created_at" => "CREATED".into(),
+        other => other.to_uppercase(),
+    }
+}
+
+/// A JSON value as one cell of text: strings bare, lists joined by commas, null as `none`.
+pub fn cell_text(v: Option<&Value>, null: &str) -> String {
+    match v {
+        None | Some(Value::Null) => null.to_string(),
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|i| cell_text(Some(i), ""))
+            .collect::<Vec<_>>()
+            .join(","),
+        Some(Value::Object(map)) => map
+            .iter()
+            .map(|(k, v)| format!("{k}={}", cell_text(Some(v), "")))
+            .collect::<Vec<_>>()
+            .join(","),
+        Some(other) => other.to_string(),
+    }
+}
+
+/// Rows of JSON objects rendered in any format. `objects` are already the JSON the user gets.
+pub fn render_objects(
+    out: &mut dyn Write,
+    objects: &[Value],
+    style: &Style,
+    default_columns: &[&str],
+    name_field: &str,
+) -> io::Result<()> {
+    let cols: Vec<String> = style
+        .columns
+        .clone()
+        .unwrap_or_else(|| default_columns.iter().map(|c| c.to_string()).collect());
+    match style.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, objects)?;
+            writeln!(out)
+        }
+        Format::Jsonl => {
+            for o in objects {
+                serde_json::to_writer(&mut *out, o)?;
+                writeln!(out)?;
+            }
+            Ok(())
+        }
+        Format::Name => {
+            for o in objects {
+                writeln!(out, "{}", cell_text(o.get(name_field), ""))?;
+            }
+            Ok(())
+        }
+        Format::Tsv => {
+            for o in objects {
+                let line: Vec<String> = cols
+                    .iter()
+                    .map(|c| tsv_escape(&cell_text(o.get(c.as_str()), "")))
+                    .collect();
+                writeln!(out, "{}", line.join("\t"))?;
+            }
+            Ok(())
+        }
+        Format::Table => {
+            let mut table = new_table(style.color);
+            table.set_header(cols.iter().map(|c| header_cell(&header(c), style.color)));
+            for o in objects {
+                table.add_row(
+                    cols.iter()
+                        .map(|c| value_cell(c, o.get(c.as_str()), style.color)),
+                );
+            }
+            if objects.is_empty() {
+                return Ok(());
+            }
+            writeln!(out, "{}", trim_lines(&table.to_string()))
+        }
+    }
+}
+
+/// One object shown in full: a two-column `FIELD  value` table, or the object in other formats.
+pub fn render_object(
+    out: &mut dyn Write,
+    object: &Value,
+    style: &Style,
+    name_field: &str,
+) -> io::Result<()> {
+    match style.format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, object)?;
+            writeln!(out)
+        }
+        Format::Table => {
+            let mut table = new_table(style.color);
+            if let Value::Object(map) = object {
+                let keys: Vec<&String> = match &style.columns {
+                    Some(cols) => cols.iter().collect(),
+                    None => map.keys().collect(),
+                };
+                for k in keys {
+                    let v = map.get(k.as_str());
+                    let text = match v {
+                        Some(Value::Object(m)) if m.is_empty() => continue,
+                        other => cell_text(other, "-"),
+                    };
+                    let name = if style.color {
+                        Cell::new(k).add_attribute(Attribute::Bold)
+                    } else {
+                        Cell::new(k)
+                    };
+                    table.add_row(vec![name, colored(k, text, style.color)]);
+                }
+            }
+            writeln!(out, "{}", trim_lines(&table.to_string()))
+        }
+        _ => render_objects(
+            out,
+            std::slice::from_ref(object),
+            style,
+            DEFAULT_LIST_COLUMNS,
+            name_field,
+        ),
+    }
+}
+
+/// Key pairs as JSON objects (the documented schema).
+pub fn key_objects(keys: &[KeyPair]) -> Vec<Value> {
+    keys.iter().map(to_value).collect()
+}
+
+pub fn to_value<T: Serialize>(v: &T) -> Value {
+    serde_json::to_value(v).unwrap_or(Value::Null)
+}
+
+fn new_table(color: bool) -> Table {
+    let mut table = Table::new();
+    table.load_preset(comfy_table::presets::NOTHING);
+    table.set_content_arrangement(ContentArrangement::Dynamic);
+    if color {
+        table.enforce_styling();
+    } else {
+        table.force_no_tty();
+    }
+    // Pad columns with two spaces like kubectl and gh, not comfy-table's single space.
+    table
+}
+
+fn header_cell(text: &str, color: bool) -> Cell {
+    if color {
+        Cell::new(text).add_attribute(Attribute::Bold)
+    } else {
+        Cell::new(text)
+    }
+}
+
+fn value_cell(col: &str, v: Option<&Value>, color: bool) -> Cell {
+    let text = match (col, v) {
+        // A table is for people: the minute is enough; JSON and TSV keep full RFC 3339.
+        ("created_at", Some(Value::String(s))) if s.len() >= 16 => s[..16].replace('T', " "),
+        _ => cell_text(v, "-"),
+    };
+    colored(col, text, color)
+}
+
+fn colored(col: &str, text: String, color: bool) -> Cell {
+    let cell = Cell::new(&text);
+    if !color {
+        return cell;
+    }
+    match (col, text.as_str()) {
+        ("status", "frozen") => cell.fg(Color::Red),
+        ("status", "active") => cell.fg(Color::Green),
+        ("severity", "high") => cell.fg(Color::Red).add_attribute(Attribute::Bold),
+        ("severity", "medium") => cell.fg(Color::Yellow),
+        _ => cell,
+    }
+}
+
+fn tsv_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('\t', "\\t")
+        .replace('\n', "\\n")
+}
+
+/// comfy-table's NOTHING preset leaves a leading space and trailing blanks on each line.
+fn trim_lines(s: &str) -> String {
+    s.lines()
+        .map(|l| l.strip_prefix(' ').unwrap_or(l).trim_end())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ProviderKind;
+
+    fn style(format: Format) -> Style {
+        Style {
+            format,
+            columns: None,
+            color: false,
+        }
+    }
+
+    fn keys() -> Vec<Value> {
+        let mut a = KeyPair::new("hw", ProviderKind::Huawei, Some("cn-north-4"), "alpha");
+        a.instance_ids = Some(vec!["i-1".into(), "i-2".into()]);
+        key_objects(&[a, KeyPair::new("tc", ProviderKind::Tencent, None, "be\tta")])
+    }
+
+    fn render(format: Format, cols: &[&str]) -> String {
+        let mut out = Vec::new();
+        render_objects(&mut out, &keys(), &style(format), cols, "name").unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn tsv_has_no_header_and_escapes_tabs() {
+        assert_eq!(
+            render(Format::Tsv, &["profile", "name", "instance_ids"]),
+            "hw\talpha\ti-1,i-2\ntc\tbe\\tta\t\n"
+        );
+    }
+
+    #[test]
+    fn table_has_header_and_dash_for_null() {
+        let t = render(Format::Table, &["profile", "region", "name"]);
+        let first = t.lines().next().unwrap();
+        assert!(
+            first.starts_with("PROFILE") && first.contains("REGION"),
+            "{t}"
+        );
+        assert!(t.lines().nth(2).unwrap().contains('-'));
+    }
+
+    #[test]
+    fn json_is_an_array_and_jsonl_one_per_line() {
+        let j: Value = serde_json::from_str(&render(Format::Json, &[])).unwrap();
+        assert_eq!(j.as_array().unwrap().len(), 2);
+        assert_eq!(render(Format::Jsonl, &[]).lines().count(), 2);
+        assert_eq!(render(Format::Name, &[]), "alpha\nbe\tta\n");
+    }
+
+    #[test]
+    fn unknown_column_lists_valid_ones() {
+        let e = key_columns("name,nope").unwrap_err();
+        assert!(e.message.contains("nope") && e.hint.unwrap().contains("fingerprint_sha256"));
+        assert_eq!(key_columns(" name , id ").unwrap(), vec!["name", "id"]);
+    }
+}

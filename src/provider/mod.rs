@@ -51,25 +51,39 @@ pub struct Context {
 
 impl Context {
     pub fn new(http: Http, cache_dir: Option<PathBuf>) -> Self {
-        Context { http, cache_dir, limiters: Arc::default() }
+        Context {
+            http,
+            cache_dir,
+            limiters: Arc::default(),
+        }
     }
 
     /// The rate limiter for `key` (e.g. `tencent:<SecretId>`), created at `per_second` on first
     /// use and shared by every later caller with the same key.
     pub fn limiter(&self, key: &str, per_second: f64) -> Arc<RateLimiter> {
         let mut map = self.limiters.lock().unwrap_or_else(|e| e.into_inner());
-        map.entry(key.to_string()).or_insert_with(|| Arc::new(RateLimiter::new(per_second))).clone()
+        map.entry(key.to_string())
+            .or_insert_with(|| Arc::new(RateLimiter::new(per_second)))
+            .clone()
     }
 }
 
 /// Builds the adapter for `profile` in `region` (`None`: the profile's own region, if any).
 pub fn build(profile: &Profile, region: Option<&str>, ctx: &Context) -> Result<Box<dyn Provider>> {
-    let region = region.map(str::to_string).or_else(|| profile.region.clone());
+    let region = region
+        .map(str::to_string)
+        .or_else(|| profile.region.clone());
     match profile.provider {
         ProviderKind::Huawei => Ok(Box::new(huawei::KpsProvider::new(profile, region, ctx)?)),
-        ProviderKind::HuaweiEcs => Ok(Box::new(nova::NovaProvider::huawei_ecs(profile, region, ctx)?)),
-        ProviderKind::Openstack => Ok(Box::new(nova::NovaProvider::openstack(profile, region, ctx)?)),
-        ProviderKind::Tencent => Ok(Box::new(tencent::TencentProvider::new(profile, region, ctx)?)),
+        ProviderKind::HuaweiEcs => Ok(Box::new(nova::NovaProvider::huawei_ecs(
+            profile, region, ctx,
+        )?)),
+        ProviderKind::Openstack => Ok(Box::new(nova::NovaProvider::openstack(
+            profile, region, ctx,
+        )?)),
+        ProviderKind::Tencent => Ok(Box::new(tencent::TencentProvider::new(
+            profile, region, ctx,
+        )?)),
     }
 }
 
@@ -77,24 +91,81 @@ pub fn build(profile: &Profile, region: Option<&str>, ctx: &Context) -> Result<B
 pub fn known_regions(kind: ProviderKind) -> &'static [&'static str] {
     match kind {
         ProviderKind::Huawei => &[
-            "cn-north-4", "cn-north-1", "cn-north-2", "cn-north-9", "cn-east-2", "cn-east-3", "cn-south-1",
-            "cn-southwest-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ap-southeast-4",
-            "ap-southeast-5", "la-south-2", "sa-brazil-1", "la-north-2", "na-mexico-1", "af-south-1",
-            "af-north-1", "cn-south-4", "cn-south-2", "me-east-1", "tr-west-1", "my-kualalumpur-1",
-            "ru-moscow-1", "cn-east-5", "cn-east-4", "cn-north-12", "cn-north-11", "cn-southwest-3",
+            "cn-north-4",
+            "cn-north-1",
+            "cn-north-2",
+            "cn-north-9",
+            "cn-east-2",
+            "cn-east-3",
+            "cn-south-1",
+            "cn-southwest-2",
+            "ap-southeast-1",
+            "ap-southeast-2",
+            "ap-southeast-3",
+            "ap-southeast-4",
+            "ap-southeast-5",
+            "la-south-2",
+            "sa-brazil-1",
+            "la-north-2",
+            "na-mexico-1",
+            "af-south-1",
+            "af-north-1",
+            "cn-south-4",
+            "cn-south-2",
+            "me-east-1",
+            "tr-west-1",
+            "my-kualalumpur-1",
+            "ru-moscow-1",
+            "cn-east-5",
+            "cn-east-4",
+            "cn-north-12",
+            "cn-north-11",
+            "cn-southwest-3",
         ],
         ProviderKind::HuaweiEcs => &[
-            "cn-north-4", "cn-north-1", "cn-north-2", "cn-north-9", "cn-east-2", "cn-east-3", "cn-south-1",
-            "cn-southwest-2", "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "af-south-1",
-            "la-south-2", "la-north-2", "na-mexico-1", "sa-brazil-1", "eu-west-0", "eu-west-101", "ae-ad-1",
+            "cn-north-4",
+            "cn-north-1",
+            "cn-north-2",
+            "cn-north-9",
+            "cn-east-2",
+            "cn-east-3",
+            "cn-south-1",
+            "cn-southwest-2",
+            "ap-southeast-1",
+            "ap-southeast-2",
+            "ap-southeast-3",
+            "af-south-1",
+            "la-south-2",
+            "la-north-2",
+            "na-mexico-1",
+            "sa-brazil-1",
+            "eu-west-0",
+            "eu-west-101",
+            "ae-ad-1",
         ],
         // An OpenStack cloud's regions come from its own catalog; there is no global list.
         ProviderKind::Openstack => &[],
         ProviderKind::Tencent => &[
-            "ap-bangkok", "ap-beijing", "ap-chengdu", "ap-chongqing", "ap-guangzhou", "ap-hongkong",
-            "ap-jakarta", "ap-mumbai", "ap-seoul", "ap-shanghai", "ap-nanjing", "ap-shanghai-fsi",
-            "ap-shenzhen-fsi", "ap-singapore", "ap-tokyo", "eu-frankfurt", "na-ashburn",
-            "na-siliconvalley", "na-toronto", "sa-saopaulo",
+            "ap-bangkok",
+            "ap-beijing",
+            "ap-chengdu",
+            "ap-chongqing",
+            "ap-guangzhou",
+            "ap-hongkong",
+            "ap-jakarta",
+            "ap-mumbai",
+            "ap-seoul",
+            "ap-shanghai",
+            "ap-nanjing",
+            "ap-shanghai-fsi",
+            "ap-shenzhen-fsi",
+            "ap-singapore",
+            "ap-tokyo",
+            "eu-frankfurt",
+            "na-ashburn",
+            "na-siliconvalley",
+            "na-toronto",
+            "sa-saopaulo",
         ],
     }
 }

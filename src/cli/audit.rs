@@ -1,0 +1,98 @@
+//! `keyctl audit`: key hygiene findings across every selected profile.
+
+use clap::{Args, ValueEnum};
+
+use super::{report, write_stdout, Env};
+use crate::audit::{self, Finding, Policy, Severity};
+use crate::error::{exit, Error, Result};
+use crate::fanout;
+use crate::output;
+use crate::provider::ListQuery;
+
+pub const EXAMPLES: &str = "\
+Examples:
+  keyctl audit
+  keyctl audit --fail-on high          CI gate: exit 1 when a high-severity finding exists
+  keyctl audit -o json | jq '.[] | select(.code == \"weak-rsa\")'
+
+Thresholds come from the config file's [audit] table (see config.example.toml).";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    High,
+    Medium,
+    Low,
+    Info,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    /// Exit 1 when a finding of this severity or worse exists
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
+}
+
+const COLUMNS: &[&str] = &["severity", "code", "key_pairs", "message"];
+
+pub async fn run(env: &Env, args: &AuditArgs) -> Result<i32> {
+    let policy = policy(env)?;
+    let mut style = env.style.clone();
+    if let Some(spec) = &env.global.columns {
+        style.columns = Some(output::parse_columns(spec, COLUMNS)?);
+    }
+    let ctx = env.context()?;
+    let targets = env.config.targets(&env.selection())?;
+    let outcomes = fanout::run(targets, &ctx, env.concurrency(), |adapter| async move {
+        adapter.list(&ListQuery::default()).await
+    })
+    .await;
+    let code = report::report_outcomes(&outcomes, env.global.errors);
+    let keys: Vec<_> = outcomes
+        .into_iter()
+        .filter_map(|o| o.result.ok())
+        .flatten()
+        .collect();
+    let findings = audit::audit(&keys, &policy);
+    let objects: Vec<serde_json::Value> =
+        findings.iter().map(|f| finding_object(f, &style)).collect();
+    write_stdout(|out| output::render_objects(out, &objects, &style, COLUMNS, "code"))?;
+    if let Some(level) = args.fail_on {
+        let threshold = match level {
+            FailOn::High => Severity::High,
+            FailOn::Medium => Severity::Medium,
+            FailOn::Low => Severity::Low,
+            FailOn::Info => Severity::Info,
+        };
+        if findings.iter().any(|f| f.severity >= threshold) {
+            return Ok(exit::OTHER);
+        }
+    }
+    Ok(code)
+}
+
+fn policy(env: &Env) -> Result<Policy> {
+    match &env.config.file.audit {
+        None => Ok(Policy::default()),
+        Some(table) => toml::Value::Table(table.clone()).try_into().map_err(|e| {
+            Error::config(format!("{}: [audit]: {e}", env.config.path.display()))
+                .with_hint("see the [audit] section of config.example.toml")
+        }),
+    }
+}
+
+/// JSON keeps the key pairs as objects; table/TSV show them as `profile/name` text.
+fn finding_object(f: &Finding, style: &output::Style) -> serde_json::Value {
+    let mut v = output::to_value(f);
+    if matches!(style.format, output::Format::Table | output::Format::Tsv) {
+        let refs: Vec<String> = f
+            .key_pairs
+            .iter()
+            .map(|k| match &k.region {
+                Some(r) => format!("{}/{}/{}", k.profile, r, k.name),
+                None => format!("{}/{}", k.profile, k.name),
+            })
+            .collect();
+        v["key_pairs"] = serde_json::json!(refs.join(" "));
+    }
+    v
+}

@@ -1,0 +1,91 @@
+//! `keyctl find`: where is this key deployed? Searches every selected profile and region.
+
+use std::io::Read;
+
+use clap::Args;
+
+use super::{report, write_stdout, Env};
+use crate::error::{exit, Error, Result};
+use crate::fanout;
+use crate::find::{self, Needle};
+use crate::output;
+use crate::provider::ListQuery;
+
+pub const EXAMPLES: &str = "\
+Examples:
+  keyctl find ~/.ssh/id_ed25519.pub        where is my key deployed?
+  cat old.pub | keyctl find -              from stdin
+  keyctl find SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s
+  keyctl find 16:6a:c9:ec:80:4d:17:3e:d5:3b:6f:c0:d7:15:04:40
+  keyctl find 'ci-*' -o json
+  keyctl find old.pub -q && echo \"still deployed somewhere\"";
+
+const COLUMNS: &[&str] = &[
+    "profile",
+    "provider",
+    "region",
+    "name",
+    "id",
+    "fingerprint_sha256",
+];
+
+#[derive(Debug, Args)]
+pub struct FindArgs {
+    /// An OpenSSH public key file (`-` for stdin), a SHA256:/MD5: fingerprint, or a name glob
+    pub needle: String,
+}
+
+pub async fn run(env: &Env, args: &FindArgs) -> Result<i32> {
+    let needle = read_needle(&args.needle)?;
+    let mut style = env.style.clone();
+    if let Some(spec) = &env.global.columns {
+        style.columns = Some(output::key_columns(spec)?);
+    }
+    let ctx = env.context()?;
+    let targets = env.config.targets(&env.selection())?;
+    let outcomes = fanout::run(targets, &ctx, env.concurrency(), |adapter| async move {
+        adapter.list(&ListQuery::default()).await
+    })
+    .await;
+    let code = report::report_outcomes(&outcomes, env.global.errors);
+    let searched: Vec<String> = outcomes.iter().map(|o| o.label()).collect();
+    let mut hits: Vec<_> = outcomes
+        .into_iter()
+        .filter_map(|o| o.result.ok())
+        .flatten()
+        .filter(|k| find::matches(&needle, k))
+        .collect();
+    super::list::sort_keys(&mut hits, None);
+    let objects = output::key_objects(&hits);
+    write_stdout(|out| output::render_objects(out, &objects, &style, COLUMNS, "name"))?;
+    if hits.is_empty() {
+        if code == exit::OK {
+            crate::log::warn(&format!("not found in {}", searched.join(", ")));
+            return Ok(exit::NOT_FOUND);
+        }
+        return Ok(exit::PARTIAL);
+    }
+    Ok(code)
+}
+
+/// A file (or stdin) holding a public key, else a fingerprint or a name glob.
+fn read_needle(arg: &str) -> Result<Needle> {
+    let contents = if arg == "-" {
+        let mut s = String::new();
+        std::io::stdin()
+            .read_to_string(&mut s)
+            .map_err(|e| Error::usage(format!("cannot read a public key from stdin: {e}")))?;
+        Some(s)
+    } else if std::path::Path::new(arg).is_file() {
+        Some(
+            std::fs::read_to_string(arg)
+                .map_err(|e| Error::usage(format!("cannot read {arg}: {e}")))?,
+        )
+    } else {
+        None
+    };
+    find::parse_needle(arg, contents.as_deref()).map_err(|why| {
+        Error::usage(why)
+            .with_hint("give a .pub file, a fingerprint (SHA256:… or MD5:…) or a name glob")
+    })
+}

@@ -1,0 +1,265 @@
+//! `keyctl list`: every key pair of the selected profiles and regions, merged into one list.
+
+use std::cmp::Ordering;
+
+use clap::Args;
+use serde_json::Value;
+
+use super::{report, write_stdout, Env};
+use crate::error::{Error, Result};
+use crate::fanout;
+use crate::model::{KeyPair, FIELDS};
+use crate::output::{self, DEFAULT_LIST_COLUMNS};
+use crate::provider::ListQuery;
+
+pub const EXAMPLES: &str = "\
+Examples:
+  keyctl list
+  keyctl list -p prod-hw --region cn-north-4,cn-east-3
+  keyctl list --provider openstack --user 6f1c…   (admin: another user's key pairs)
+  keyctl list --name 'deploy-*' --sort created_at -o json | jq -r '.[].name'
+  keyctl list --fingerprint SHA256:abc… -o name
+  keyctl list --algorithm ssh-rsa --columns profile,name,bits";
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only key pairs whose name matches this glob (`*`, `?`, `[abc]`)
+    #[arg(long, value_name = "GLOB")]
+    pub name: Option<String>,
+    /// Only key pairs with this fingerprint (SHA256:… or MD5:…, with or without prefix)
+    #[arg(long, value_name = "FP")]
+    pub fingerprint: Option<String>,
+    /// Only key pairs of this type (ssh, x509)
+    #[arg(long = "type", value_name = "TYPE")]
+    pub key_type: Option<String>,
+    /// Only key pairs of this algorithm (ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256, …)
+    #[arg(long, value_name = "ALGORITHM")]
+    pub algorithm: Option<String>,
+    /// Sort by this JSON field (prefix with `-` for descending); default: provider, profile, region, name
+    #[arg(long, value_name = "FIELD", allow_hyphen_values = true)]
+    pub sort: Option<String>,
+    /// Show at most N key pairs in total (not a page size)
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Page size for each API request (clamped to each API's maximum)
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub page_size: Option<u32>,
+    /// OpenStack: list this user's key pairs (admin, microversion 2.10+)
+    #[arg(long, value_name = "USER_ID")]
+    pub user: Option<String>,
+    /// Tencent: only key pairs of this project id
+    #[arg(long, value_name = "ID")]
+    pub project_id: Option<String>,
+}
+
+pub async fn run(env: &Env, args: &ListArgs) -> Result<i32> {
+    let style = list_style(env)?;
+    let filter = Filter::new(args)?;
+    let sort = args.sort.as_deref().map(SortKey::parse).transpose()?;
+    let ctx = env.context()?;
+    let targets = env.config.targets(&env.selection())?;
+    let query = ListQuery {
+        // An exact name can be pushed to the server; a glob cannot.
+        name: args.name.clone().filter(|n| !n.contains(['*', '?', '['])),
+        user_id: args.user.clone(),
+        project_id: args.project_id.clone(),
+        page_size: args.page_size,
+    };
+    let outcomes = fanout::run(targets, &ctx, env.concurrency(), |adapter| {
+        let query = query.clone();
+        async move { adapter.list(&query).await }
+    })
+    .await;
+    let code = report::report_outcomes(&outcomes, env.global.errors);
+    let answered = outcomes.iter().any(|o| o.result.is_ok());
+    let mut keys: Vec<KeyPair> = outcomes
+        .into_iter()
+        .filter_map(|o| o.result.ok())
+        .flatten()
+        .collect();
+    keys.retain(|k| filter.keep(k));
+    sort_keys(&mut keys, sort.as_ref());
+    if let Some(limit) = args.limit {
+        keys.truncate(limit);
+    }
+    if answered {
+        let objects = output::key_objects(&keys);
+        write_stdout(|out| {
+            output::render_objects(out, &objects, &style, DEFAULT_LIST_COLUMNS, "name")
+        })?;
+    }
+    Ok(code)
+}
+
+pub(super) fn list_style(env: &Env) -> Result<output::Style> {
+    let mut style = env.style.clone();
+    if let Some(spec) = &env.global.columns {
+        style.columns = Some(output::key_columns(spec)?);
+    }
+    Ok(style)
+}
+
+/// Filters applied to the merged result (whatever the servers already filtered).
+pub(super) struct Filter {
+    name: Option<crate::find::Needle>,
+    fingerprint: Option<crate::find::Needle>,
+    key_type: Option<String>,
+    algorithm: Option<String>,
+}
+
+impl Filter {
+    pub(super) fn new(args: &ListArgs) -> Result<Filter> {
+        let name = args
+            .name
+            .as_deref()
+            .map(crate::find::Needle::name_glob)
+            .transpose()
+            .map_err(Error::usage)?;
+        let fingerprint = args
+            .fingerprint
+            .as_deref()
+            .map(|fp| {
+                crate::find::Needle::fingerprint(fp).ok_or_else(|| {
+                    Error::usage(format!("`{fp}` is not a fingerprint"))
+                        .with_hint("give SHA256:<base64> or MD5:aa:bb:… as ssh-keygen -l prints it")
+                })
+            })
+            .transpose()?;
+        Ok(Filter {
+            name,
+            fingerprint,
+            key_type: args.key_type.as_ref().map(|s| s.to_ascii_lowercase()),
+            algorithm: args.algorithm.clone(),
+        })
+    }
+
+    pub(super) fn keep(&self, k: &KeyPair) -> bool {
+        self.name
+            .as_ref()
+            .is_none_or(|n| crate::find::matches(n, k))
+            && self
+                .fingerprint
+                .as_ref()
+                .is_none_or(|n| crate::find::matches(n, k))
+            && self
+                .key_type
+                .as_ref()
+                .is_none_or(|t| k.key_type.map(|kt| kt.as_str()) == Some(t.as_str()))
+            && self
+                .algorithm
+                .as_ref()
+                .is_none_or(|a| k.algorithm.as_deref() == Some(a.as_str()))
+    }
+}
+
+/// `--sort FIELD` or `--sort -FIELD`.
+pub(super) struct SortKey {
+    field: String,
+    descending: bool,
+}
+
+impl SortKey {
+    pub(super) fn parse(spec: &str) -> Result<SortKey> {
+        let (field, descending) = match spec.strip_prefix('-') {
+            Some(f) => (f, true),
+            None => (spec, false),
+        };
+        if !FIELDS.contains(&field) {
+            return Err(
+                Error::usage(format!("cannot sort by unknown field `{field}`"))
+                    .with_hint(format!("fields: {}", FIELDS.join(", "))),
+            );
+        }
+        Ok(SortKey {
+            field: field.to_string(),
+            descending,
+        })
+    }
+}
+
+/// The stable default order (provider, profile, region, name), or by one field with that
+/// order breaking ties. Missing values sort last either way.
+pub(super) fn sort_keys(keys: &mut [KeyPair], sort: Option<&SortKey>) {
+    let default = |a: &KeyPair, b: &KeyPair| {
+        (a.provider, &a.profile, &a.region, &a.name)
+            .cmp(&(b.provider, &b.profile, &b.region, &b.name))
+    };
+    match sort {
+        None => keys.sort_by(default),
+        Some(s) => {
+            let mut decorated: Vec<(Option<Value>, KeyPair)> = keys
+                .iter()
+                .map(|k| (k.field(&s.field).filter(|v| !v.is_null()), k.clone()))
+                .collect();
+            decorated.sort_by(|(va, a), (vb, b)| {
+                let by_field = match (va, vb) {
+                    (None, None) => Ordering::Equal,
+                    (None, Some(_)) => Ordering::Greater,
+                    (Some(_), None) => Ordering::Less,
+                    (Some(x), Some(y)) => {
+                        let o = compare_values(x, y);
+                        if s.descending {
+                            o.reverse()
+                        } else {
+                            o
+                        }
+                    }
+                };
+                by_field.then_with(|| default(a, b))
+            });
+            for (slot, (_, k)) in keys.iter_mut().zip(decorated) {
+                *slot = k;
+            }
+        }
+    }
+}
+
+fn compare_values(a: &Value, b: &Value) -> Ordering {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x
+            .as_f64()
+            .unwrap_or(0.0)
+            .partial_cmp(&y.as_f64().unwrap_or(0.0))
+            .unwrap_or(Ordering::Equal),
+        (Value::String(x), Value::String(y)) => x.cmp(y),
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        _ => a.to_string().cmp(&b.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ProviderKind;
+
+    fn kp(provider: ProviderKind, profile: &str, name: &str, bits: Option<u32>) -> KeyPair {
+        let mut k = KeyPair::new(profile, provider, None, name);
+        k.bits = bits;
+        k
+    }
+
+    #[test]
+    fn default_sort_is_provider_profile_region_name() {
+        let mut v = vec![
+            kp(ProviderKind::Tencent, "a", "x", None),
+            kp(ProviderKind::Huawei, "b", "z", None),
+            kp(ProviderKind::Huawei, "b", "y", None),
+        ];
+        sort_keys(&mut v, None);
+        let names: Vec<&str> = v.iter().map(|k| k.name.as_str()).collect();
+        assert_eq!(names, ["y", "z", "x"]);
+    }
+
+    #[test]
+    fn sort_by_field_descending_with_nulls_last() {
+        let mut v = vec![
+            kp(ProviderKind::Huawei, "a", "n", None),
+            kp(ProviderKind::Huawei, "a", "s", Some(2048)),
+            kp(ProviderKind::Huawei, "a", "l", Some(4096)),
+        ];
+        sort_keys(&mut v, Some(&SortKey::parse("-bits").unwrap()));
+        let names: Vec<&str> = v.iter().map(|k| k.name.as_str()).collect();
+        assert_eq!(names, ["l", "s", "n"]);
+        assert!(SortKey::parse("nope").is_err());
+    }
+}

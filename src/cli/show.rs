@@ -1,0 +1,127 @@
+//! `keyctl show NAME`: one key pair in full, looked up in every selected profile.
+
+use clap::Args;
+
+use super::{report, write_stdout, Env};
+use crate::error::{exit, Error, Kind, Result};
+use crate::fanout;
+use crate::model::KeyPair;
+use crate::output::{self, Format};
+use crate::provider::ListQuery;
+
+pub const EXAMPLES: &str = "\
+Examples:
+  keyctl show deploy-key
+  keyctl show 'key with spaces' -p os-prod
+  keyctl show skey-1a2b3c4d -p tc -o json | jq .instance_ids
+  keyctl show deploy-key --all -o json     (every profile that has it, as an array)";
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The key pair's name (Tencent: also its skey-… id)
+    pub name: String,
+    /// When several profiles have the name, print them all (as an array with -o json)
+    #[arg(long)]
+    pub all: bool,
+    /// OpenStack: another user's key pair (admin, microversion 2.10+)
+    #[arg(long, value_name = "USER_ID")]
+    pub user: Option<String>,
+}
+
+pub async fn run(env: &Env, args: &ShowArgs) -> Result<i32> {
+    let style = super::list::list_style(env)?;
+    let ctx = env.context()?;
+    let targets = env.config.targets(&env.selection())?;
+    let query = ListQuery {
+        user_id: args.user.clone(),
+        ..Default::default()
+    };
+    let name = args.name.clone();
+    let outcomes = fanout::run(targets, &ctx, env.concurrency(), |adapter| {
+        let (name, query) = (name.clone(), query.clone());
+        async move { adapter.show(&name, &query).await }
+    })
+    .await;
+
+    let searched: Vec<String> = outcomes.iter().map(|o| o.label()).collect();
+    let mut found: Vec<KeyPair> = Vec::new();
+    let mut failures: Vec<Error> = Vec::new();
+    for o in outcomes {
+        match o.result {
+            Ok(k) => found.push(k),
+            Err(e) if e.kind == Kind::NotFound => {}
+            Err(e) => failures.push(e),
+        }
+    }
+    for e in &failures {
+        report::report_error(e, env.global.errors);
+    }
+    let failed = !failures.is_empty();
+    match found.len() {
+        0 => {
+            let e = Error::not_found(format!(
+                "no key pair named `{}` in {}",
+                args.name,
+                searched.join(", ")
+            ))
+            .with_hint(
+                "check the name (keyctl list -o name), or select other profiles with -p / --region",
+            );
+            report::report_error(&e, env.global.errors);
+            Ok(if failed {
+                exit::PARTIAL
+            } else {
+                exit::NOT_FOUND
+            })
+        }
+        1 => {
+            let object = output::to_value(&found[0]);
+            write_stdout(|out| output::render_object(out, &object, &style, "name"))?;
+            Ok(if failed { exit::PARTIAL } else { exit::OK })
+        }
+        _ if matches!(style.format, Format::Json) && !args.all => {
+            let places: Vec<String> = found
+                .iter()
+                .map(|k| {
+                    format!(
+                        "{}{}",
+                        k.profile,
+                        k.region
+                            .as_ref()
+                            .map(|r| format!(" ({r})"))
+                            .unwrap_or_default()
+                    )
+                })
+                .collect();
+            Err(Error::usage(format!("`{}` is ambiguous: found in {}", args.name, places.join(", ")))
+                .with_hint("pick one with -p PROFILE (and --region), or pass --all to get them all as an array"))
+        }
+        _ => {
+            crate::cli::list::sort_keys(&mut found, None);
+            let objects = output::key_objects(&found);
+            write_stdout(|out| match style.format {
+                Format::Json => {
+                    serde_json::to_writer_pretty(&mut *out, &objects)?;
+                    writeln!(out)
+                }
+                Format::Table => {
+                    for (i, o) in objects.iter().enumerate() {
+                        if i > 0 {
+                            writeln!(out)?;
+                        }
+                        output::render_object(out, o, &style, "name")?;
+                    }
+                    Ok(())
+                }
+                _ => output::render_objects(
+                    out,
+                    &objects,
+                    &style,
+                    output::DEFAULT_LIST_COLUMNS,
+                    "name",
+                ),
+            })?;
+            Ok(if failed { exit::PARTIAL } else { exit::OK })
+        }
+    }
+}

@@ -1,0 +1,511 @@
+//! keyctl's own TOML config file: parsing and validation with errors that name the file, the
+//! line and the fix.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use super::profile::{Origin, Profile, Setting};
+use crate::error::{Error, Result};
+use crate::model::ProviderKind;
+use crate::secret::{Secret, SecretSource};
+
+/// The whole file as written.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFile {
+    default_profiles: Option<Vec<String>>,
+    /// Seconds for one HTTP request.
+    timeout: Option<f64>,
+    /// How many profile/region queries run at once.
+    max_concurrency: Option<usize>,
+    /// Cache OpenStack tokens between runs (default true).
+    token_cache: Option<bool>,
+    /// Policy thresholds for `keyctl audit`, checked when the audit runs.
+    audit: Option<toml::Table>,
+    #[serde(default)]
+    profiles: BTreeMap<String, Spanned<BTreeMap<String, Spanned<toml::Value>>>>,
+}
+
+/// What the config file says, profiles resolved but secrets not yet read.
+#[derive(Debug, Clone, Default)]
+pub struct FileConfig {
+    pub path: PathBuf,
+    pub default_profiles: Option<Vec<String>>,
+    pub timeout: Option<f64>,
+    pub max_concurrency: Option<usize>,
+    pub token_cache: Option<bool>,
+    pub audit: Option<toml::Table>,
+    pub profiles: Vec<Profile>,
+}
+
+/// Keys every profile may have, whatever its provider.
+const COMMON_KEYS: &[&str] = &["provider", "region", "regions", "endpoint", "description"];
+
+/// Non-secret keys by provider.
+fn setting_keys(kind: ProviderKind) -> &'static [&'static str] {
+    match kind {
+        ProviderKind::Huawei => &["project_id", "iam_endpoint", "domain_id"],
+        ProviderKind::HuaweiEcs => &["project_id", "iam_endpoint", "domain_id"],
+        ProviderKind::Openstack => &[
+            "cloud",
+            "auth_url",
+            "username",
+            "user_id",
+            "user_domain_name",
+            "user_domain_id",
+            "project_name",
+            "project_id",
+            "project_domain_name",
+            "project_domain_id",
+            "application_credential_id",
+            "application_credential_name",
+            "interface",
+            "cacert",
+            "insecure",
+            "token_cache",
+        ],
+        ProviderKind::Tencent => &["site", "regional_endpoint", "language"],
+    }
+}
+
+/// Secret-bearing keys by provider: each may be written `k`, `k_env`, `k_command` or `k_file`.
+pub fn secret_keys(kind: ProviderKind) -> &'static [&'static str] {
+    match kind {
+        ProviderKind::Huawei | ProviderKind::HuaweiEcs => {
+            &["access_key", "secret_key", "security_token", "auth_token"]
+        }
+        ProviderKind::Tencent => &["secret_id", "secret_key", "token"],
+        ProviderKind::Openstack => &["password", "application_credential_secret", "token"],
+    }
+}
+
+const SECRET_SUFFIXES: &[&str] = &["", "_env", "_command", "_file"];
+
+/// Reads and validates `path`. `Ok(None)` when the file does not exist.
+pub fn load(path: &Path) -> Result<Option<FileConfig>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(Error::config(format!(
+                "cannot read config {}: {e}",
+                path.display()
+            )))
+        }
+    };
+    parse(path, &text).map(Some)
+}
+
+/// Parses config text; `path` is used in messages and as the profiles' origin.
+pub fn parse(path: &Path, text: &str) -> Result<FileConfig> {
+    let raw: RawFile = toml::from_str(text).map_err(|e| syntax_error(path, text, &e))?;
+    let mut profiles = Vec::new();
+    let mut has_inline_secret = false;
+    for (name, table) in raw.profiles {
+        let line = line_of(text, table.span().start);
+        let (profile, inline) = build_profile(path, text, &name, line, table.into_inner())?;
+        has_inline_secret |= inline;
+        profiles.push(profile);
+    }
+    if let Some(defaults) = &raw.default_profiles {
+        for d in defaults {
+            if !profiles.iter().any(|p| &p.name == d) {
+                return Err(Error::config(format!(
+                    "{}: default_profiles names `{d}`, which is not a profile",
+                    path.display()
+                ))
+                .with_hint(format!("profiles defined: {}", names(&profiles))));
+            }
+        }
+    }
+    if let Some(t) = raw.timeout {
+        if !(t.is_finite() && t > 0.0) {
+            return Err(Error::config(format!(
+                "{}: timeout must be a positive number of seconds",
+                path.display()
+            )));
+        }
+    }
+    if has_inline_secret {
+        warn_if_readable(path);
+    }
+    Ok(FileConfig {
+        path: path.to_path_buf(),
+        default_profiles: raw.default_profiles,
+        timeout: raw.timeout,
+        max_concurrency: raw.max_concurrency,
+        token_cache: raw.token_cache,
+        audit: raw.audit,
+        profiles,
+    })
+}
+
+fn names(profiles: &[Profile]) -> String {
+    let n: Vec<&str> = profiles.iter().map(|p| p.name.as_str()).collect();
+    if n.is_empty() {
+        "none".into()
+    } else {
+        n.join(", ")
+    }
+}
+
+fn build_profile(
+    path: &Path,
+    text: &str,
+    name: &str,
+    header_line: usize,
+    mut table: BTreeMap<String, Spanned<toml::Value>>,
+) -> Result<(Profile, bool)> {
+    let at = |line: usize| format!("{}:{line}", path.display());
+    let provider_value = table.remove("provider").ok_or_else(|| {
+        Error::config(format!(
+            "{}: profile `{name}` has no `provider`",
+            at(header_line)
+        ))
+        .with_hint("add provider = \"huawei\" | \"huawei-ecs\" | \"openstack\" | \"tencent\"")
+    })?;
+    let provider_line = line_of(text, provider_value.span().start);
+    let kind: ProviderKind = match provider_value.get_ref() {
+        toml::Value::String(s) => s.parse().map_err(|e: String| {
+            Error::config(format!("{}: profile `{name}`: {e}", at(provider_line)))
+        })?,
+        _ => {
+            return Err(Error::config(format!(
+                "{}: profile `{name}`: provider must be a string",
+                at(provider_line)
+            )))
+        }
+    };
+    let mut profile = Profile::new(name, kind, Origin::ConfigFile(path.to_path_buf()));
+    let mut has_inline = false;
+
+    // Secrets first: they take several spellings of one key.
+    for key in secret_keys(kind) {
+        let mut found: Vec<(String, Spanned<toml::Value>)> = Vec::new();
+        for suffix in SECRET_SUFFIXES {
+            let k = format!("{key}{suffix}");
+            if let Some(v) = table.remove(&k) {
+                found.push((k, v));
+            }
+        }
+        if found.len() > 1 {
+            let line = line_of(text, found[1].1.span().start);
+            let keys: Vec<&str> = found.iter().map(|(k, _)| k.as_str()).collect();
+            return Err(Error::config(format!(
+                "{}: profile `{name}` sets {} — set only one of them",
+                at(line),
+                keys.join(" and ")
+            )));
+        }
+        if let Some((k, v)) = found.pop() {
+            let line = line_of(text, v.span().start);
+            let s = match v.into_inner() {
+                toml::Value::String(s) if !s.is_empty() => s,
+                _ => {
+                    return Err(Error::config(format!(
+                        "{}: profile `{name}`: `{k}` must be a non-empty string",
+                        at(line)
+                    )))
+                }
+            };
+            let source = if k.ends_with("_env") {
+                SecretSource::Env(s)
+            } else if k.ends_with("_command") {
+                SecretSource::Command(s)
+            } else if k.ends_with("_file") {
+                SecretSource::File(expand_home(&s))
+            } else {
+                has_inline = true;
+                SecretSource::Inline(Secret::new(s))
+            };
+            profile.secrets.insert(key.to_string(), source);
+        }
+    }
+
+    for (key, value) in table {
+        let line = line_of(text, value.span().start);
+        let value = value.into_inner();
+        match key.as_str() {
+            "region" => profile.region = Some(expect_string(&value, name, &key, &at(line))?),
+            "endpoint" => {
+                let e = expect_string(&value, name, &key, &at(line))?;
+                validate_endpoint(&e).map_err(|why| {
+                    Error::config(format!("{}: profile `{name}`: endpoint {why}", at(line)))
+                        .with_hint("write the service's base URL, e.g. endpoint = \"https://kms.cn-north-4.myhuaweicloud.com\"")
+                })?;
+                profile.endpoint = Some(e.trim_end_matches('/').to_string())
+            }
+            "regions" => profile.regions = expect_list(&value, name, &key, &at(line))?,
+            "description" => {
+                profile.settings.insert(
+                    key.clone(),
+                    Setting::Str(expect_string(&value, name, &key, &at(line))?),
+                );
+            }
+            k if setting_keys(kind).contains(&k) => {
+                let setting = match value {
+                    toml::Value::String(s) => Setting::Str(s),
+                    toml::Value::Boolean(b) => Setting::Bool(b),
+                    toml::Value::Integer(i) => Setting::Int(i),
+                    _ => {
+                        return Err(Error::config(format!(
+                            "{}: profile `{name}`: `{key}` must be a string or a boolean",
+                            at(line)
+                        )))
+                    }
+                };
+                profile.settings.insert(key.clone(), setting);
+            }
+            _ => return Err(unknown_key(kind, name, &key, &at(line))),
+        }
+    }
+    Ok((profile, has_inline))
+}
+
+fn unknown_key(kind: ProviderKind, profile: &str, key: &str, at: &str) -> Error {
+    let mut valid: Vec<String> = COMMON_KEYS.iter().map(|s| s.to_string()).collect();
+    valid.extend(setting_keys(kind).iter().map(|s| s.to_string()));
+    for s in secret_keys(kind) {
+        for suffix in SECRET_SUFFIXES {
+            valid.push(format!("{s}{suffix}"));
+        }
+    }
+    let elsewhere = ProviderKind::ALL.into_iter().find(|k| {
+        *k != kind
+            && (setting_keys(*k).contains(&key)
+                || secret_keys(*k).iter().any(|s| key.starts_with(s)))
+    });
+    let mut err = Error::config(format!(
+        "{at}: profile `{profile}` ({kind}): unknown key `{key}`"
+    ));
+    err = match (suggest(key, &valid), elsewhere) {
+        (Some(s), _) => err.with_hint(format!("did you mean `{s}`?")),
+        (None, Some(other)) => err.with_hint(format!(
+            "`{key}` belongs to {other} profiles; keys for {kind}: {}",
+            valid.join(", ")
+        )),
+        (None, None) => err.with_hint(format!("keys for {kind}: {}", valid.join(", "))),
+    };
+    err
+}
+
+/// The closest valid key within a small edit distance, for "did you mean".
+fn suggest(key: &str, valid: &[String]) -> Option<String> {
+    valid
+        .iter()
+        .map(|v| (edit_distance(key, v), v))
+        .filter(|(d, v)| *d <= 2.max(v.len() / 4))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, v)| v.clone())
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+fn expect_string(v: &toml::Value, profile: &str, key: &str, at: &str) -> Result<String> {
+    match v {
+        toml::Value::String(s) => Ok(s.clone()),
+        _ => Err(Error::config(format!(
+            "{at}: profile `{profile}`: `{key}` must be a string"
+        ))),
+    }
+}
+
+fn expect_list(v: &toml::Value, profile: &str, key: &str, at: &str) -> Result<Vec<String>> {
+    let err = || {
+        Error::config(format!(
+            "{at}: profile `{profile}`: `{key}` must be a list of strings, e.g. [\"a\", \"b\"]"
+        ))
+    };
+    match v {
+        toml::Value::Array(items) => items
+            .iter()
+            .map(|i| i.as_str().map(str::to_string).ok_or_else(err))
+            .collect(),
+        _ => Err(err()),
+    }
+}
+
+/// An endpoint is a base URL: http(s), a host, no query.
+pub fn validate_endpoint(e: &str) -> std::result::Result<(), String> {
+    let url = url::Url::parse(e).map_err(|err| format!("`{e}` is not a URL ({err})"))?;
+    if url.scheme() != "http" && url.scheme() != "https" {
+        return Err(format!(
+            "`{e}` must start with https:// (or http:// for a local emulator or proxy)"
+        ));
+    }
+    if url.host_str().is_none() {
+        return Err(format!("`{e}` has no host"));
+    }
+    if url.query().is_some() {
+        return Err(format!("`{e}` must not have a query string"));
+    }
+    Ok(())
+}
+
+fn expand_home(p: &str) -> PathBuf {
+    match p.strip_prefix("~/") {
+        Some(rest) => directories::BaseDirs::new()
+            .map(|d| d.home_dir().join(rest))
+            .unwrap_or_else(|| PathBuf::from(p)),
+        None => PathBuf::from(p),
+    }
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text.as_bytes()[..offset.min(text.len())]
+        .iter()
+        .filter(|b| **b == b'\n')
+        .count()
+        + 1
+}
+
+fn syntax_error(path: &Path, text: &str, e: &toml::de::Error) -> Error {
+    let line = e.span().map(|s| line_of(text, s.start));
+    let at = match line {
+        Some(l) => format!("{}:{l}", path.display()),
+        None => path.display().to_string(),
+    };
+    // toml's message repeats the position and quotes the line; keep its last, plain sentence.
+    let message = e.message().trim().to_string();
+    let hint = if message.contains("unknown field") {
+        "top-level keys: default_profiles, timeout, max_concurrency, token_cache, [audit], [profiles.NAME]"
+    } else {
+        "see config.example.toml for every key"
+    };
+    Error::config(format!("{at}: invalid config: {message}")).with_hint(hint)
+}
+
+/// A file holding an inline secret must be readable only by its owner.
+fn warn_if_readable(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(meta) = std::fs::metadata(path) {
+            if meta.permissions().mode() & 0o077 != 0 {
+                crate::log::warn(&format!(
+                    "{} holds a secret and is readable by group or others; run: chmod 600 {}",
+                    path.display(),
+                    path.display()
+                ));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(text: &str) -> Result<FileConfig> {
+        parse(Path::new("/c/config.toml"), text)
+    }
+
+    #[test]
+    fn parses_profiles_and_secret_sources() {
+        let c = p(r#"
+default_profiles = ["hw"]
+[profiles.hw]
+provider = "huawei"
+region = "cn-north-4"
+project_id = "p1"
+access_key = "AKAKAKAK"
+secret_key_env = "HW_SK"
+[profiles.tc]
+provider = "tencent"
+region = "ap-guangzhou"
+secret_id_command = "echo id"
+secret_key_file = "/tmp/sk"
+"#)
+        .unwrap();
+        assert_eq!(c.profiles.len(), 2);
+        let hw = &c.profiles[0];
+        assert_eq!(hw.get("project_id"), Some("p1"));
+        assert_eq!(hw.secrets["secret_key"], SecretSource::Env("HW_SK".into()));
+        assert!(matches!(hw.secrets["access_key"], SecretSource::Inline(_)));
+        let tc = &c.profiles[1];
+        assert_eq!(
+            tc.secrets["secret_id"],
+            SecretSource::Command("echo id".into())
+        );
+    }
+
+    #[test]
+    fn unknown_key_names_line_and_suggests() {
+        let e = p("[profiles.hw]\nprovider = \"huawei\"\nsecret_kye = \"x\"\n").unwrap_err();
+        assert!(e.message.contains("/c/config.toml:3"), "{}", e.message);
+        assert!(e.message.contains("secret_kye"));
+        assert_eq!(e.hint.as_deref(), Some("did you mean `secret_key`?"));
+    }
+
+    #[test]
+    fn key_of_another_provider_is_explained() {
+        let e = p("[profiles.hw]\nprovider = \"huawei\"\nauth_url = \"x\"\n").unwrap_err();
+        assert!(e.hint.unwrap().contains("openstack"));
+    }
+
+    #[test]
+    fn unknown_provider_and_missing_provider() {
+        let e = p("[profiles.x]\nprovider = \"aws\"\n").unwrap_err();
+        assert!(
+            e.message.contains(":2") && e.message.contains("unknown provider `aws`"),
+            "{}",
+            e.message
+        );
+        let e = p("[profiles.x]\nregion = \"r\"\n").unwrap_err();
+        assert!(e.message.contains("no `provider`"));
+    }
+
+    #[test]
+    fn two_spellings_of_one_secret_are_refused() {
+        let e = p(
+            "[profiles.x]\nprovider = \"tencent\"\nsecret_key = \"a\"\nsecret_key_env = \"B\"\n",
+        )
+        .unwrap_err();
+        assert!(e.message.contains("set only one"), "{}", e.message);
+    }
+
+    #[test]
+    fn syntax_error_names_line() {
+        let e = p("[profiles.x]\nprovider = \n").unwrap_err();
+        assert!(
+            e.message.starts_with("/c/config.toml:2: invalid config"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn bad_endpoint_and_default_profile() {
+        let e = p("[profiles.x]\nprovider = \"tencent\"\nendpoint = \"ftp://x\"\n").unwrap_err();
+        assert!(e.message.contains("https://"));
+        let e =
+            p("default_profiles = [\"nope\"]\n[profiles.x]\nprovider = \"tencent\"\n").unwrap_err();
+        assert!(e.message.contains("nope"));
+    }
+}
+
+#[cfg(test)]
+mod example_tests {
+    #[test]
+    fn config_example_parses() {
+        let text = include_str!("../../config.example.toml");
+        let c = super::parse(std::path::Path::new("config.example.toml"), text).unwrap();
+        assert_eq!(c.profiles.len(), 4);
+        assert!(c.audit.is_some());
+    }
+}

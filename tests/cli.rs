@@ -1,0 +1,222 @@
+//! The binary, run hermetically: a cleared environment, a temporary HOME and config. Checks
+//! help, formats, config errors and the exit-code contract. Cloud answers come from the
+//! in-process emulator (tests/common).
+
+mod common;
+
+use common::{keyctl, Sandbox};
+use predicates::prelude::*;
+
+#[test]
+fn help_tree_is_stable() {
+    let sb = Sandbox::new();
+    let mut all = String::new();
+    for args in [
+        vec!["--help"],
+        vec!["list", "--help"],
+        vec!["show", "--help"],
+        vec!["find", "--help"],
+        vec!["audit", "--help"],
+        vec!["profiles", "--help"],
+        vec!["completions", "--help"],
+    ] {
+        let out = sb.cmd().args(&args).env("COLUMNS", "100").output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        all.push_str(&format!(
+            "$ keyctl {}\n{}\n",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stdout)
+        ));
+    }
+    insta::assert_snapshot!("help", all);
+}
+
+#[test]
+fn version_is_fast_and_plain() {
+    keyctl()
+        .arg("--version")
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with("keyctl "));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let sb = Sandbox::new();
+    sb.cmd().arg("frobnicate").assert().code(2);
+    sb.cmd()
+        .args(["list", "--output", "yaml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("possible values"));
+    sb.cmd().args(["list", "--timeout", "-1"]).assert().code(2);
+    sb.cmd()
+        .args(["--provider", "aws", "list"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("huawei-ecs"));
+}
+
+#[test]
+fn no_config_and_no_env_is_a_config_error() {
+    let sb = Sandbox::new();
+    sb.cmd()
+        .arg("list")
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("no config file").and(predicate::str::contains("hint:")));
+}
+
+#[test]
+fn explicit_missing_config_is_exit_3() {
+    let sb = Sandbox::new();
+    sb.cmd()
+        .args(["--config", "/nonexistent/k.toml", "profiles"])
+        .assert()
+        .code(3);
+    sb.cmd()
+        .env("KEYCTL_CONFIG", "/nonexistent/k.toml")
+        .arg("profiles")
+        .assert()
+        .code(3);
+}
+
+#[test]
+fn bad_config_names_file_line_and_fix() {
+    let sb = Sandbox::new();
+    sb.write_config(
+        "[profiles.hw]\nprovider = \"huawei\"\nregion = \"cn-north-4\"\nsecret_kye = \"x\"\n",
+    );
+    let out = sb.cmd().arg("profiles").output().unwrap();
+    assert_eq!(out.status.code(), Some(3));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("config.toml:4"), "{err}");
+    assert!(err.contains("hint: did you mean `secret_key`?"), "{err}");
+}
+
+#[test]
+fn profiles_shows_sources_never_secrets() {
+    let sb = Sandbox::new();
+    sb.write_config(
+        r#"default_profiles = ["hw"]
+[profiles.hw]
+provider = "huawei"
+region = "cn-north-4"
+project_id = "p"
+access_key = "AK-INLINE-VALUE-1234"
+secret_key_env = "HW_SK"
+[profiles.tc]
+provider = "tencent"
+region = "ap-guangzhou"
+secret_id_command = "echo SECRET-FROM-COMMAND"
+secret_key_file = "/tmp/never-read"
+"#,
+    );
+    let out = sb
+        .cmd()
+        .args(["profiles", "-o", "json"])
+        .env("HW_SK", "SK-ENV-VALUE-9876")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    for secret in [
+        "AK-INLINE-VALUE-1234",
+        "SK-ENV-VALUE-9876",
+        "SECRET-FROM-COMMAND",
+    ] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v[0]["name"], "hw");
+    assert_eq!(v[0]["credentials"]["secret_key"], "env HW_SK");
+    assert_eq!(v[0]["credentials"]["access_key"], "inline in config");
+    assert_eq!(v[0]["default"], true);
+    assert_eq!(v[1]["credentials"]["secret_id"], "command");
+    assert_eq!(v[1]["default"], false);
+    let tsv = sb
+        .cmd()
+        .args(["profiles", "--columns", "name,provider,region"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&tsv.stdout),
+        "hw\thuawei\tcn-north-4\ntc\ttencent\tap-guangzhou\n"
+    );
+}
+
+#[test]
+fn readable_config_with_inline_secret_is_warned() {
+    let sb = Sandbox::new();
+    let path =
+        sb.write_config("[profiles.tc]\nprovider = \"tencent\"\nsecret_key = \"inline-secret\"\n");
+    common::chmod(&path, 0o644);
+    sb.cmd()
+        .arg("profiles")
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("chmod 600"));
+    common::chmod(&path, 0o600);
+    sb.cmd()
+        .arg("profiles")
+        .assert()
+        .success()
+        .stderr(predicate::str::is_empty());
+}
+
+#[test]
+fn implicit_profiles_from_cloud_env_vars() {
+    let sb = Sandbox::new();
+    let out = sb
+        .cmd()
+        .args(["profiles", "-o", "json"])
+        .env("TENCENTCLOUD_SECRET_ID", "id-value-123")
+        .env("TENCENTCLOUD_SECRET_KEY", "key-value-456")
+        .env("TENCENTCLOUD_REGION", "ap-singapore")
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v[0]["name"], "tencent");
+    assert_eq!(v[0]["region"], "ap-singapore");
+    assert_eq!(v[0]["source"], "environment");
+    assert_eq!(
+        v[0]["credentials"]["secret_key"],
+        "env TENCENTCLOUD_SECRET_KEY"
+    );
+}
+
+#[test]
+fn unknown_profile_and_column_are_usage_errors() {
+    let sb = Sandbox::new();
+    sb.write_config("[profiles.tc]\nprovider = \"tencent\"\nregion = \"r\"\nsecret_id = \"a\"\nsecret_key = \"b\"\n");
+    sb.cmd()
+        .args(["list", "-p", "nope"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("profiles: tc"));
+    sb.cmd()
+        .args(["list", "--columns", "name,colour"])
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("valid columns")
+                .and(predicate::str::contains("fingerprint_sha256")),
+        );
+}
+
+#[test]
+fn completions_and_man_need_no_config() {
+    let sb = Sandbox::new();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        sb.cmd()
+            .args(["completions", shell])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("keyctl"));
+    }
+    sb.cmd()
+        .arg("man")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(".TH keyctl"));
+}

@@ -1,0 +1,58 @@
+//! Helpers for the binary tests: a hermetic sandbox (cleared env, temp HOME, config path).
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+pub fn keyctl() -> Command {
+    let mut c = Command::cargo_bin("keyctl").expect("keyctl binary");
+    c.env_clear();
+    c
+}
+
+/// A temporary HOME with XDG dirs, and a config path inside it.
+pub struct Sandbox {
+    pub dir: tempfile::TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Sandbox {
+        Sandbox {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
+    }
+
+    pub fn home(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.home().join(".config/keyctl/config.toml")
+    }
+
+    /// Writes the config at the default location (mode 0600) and returns its path.
+    pub fn write_config(&self, text: &str) -> PathBuf {
+        let p = self.config_path();
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+        chmod(&p, 0o600);
+        p
+    }
+
+    /// keyctl with a cleared environment whose HOME is the sandbox.
+    pub fn cmd(&self) -> Command {
+        let mut c = keyctl();
+        c.env("HOME", self.home())
+            .env("XDG_CONFIG_HOME", self.home().join(".config"))
+            .env("XDG_CACHE_HOME", self.home().join(".cache"))
+            .env("PATH", std::env::var("PATH").unwrap_or_default());
+        c
+    }
+}
+
+pub fn chmod(p: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
+}
