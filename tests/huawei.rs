@@ -397,20 +397,39 @@ async fn wrong_project_is_refused() {
     assert_eq!((e.kind, e.place.status), (Kind::Auth, Some(403)), "{e}");
 }
 
-/// Signs a request with keyctl's signer at a chosen time and sends it raw.
-async fn raw_get(
-    emu: &Emulator,
-    path_and_query: &str,
+/// A request signed with keyctl's signer at a chosen time, sent raw: `signed` headers go into
+/// the signature (plus X-Sdk-Date, and Host when `sign_host`), `unsigned` ones are only sent.
+struct Raw<'a> {
     at: chrono::DateTime<Utc>,
     sign_host: bool,
-) -> (u16, serde_json::Value) {
+    signed: &'a [(&'a str, &'a str)],
+    unsigned: &'a [(&'a str, &'a str)],
+}
+
+impl Default for Raw<'_> {
+    fn default() -> Self {
+        Raw {
+            at: Utc::now(),
+            sign_host: true,
+            signed: &[],
+            unsigned: &[],
+        }
+    }
+}
+
+async fn raw_get(emu: &Emulator, path_and_query: &str, raw: Raw<'_>) -> (u16, serde_json::Value) {
     let url = url::Url::parse(&format!("{}{path_and_query}", emu.url())).unwrap();
     let host = signer::host_header(&url);
     let mut headers = vec![
         ("Content-Type".to_string(), "application/json".to_string()),
-        ("X-Sdk-Date".to_string(), signer::sdk_date(at)),
+        ("X-Sdk-Date".to_string(), signer::sdk_date(raw.at)),
     ];
-    if sign_host {
+    headers.extend(
+        raw.signed
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    if raw.sign_host {
         headers.push(("Host".to_string(), host.clone()));
     }
     let creds = signer::Credentials {
@@ -425,6 +444,9 @@ async fn raw_get(
     for (k, v) in headers.iter().filter(|(k, _)| k != "Host") {
         req = req.header(k, v);
     }
+    for (k, v) in raw.unsigned {
+        req = req.header(*k, *v);
+    }
     let resp = req.send().await.expect("send");
     let status = resp.status().as_u16();
     let bytes = resp.bytes().await.unwrap_or_default();
@@ -433,17 +455,73 @@ async fn raw_get(
 }
 
 #[tokio::test]
+async fn emulator_requires_a_signed_security_token_when_configured() {
+    let token = "emulator-temporary-security-token-0002";
+    let emu = start(HuaweiConfig {
+        security_token: Some(token.to_string()),
+        ..Default::default()
+    });
+    let path = format!("/v3/{DEMO_PROJECT_ID}/keypairs?limit=2");
+    let signed = [("X-Security-Token", token)];
+    let (status, _) = raw_get(
+        &emu,
+        &path,
+        Raw {
+            signed: &signed,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(status, 200, "token sent and signed");
+    let (status, body) = raw_get(
+        &emu,
+        &path,
+        Raw {
+            unsigned: &signed,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(status, 401, "token sent but not signed: {body}");
+    let wrong = [("X-Security-Token", "some-other-token-value")];
+    let (status, _) = raw_get(
+        &emu,
+        &path,
+        Raw {
+            signed: &wrong,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(status, 401, "wrong token");
+    // A header sent but not signed may change; a signed one may not.
+    let (status, _) = raw_get(
+        &emu,
+        &path,
+        Raw {
+            signed: &signed,
+            unsigned: &[("X-Extra", "free")],
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
 async fn emulator_rejects_stale_dates_and_unsigned_host() {
     let emu = start(HuaweiConfig::default());
     let path = format!("/v3/{DEMO_PROJECT_ID}/keypairs?limit=2");
-    let (status, _) = raw_get(&emu, &path, Utc::now(), true).await;
+    let (status, _) = raw_get(&emu, &path, Raw::default()).await;
     assert_eq!(status, 200, "a fresh, complete signature is accepted");
 
     let (status, body) = raw_get(
         &emu,
         &path,
-        Utc::now() - chrono::Duration::minutes(20),
-        true,
+        Raw {
+            at: Utc::now() - chrono::Duration::minutes(20),
+            ..Default::default()
+        },
     )
     .await;
     assert_eq!(status, 401);
@@ -459,13 +537,23 @@ async fn emulator_rejects_stale_dates_and_unsigned_host() {
     let (status, _) = raw_get(
         &emu,
         &path,
-        Utc::now() - chrono::Duration::minutes(10),
-        true,
+        Raw {
+            at: Utc::now() - chrono::Duration::minutes(10),
+            ..Default::default()
+        },
     )
     .await;
     assert_eq!(status, 200, "10 minutes of skew is within Huawei's 15");
 
-    let (status, body) = raw_get(&emu, &path, Utc::now(), false).await;
+    let (status, body) = raw_get(
+        &emu,
+        &path,
+        Raw {
+            sign_host: false,
+            ..Default::default()
+        },
+    )
+    .await;
     assert_eq!(status, 401, "host must be signed: {body}");
     assert_eq!(
         body["error_msg"],
