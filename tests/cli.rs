@@ -255,3 +255,23 @@ fn implicit_tencent_profile_from_tccli_files() {
         .unwrap()
         .ends_with(".tccli/work.credential"));
 }
+
+#[test]
+fn implicit_openstack_profile_from_os_env() {
+    let sb = Sandbox::new();
+    let out = sb
+        .cmd()
+        .args(["profiles", "-o", "json"])
+        .env("OS_AUTH_URL", "http://127.0.0.1:5000/v3")
+        .env("OS_USERNAME", "ops")
+        .env("OS_PASSWORD", "os-password-never-shown")
+        .env("OS_PROJECT_NAME", "ops")
+        .env("OS_REGION_NAME", "RegionTwo")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("os-password-never-shown"));
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v[0]["provider"], "openstack");
+    assert_eq!(v[0]["credentials"]["password"], "env OS_PASSWORD");
+}

@@ -301,11 +301,13 @@ fn twenty_percent_throttling_and_5xx_lose_nothing() {
     sb_clean.write_config(&config_for(&clean.url()));
     let (_, clean_out, _) = run(&sb_clean, &["list", "-o", "json", "--page-size", "7"]);
 
-    let mut config = Config::default();
-    config.faults = keyctl_emulator::faults::FaultConfig {
-        throttle_rate: 0.1,
-        error_rate: 0.1,
-        seed: 42,
+    let config = Config {
+        faults: keyctl_emulator::faults::FaultConfig {
+            throttle_rate: 0.1,
+            error_rate: 0.1,
+            seed: 42,
+            ..Default::default()
+        },
         ..Default::default()
     };
     let flaky = Emulator::start(config);

@@ -67,6 +67,7 @@ pub fn implicit_profiles(env: env::EnvFn) -> Vec<Profile> {
     let mut out = Vec::new();
     out.extend(env::huawei(env));
     out.extend(env::tencent(env).or_else(|| tccli_profile(env)));
+    out.extend(crate::provider::nova::profile_from_os_env(env));
     out
 }
 
