@@ -58,7 +58,7 @@ fn real() -> Option<Real> {
     if up {
         return Some(r);
     }
-    if std::env::var_os("CI").is_some() {
+    if std::env::var_os("CI").is_some() || std::env::var_os("KEYCTL_REAL_OPENSTACK").is_some() {
         panic!(
             "real OpenStack not reachable at {} / {} and CI is set: run openstack/test-real.sh",
             r.auth_url, r.nova_url
