@@ -225,6 +225,16 @@ async fn show_maps_detail_fields() {
         "MD5 colon-hex as the emulator sends it verbatim: {fp}"
     );
 
+    // Computed locally from the key blob (keys module), and consistent with the cloud's MD5.
+    assert_eq!(kp.algorithm.as_deref(), Some("ssh-rsa"));
+    assert_eq!(kp.bits, Some(3072));
+    assert_eq!(kp.comment.as_deref(), Some("hw-00005@emulator"));
+    assert_eq!(kp.fingerprint_md5, Some(format!("MD5:{fp}")));
+    assert!(kp
+        .fingerprint_sha256
+        .as_deref()
+        .is_some_and(|f| f.starts_with("SHA256:")));
+
     // frozen_state comes as an integer in the detail...
     let frozen = kps
         .show("hw-00003", &ListQuery::default())
