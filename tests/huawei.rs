@@ -169,10 +169,11 @@ async fn names_with_spaces_and_non_ascii_list_and_show() {
     let keys = kps.list(&paged(1)).await.expect("list");
     let listed = names(&keys);
     assert!(
-        listed.contains(&"ops key 2024".to_string()) && listed.contains(&"ключ-测试".to_string())
+        listed.contains(&"hw key with spaces".to_string())
+            && listed.contains(&"ключ-测试".to_string())
     );
     assert_eq!(listed.len(), 27);
-    for name in ["ops key 2024", "ключ-测试"] {
+    for name in ["hw key with spaces", "ключ-测试"] {
         let kp = kps.show(name, &ListQuery::default()).await.expect("show");
         assert_eq!(kp.name, name);
         assert_eq!(
@@ -224,6 +225,16 @@ async fn show_maps_detail_fields() {
         47,
         "MD5 colon-hex as the emulator sends it verbatim: {fp}"
     );
+
+    // Computed locally from the key blob (keys module), and consistent with the cloud's MD5.
+    assert_eq!(kp.algorithm.as_deref(), Some("ssh-rsa"));
+    assert_eq!(kp.bits, Some(3072));
+    assert_eq!(kp.comment.as_deref(), Some("hw-00005@emulator"));
+    assert_eq!(kp.fingerprint_md5, Some(format!("MD5:{fp}")));
+    assert!(kp
+        .fingerprint_sha256
+        .as_deref()
+        .is_some_and(|f| f.starts_with("SHA256:")));
 
     // frozen_state comes as an integer in the detail...
     let frozen = kps
@@ -677,4 +688,80 @@ async fn ten_thousand_keys_in_ten_pages() {
     // 10 full pages, and the empty 11th is not needed: page 10 has no next_marker.
     assert_eq!(emu.state().huawei.kps_requests(), 10);
     eprintln!("listed 10,000 Huawei key pairs in {} ms", took.as_millis());
+}
+
+mod common;
+
+mod binary {
+    //! The keyctl binary against the emulator: exit codes and what the operator reads.
+
+    use super::common;
+    use super::*;
+
+    fn config(emu: &Emulator) -> String {
+        format!(
+            "[profiles.hw]\nprovider = \"huawei\"\nregion = \"{REGION}\"\nendpoint = \"{}\"\n\
+             project_id = \"{DEMO_PROJECT_ID}\"\naccess_key_env = \"HW_AK\"\nsecret_key_env = \"HW_SK\"\n",
+            emu.url()
+        )
+    }
+
+    fn run(emu: &Emulator, secret_key: &str, args: &[&str]) -> std::process::Output {
+        let sandbox = common::Sandbox::new();
+        sandbox.write_config(&config(emu));
+        sandbox
+            .cmd()
+            .env("HW_AK", DEMO_ACCESS_KEY)
+            .env("HW_SK", secret_key)
+            .args(args)
+            .output()
+            .expect("run keyctl")
+    }
+
+    #[test]
+    fn show_and_list_through_the_cli() {
+        let emu = start(HuaweiConfig::default());
+        let out = run(
+            &emu,
+            DEMO_SECRET_KEY,
+            &["show", "hw key with spaces", "-o", "json"],
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let kp = if v.is_array() { v[0].clone() } else { v };
+        assert_eq!(kp["name"], "hw key with spaces");
+        assert_eq!(kp["provider"], "huawei");
+
+        let out = run(&emu, DEMO_SECRET_KEY, &["list", "-o", "json"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(v.as_array().map(Vec::len), Some(27));
+    }
+
+    #[test]
+    fn cli_exit_codes_for_missing_key_and_wrong_secret() {
+        let emu = start(HuaweiConfig::default());
+        let out = run(&emu, DEMO_SECRET_KEY, &["show", "nope"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(5), "{stderr}");
+        assert!(
+            stderr.contains("nope") && stderr.contains("hint:"),
+            "{stderr}"
+        );
+
+        let wrong = "WrongWrongWrongWrongWrongWrongWrongWrong";
+        let out = run(&emu, wrong, &["list"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(4), "{stderr}");
+        assert!(
+            stderr.contains("APIGW.0301") && stderr.contains("hint:"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains(wrong), "{stderr}");
+    }
 }

@@ -176,7 +176,7 @@ pub fn demo_keys() -> Vec<HuaweiKey> {
     out[4].key_id = Some("5e5c2b57-1d0d-4a4e-9d8b-6f0c1a2b3c4d".to_string());
     out[4].description = "hosted private key".to_string();
     out[7].frozen_state = 10;
-    let extra = [("ops key 2024", 101), ("ключ-测试", 102)];
+    let extra = [("hw key with spaces", 101), ("ключ-测试", 102)];
     for (name, seed) in extra {
         let line = keys::openssh_key(keys::Algo::Ed25519, seed, &format!("{name}@emulator"));
         let mut key = HuaweiKey::new(name, &line, seed as i64);

@@ -290,21 +290,26 @@ impl KpsProvider {
                 );
             }
         }
-        let project_hint = match op {
-            Op::Iam => "",
-            _ => "; and that project_id belongs to this region",
+        let region = self.region.as_deref().unwrap_or("the endpoint's region");
+        let project = match op {
+            Op::Iam => String::new(),
+            _ => format!("; check that project_id is the project of {region}"),
         };
-        match self.auth {
-            Auth::AkSk { security_token: Some(_), .. } => format!(
-                "check access_key/secret_key, and that the temporary credentials and their security_token have not expired{project_hint}; a 403 means the user lacks KPS read permission"
-            ),
-            Auth::AkSk { security_token: None, .. } => format!(
-                "check access_key and secret_key (a wrong pair gives APIGW.0301 \"verify aksk signature fail\"), and that the key is enabled{project_hint}; a 403 means the user lacks KPS read permission"
-            ),
-            Auth::Token(_) => format!(
-                "the auth_token may have expired (IAM tokens last 24 h) or be scoped to another project{project_hint}"
-            ),
+        if resp.status == 403 {
+            return format!(
+                "the credentials were accepted but may not read key pairs: grant the IAM user a KPS/DEW read permission{project}"
+            );
         }
+        let credentials = match self.auth {
+            Auth::AkSk { security_token: Some(_), .. } => {
+                "check access_key and secret_key, and that the temporary credentials and their security_token have not expired"
+            }
+            Auth::AkSk { security_token: None, .. } => {
+                "check access_key and secret_key (a wrong pair gives \"verify aksk signature fail\") and that the access key is enabled"
+            }
+            Auth::Token(_) => "the auth_token may have expired (IAM tokens last 24 h) or belong to another project",
+        };
+        format!("{credentials}{project}")
     }
 
     async fn fetch_page(
