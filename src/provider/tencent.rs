@@ -191,12 +191,12 @@ impl TencentProvider {
             }
             let offsets: Vec<u64> = (next..total).step_by(page_size as usize).collect();
             next = offsets.last().map_or(total, |o| o + u64::from(page_size));
-            let results: Vec<Result<Page>> = futures::stream::iter(offsets)
+            // In offset order; leaving the loop drops the stream, which cancels the requests
+            // not yet sent, so an error or a short page stops the walk at once.
+            let mut stream = futures::stream::iter(offsets)
                 .map(|offset| self.fetch(selector, offset, page_size))
-                .buffered(CONCURRENCY)
-                .collect()
-                .await;
-            for result in results {
+                .buffered(CONCURRENCY);
+            while let Some(result) = stream.next().await {
                 let page = result?;
                 total = page.total;
                 let short = (page.items.len() as u64) < u64::from(page_size);
