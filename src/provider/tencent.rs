@@ -627,6 +627,9 @@ fn classify(
             .with_code(code)
             .with_request_id(request_id.clone())
     };
+    if code == "InvalidKeyPairId.NotFound" || code.starts_with("ResourceNotFound") {
+        return Verdict::Fail(error(Kind::NotFound));
+    }
     let family = code.split('.').next().unwrap_or(code);
     match family {
         "RequestLimitExceeded" => Verdict::Retry { error: error(Kind::Throttled), after: None },
@@ -863,6 +866,7 @@ mod tests {
             Kind::Usage
         );
         assert_eq!(fail(c("InvalidKeyPairId.Malformed")).kind, Kind::Usage);
+        assert_eq!(fail(c("InvalidKeyPairId.NotFound")).kind, Kind::NotFound);
         assert_eq!(fail(c("InvalidFilter")).kind, Kind::Usage);
         assert_eq!(fail(c("MissingParameter")).kind, Kind::Usage);
         assert_eq!(fail(c("UnsupportedRegion")).kind, Kind::Config);
