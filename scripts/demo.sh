@@ -32,7 +32,7 @@ fi
 run profiles -o table
 run list -o table --limit 12
 run list -o table --provider tencent --columns profile,id,name,algorithm,bits,instance_ids
-run show 'ops key 2024' -o table
+run show 'hw key with spaces' -o table
 run list --name 'os-0000*' -o json --columns name | head -20
 run audit -o table
 echo

@@ -156,7 +156,7 @@ fn filters_sort_and_limit_apply_to_the_merged_list() {
 #[test]
 fn show_finds_the_key_in_whichever_profile_has_it() {
     let (_emu, sb) = setup();
-    let (code, out, err) = run(&sb, &["show", "ops key 2024", "-o", "json"]);
+    let (code, out, err) = run(&sb, &["show", "hw key with spaces", "-o", "json"]);
     assert_eq!(code, 0, "{err}");
     let v: Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["profile"], "hw");
