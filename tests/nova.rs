@@ -309,7 +309,9 @@ async fn server_page_cap_below_the_page_size() {
     // 28 = 4 full pages of 7, each with a next link; the 5th request comes back empty.
     let lists = list_requests(&emu);
     assert_eq!(lists.len(), 5);
-    assert!(lists.iter().all(|s| s.query.as_deref().unwrap_or("").starts_with("limit=1000")));
+    assert!(lists
+        .iter()
+        .all(|s| s.query.as_deref().unwrap_or("").starts_with("limit=1000")));
     // Markers with a space and with `@` were sent encoded and understood.
     let mut names = names(&keys);
     names.dedup();
