@@ -113,6 +113,16 @@ async fn password_by_name_lists_everything_in_nova_order() {
         Some(emu_nova::ssh_fingerprint(&seed.public_key).as_str())
     );
     assert_eq!(k.key_type, Some(KeyType::Ssh));
+    // Nova's MD5 fingerprint and keyctl's own, computed from the blob, agree for every ssh key.
+    for k in keys.iter().filter(|k| k.key_type == Some(KeyType::Ssh)) {
+        let ours = k.fingerprint_md5.as_deref().unwrap();
+        assert_eq!(
+            ours.strip_prefix("MD5:"),
+            k.provider_fingerprint.as_deref(),
+            "{}",
+            k.name
+        );
+    }
     assert_eq!(k.region.as_deref(), Some("RegionOne"));
     assert_eq!(k.user_id.as_deref(), Some(emu_nova::ADMIN_ID));
     assert_eq!(k.provider, ProviderKind::Openstack);
@@ -700,4 +710,28 @@ async fn huawei_ecs_needs_a_region_or_endpoint_and_a_project() {
         .unwrap();
     assert_eq!(e.kind, Kind::Config);
     assert!(e.message.contains("project_id"));
+}
+
+#[tokio::test]
+async fn one_cached_token_serves_profiles_with_and_without_endpoint() {
+    let emu = start(NovaConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    let mut with_endpoint = admin_profile(&emu);
+    with_endpoint.endpoint = Some(emu.url());
+    let plain = admin_profile(&emu);
+    for p in [&with_endpoint, &plain, &with_endpoint] {
+        let prov = NovaProvider::openstack(p, None, &ctx(Some(dir.path()))).unwrap();
+        assert_eq!(prov.list(&all()).await.unwrap().len(), 28);
+    }
+    assert_eq!(emu.state().nova.tokens_issued(), 1);
+}
+
+#[tokio::test]
+async fn unreadable_cacert_is_a_config_error() {
+    let emu = start(NovaConfig::default());
+    let mut p = admin_profile(&emu);
+    p.set("cacert", "/nonexistent/keyctl-ca.pem");
+    let e = NovaProvider::openstack(&p, None, &ctx(None)).err().unwrap();
+    assert_eq!(e.kind, Kind::Config);
+    assert!(e.message.contains("keyctl-ca.pem"));
 }

@@ -196,6 +196,24 @@ async fn real_password_auth_lists_more_than_one_page() {
     assert!(keys.iter().all(
         |k| k.region.as_deref() == Some(r.region.as_str()) && k.provider_fingerprint.is_some()
     ));
+    // The real Nova's MD5 fingerprints equal keyctl's own, for every ssh key (ed25519, RSA, ECDSA).
+    let ssh: Vec<&KeyPair> = keys
+        .iter()
+        .filter(|k| k.key_type == Some(KeyType::Ssh))
+        .collect();
+    assert!(ssh.len() > 1000);
+    for k in ssh {
+        let ours = k
+            .fingerprint_md5
+            .as_deref()
+            .and_then(|f| f.strip_prefix("MD5:"));
+        assert_eq!(ours, k.provider_fingerprint.as_deref(), "{}", k.name);
+        assert!(
+            k.algorithm.is_some() && k.fingerprint_sha256.is_some(),
+            "{}",
+            k.name
+        );
+    }
     // Smaller pages give the same set.
     let q = ListQuery {
         page_size: Some(400),

@@ -382,7 +382,16 @@ impl NovaProvider {
             ));
             return Ok(None);
         }
-        let (compute, region) = self.compute_for(&entry.compute_endpoints, interface)?;
+        let (compute, region) = match self.compute_for(&entry.compute_endpoints, interface) {
+            Ok(found) => found,
+            Err(e) => {
+                // The fresh catalog will say the same, or better: a cache miss, not an error.
+                log::debug(&format!(
+                    "cached catalog unusable ({e}); authenticating again"
+                ));
+                return Ok(None);
+            }
+        };
         log::info(&format!(
             "profile {}: using the cached token (valid until {}) from {}",
             self.profile,
@@ -414,7 +423,9 @@ impl NovaProvider {
     }
 
     async fn authenticate(&self, auth_url: &str, method: &AuthMethod) -> Result<keystone::Issued> {
-        let url = keystone::tokens_url(auth_url, self.endpoint.is_some())?;
+        // Always with the catalog: the cached token then serves profiles with and without
+        // `endpoint` alike (a catalog is a few KB).
+        let url = keystone::tokens_url(auth_url, false)?;
         let body = serde_json::to_vec(&method.body()).map_err(|e| Error::other(e.to_string()))?;
         let build = || {
             let mut req = HttpRequest::get(url.clone())
