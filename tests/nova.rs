@@ -685,6 +685,16 @@ async fn huawei_ecs_lists_and_shows_signed() {
     assert!(kp.key_protection.is_some());
     assert_eq!(kp.region.as_deref(), Some("cn-north-4"));
     assert_eq!(emu.state().nova.tokens_issued(), 0);
+    // One version document, read the way ECS documents it (`GET /v2.1`, no trailing slash).
+    let versions: Vec<String> = emu
+        .state()
+        .nova
+        .seen()
+        .into_iter()
+        .filter(|s| s.path.starts_with("/v2.1") && !s.path.contains("os-keypairs"))
+        .map(|s| s.path)
+        .collect();
+    assert_eq!(versions, ["/v2.1"]);
     // A wrong secret key: the gateway's 401, an auth error.
     let mut bad = ecs_profile(&emu);
     secret(&mut bad, "secret_key", "not-the-secret-key");
@@ -734,4 +744,30 @@ async fn unreadable_cacert_is_a_config_error() {
     let e = NovaProvider::openstack(&p, None, &ctx(None)).err().unwrap();
     assert_eq!(e.kind, Kind::Config);
     assert!(e.message.contains("keyctl-ca.pem"));
+}
+
+#[tokio::test]
+async fn huawei_ecs_temporary_keys_sign_the_security_token() {
+    let huawei = keyctl_emulator::huawei::HuaweiConfig {
+        security_token: Some("emulated-security-token".into()),
+        ..Default::default()
+    };
+    let emu = Emulator::start(Config {
+        huawei,
+        ..Default::default()
+    });
+    let mut p = ecs_profile(&emu);
+    let e = NovaProvider::huawei_ecs(&p, p.region.clone(), &ctx(None))
+        .unwrap()
+        .list(&all())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, Kind::Auth);
+    secret(&mut p, "security_token", "emulated-security-token");
+    let prov = NovaProvider::huawei_ecs(&p, p.region.clone(), &ctx(None)).unwrap();
+    assert_eq!(prov.list(&all()).await.unwrap().len(), 28);
+    assert_eq!(
+        prov.show("os-00002", &all()).await.unwrap().name,
+        "os-00002"
+    );
 }

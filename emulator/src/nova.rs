@@ -359,10 +359,10 @@ pub async fn versions_root(State(state): State<AppState>, headers: HeaderMap) ->
     )
 }
 
-async fn version_doc(State(state): State<AppState>, headers: HeaderMap) -> Response {
+async fn version_doc(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
     state.nova.record(Seen {
         method: "GET".into(),
-        path: "/v2.1/".into(),
+        path: uri.path().to_string(),
         query: None,
         microversion: None,
         auth: "none",

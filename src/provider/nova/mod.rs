@@ -475,7 +475,13 @@ impl NovaProvider {
         if let Some(mv) = s.known_max() {
             return Ok(mv);
         }
-        let root = version_root(&s.compute);
+        let mut root = version_root(&s.compute);
+        if matches!(self.auth, Auth::Aksk { .. }) {
+            // Huawei's gateway 404s a trailing-slash path it does not know; ECS documents
+            // `GET /v2.1` (real Nova serves `/v2.1/`).
+            let path = root.path().trim_end_matches('/').to_string();
+            root.set_path(&path);
+        }
         let mv = match self.send(s, &root, None, Action::Versions).await {
             Ok(resp) => parse_version_doc(&resp),
             Err(e)
