@@ -771,3 +771,22 @@ async fn huawei_ecs_temporary_keys_sign_the_security_token() {
         "os-00002"
     );
 }
+
+#[tokio::test]
+async fn nova_server_errors_are_retried_with_a_fresh_signature() {
+    // ECS has no Keystone, so the first three faults all land on os-keypairs; each retry is
+    // signed again (the verifier would refuse a stale or reused signature only on skew, but
+    // the request is rebuilt every attempt).
+    let emu = Emulator::start(Config {
+        faults: FaultConfig {
+            fail_first: 3,
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    let p = ecs_profile(&emu);
+    let prov = NovaProvider::huawei_ecs(&p, p.region.clone(), &ctx(None)).unwrap();
+    assert_eq!(prov.list(&all()).await.unwrap().len(), 28);
+    assert_eq!(emu.state().faults.counts().1, 3);
+    assert_eq!(list_requests(&emu).len(), 4);
+}
