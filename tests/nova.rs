@@ -774,9 +774,8 @@ async fn huawei_ecs_temporary_keys_sign_the_security_token() {
 
 #[tokio::test]
 async fn nova_server_errors_are_retried_with_a_fresh_signature() {
-    // ECS has no Keystone, so the first three faults all land on os-keypairs; each retry is
-    // signed again (the verifier would refuse a stale or reused signature only on skew, but
-    // the request is rebuilt every attempt).
+    // ECS has no Keystone, so the three injected 5xx all land on os-keypairs; every attempt
+    // is rebuilt and signed again, and the verifier checks each one.
     let emu = Emulator::start(Config {
         faults: FaultConfig {
             fail_first: 3,
