@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-cargo build --quiet --release --bin keyctl --bin keyctl-emulator
+cargo build --quiet --release -p keyctl -p keyctl-emulator
 bin=target/release
 work=$(mktemp -d)
 emu_pid=
@@ -23,17 +23,29 @@ for _ in $(seq 100); do [ -s "$work/config.toml" ] && break; sleep 0.05; done
 export KEYCTL_CONFIG="$work/config.toml"
 export XDG_CACHE_HOME="$work/cache"
 
-run() { printf '\n\033[1m$ keyctl %s\033[0m\n' "$*"; "$bin/keyctl" "$@" || echo "(exit $?)"; }
+# Echo each command as a user would type it: arguments with spaces or glob characters quoted.
+shown() {
+  local a out=
+  for a in "$@"; do
+    if [[ $a =~ ^[A-Za-z0-9_.,/:=@+-]+$ ]]; then out+=" $a"; else out+=" '${a//\'/\'\\\'\'}'"; fi
+  done
+  printf '%s' "${out# }"
+}
+bold=$'\033[1m' plain=$'\033[0m'
+if [ ! -t 1 ] || [ -n "${NO_COLOR:-}" ]; then bold= plain=; fi
+run() { printf '\n%s$ keyctl %s%s\n' "$bold" "$(shown "$@")" "$plain"; "$bin/keyctl" "$@" || echo "(exit $?)"; }
 
 if [ $# -gt 0 ]; then
   "$bin/keyctl" "$@"
   exit
 fi
 run profiles -o table
-run list -o table --limit 12
-run list -o table --provider tencent --columns profile,id,name,algorithm,bits,instance_ids
-run show 'hw key with spaces' -o table
-run list --name 'os-0000*' -o json --columns name | head -20
-run audit -o table
+run list -o table --name '*0000[1-3]'
+run list -o table --provider tencent --columns profile,id,name,algorithm,bits,instance_ids --limit 8
+run show 'ops key 2024' -o table
+run show x509-cert -p os -o table
+run find 'key with spaces' -o table
+run audit -p hw,os -o table
 echo
-echo "(emulator config used: $KEYCTL_CONFIG — try ./scripts/demo.sh list -o json | jq .)"
+echo "(the emulator and its config are removed on exit; any keyctl command runs the same way:"
+echo " ./scripts/demo.sh list -o json | jq .)"

@@ -66,8 +66,45 @@ pub fn load(explicit: Option<&Path>, env: env::EnvFn) -> Result<Config> {
 pub fn implicit_profiles(env: env::EnvFn) -> Vec<Profile> {
     let mut out = Vec::new();
     out.extend(env::huawei(env));
-    out.extend(env::tencent(env));
+    out.extend(env::tencent(env).or_else(|| tccli_profile(env)));
+    out.extend(crate::provider::nova::profile_from_os_env(env));
     out
+}
+
+/// tccli's own files (`~/.tccli/<profile>.credential` and `.configure`), the profile named by
+/// `TCCLI_PROFILE` or `default`, when no `TENCENTCLOUD_*` variables are set.
+fn tccli_profile(env: env::EnvFn) -> Option<Profile> {
+    let home = env("HOME").filter(|h| !h.is_empty())?;
+    let dir = Path::new(&home).join(".tccli");
+    let name = env("TCCLI_PROFILE")
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "default".into());
+    let creds = match crate::provider::tencent::read_tccli(&dir, &name) {
+        Ok(found) => found?,
+        Err(e) => {
+            crate::log::warn(&format!("ignoring tccli profile `{name}`: {e}"));
+            return None;
+        }
+    };
+    let mut p = Profile::new(
+        "tencent",
+        ProviderKind::Tencent,
+        Origin::External(creds.path.clone()),
+    );
+    let external = |value| crate::secret::SecretSource::External {
+        path: creds.path.clone(),
+        value,
+    };
+    p.secrets
+        .insert("secret_id".into(), external(creds.secret_id.clone()));
+    p.secrets
+        .insert("secret_key".into(), external(creds.secret_key.clone()));
+    if let Some(token) = creds.token.clone() {
+        p.secrets.insert("token".into(), external(token));
+    }
+    p.region = creds.region.clone();
+    p.endpoint = creds.endpoint.clone();
+    Some(p)
 }
 
 /// What the user selected on the command line.

@@ -132,8 +132,8 @@ impl KpsProvider {
             })?;
         let found = projects
             .iter()
+            // Exact name only: sub-projects are named `{region}_{suffix}` and must not be taken.
             .find(|p| p.get("name").and_then(Value::as_str) == Some(region.as_str()))
-            .or_else(|| projects.first())
             .and_then(|p| p.get("id").and_then(Value::as_str))
             .map(str::to_string);
         match found {
@@ -239,15 +239,13 @@ impl KpsProvider {
                 .with_hint("Huawei throttled the requests; wait a little, or lower the number of parallel requests"),
             500..=599 => Error::new(Kind::Server, message).with_hint("a Huawei-side error; try again later"),
             401 | 403 => Error::auth(message).with_hint(self.auth_hint(resp, op)),
-            404 if gateway_not_found || api.code.is_none() => Error::config(message).with_hint(format!(
-                "{} does not serve KPS v3 here: check `endpoint` and the region (KPS lives at https://kms.{{region}}.myhuaweicloud.com)",
-                if matches!(op, Op::Iam) { &self.iam_endpoint } else { &self.endpoint }
-            )),
+            404 if gateway_not_found || api.code.is_none() => {
+                Error::config(message).with_hint(self.not_served_hint(op))
+            }
             404 => match op {
                 Op::Show(name) => Error::not_found(format!(
-                    "no key pair named {name} in profile {} ({})",
-                    self.profile,
-                    self.region.as_deref().unwrap_or("configured endpoint")
+                    "no key pair named {name} in profile {}",
+                    self.profile
                 ))
                 .with_hint("`keyctl list` shows the names this profile can see"),
                 _ => Error::config(message).with_hint("check `project_id` and the region"),
@@ -266,6 +264,20 @@ impl KpsProvider {
         }
     }
 
+    /// A 404 from the gateway itself: the host does not have the API we called.
+    fn not_served_hint(&self, op: Op<'_>) -> String {
+        match op {
+            Op::Iam => format!(
+                "{} does not serve IAM /v3/projects: check `iam_endpoint` (default https://iam.{{region}}.myhuaweicloud.com), or set `project_id` to skip the lookup",
+                self.iam_endpoint
+            ),
+            _ => format!(
+                "{} does not serve KPS v3: check `endpoint` and the region (KPS lives at https://kms.{{region}}.myhuaweicloud.com)",
+                self.endpoint
+            ),
+        }
+    }
+
     /// Why a 401/403 may have happened, most likely cause first.
     fn auth_hint(&self, resp: &HttpResponse, op: Op<'_>) -> String {
         if let Some(server) = resp.server_date() {
@@ -278,21 +290,26 @@ impl KpsProvider {
                 );
             }
         }
-        let project_hint = match op {
-            Op::Iam => "",
-            _ => "; and that project_id belongs to this region",
+        let region = self.region.as_deref().unwrap_or("the endpoint's region");
+        let project = match op {
+            Op::Iam => String::new(),
+            _ => format!("; check that project_id is the project of {region}"),
         };
-        match self.auth {
-            Auth::AkSk { security_token: Some(_), .. } => format!(
-                "check access_key/secret_key, and that the temporary credentials and their security_token have not expired{project_hint}; a 403 means the user lacks KPS read permission"
-            ),
-            Auth::AkSk { security_token: None, .. } => format!(
-                "check access_key and secret_key (a wrong pair gives APIGW.0301 \"verify aksk signature fail\"), and that the key is enabled{project_hint}; a 403 means the user lacks KPS read permission"
-            ),
-            Auth::Token(_) => format!(
-                "the auth_token may have expired (IAM tokens last 24 h) or be scoped to another project{project_hint}"
-            ),
+        if resp.status == 403 {
+            return format!(
+                "the credentials were accepted but may not read key pairs: grant the IAM user a KPS/DEW read permission{project}"
+            );
         }
+        let credentials = match self.auth {
+            Auth::AkSk { security_token: Some(_), .. } => {
+                "check access_key and secret_key, and that the temporary credentials and their security_token have not expired"
+            }
+            Auth::AkSk { security_token: None, .. } => {
+                "check access_key and secret_key (a wrong pair gives \"verify aksk signature fail\") and that the access key is enabled"
+            }
+            Auth::Token(_) => "the auth_token may have expired (IAM tokens last 24 h) or belong to another project",
+        };
+        format!("{credentials}{project}")
     }
 
     async fn fetch_page(
