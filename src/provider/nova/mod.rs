@@ -609,6 +609,10 @@ impl NovaProvider {
             .and_then(Value::as_str)
             .and_then(KeyType::parse);
         if let Some(pk) = v.get("public_key").and_then(Value::as_str) {
+            // Below 2.2 Nova does not say `type`; a PEM certificate is an x509 entry all the same.
+            if kp.key_type.is_none() && pk.trim_start().starts_with("-----BEGIN CERTIFICATE-----") {
+                kp.key_type = Some(KeyType::X509);
+            }
             if let Err(reason) = kp.set_public_key(pk) {
                 log::warn(&format!(
                     "key pair {name}: cannot read its public key ({reason})"
