@@ -7,7 +7,8 @@
 //! (http://127.0.0.1:18774/v2.1), `OSH_ADMIN_USER`/`OSH_ADMIN_PASSWORD`/`OSH_ADMIN_PROJECT`,
 //! `OSH_USER2`/`OSH_USER2_PASSWORD`, `OSH_REGION`.
 //!
-//! When the servers are not reachable the tests FAIL if `CI` is set (CI must run them), and
+//! When the servers are not reachable the tests FAIL if `CI` or `KEYCTL_REAL_OPENSTACK` is set
+//! (CI and scripts/test-all.sh must run them), and
 //! otherwise print a loud SKIPPED line and pass.
 
 use std::collections::BTreeSet;
@@ -58,7 +59,10 @@ fn real() -> Option<Real> {
     if up {
         return Some(r);
     }
-    if std::env::var_os("CI").is_some() || std::env::var_os("KEYCTL_REAL_OPENSTACK").is_some() {
+    // CI, and scripts/test-all.sh (which starts the harness), must really run these.
+    let required =
+        std::env::var_os("CI").is_some() || std::env::var_os("KEYCTL_REAL_OPENSTACK").is_some();
+    if required {
         panic!(
             "real OpenStack not reachable at {} / {} and CI is set: run openstack/test-real.sh",
             r.auth_url, r.nova_url
@@ -192,6 +196,24 @@ async fn real_password_auth_lists_more_than_one_page() {
     assert!(keys.iter().all(
         |k| k.region.as_deref() == Some(r.region.as_str()) && k.provider_fingerprint.is_some()
     ));
+    // The real Nova's MD5 fingerprints equal keyctl's own, for every ssh key (ed25519, RSA, ECDSA).
+    let ssh: Vec<&KeyPair> = keys
+        .iter()
+        .filter(|k| k.key_type == Some(KeyType::Ssh))
+        .collect();
+    assert!(ssh.len() > 1000);
+    for k in ssh {
+        let ours = k
+            .fingerprint_md5
+            .as_deref()
+            .and_then(|f| f.strip_prefix("MD5:"));
+        assert_eq!(ours, k.provider_fingerprint.as_deref(), "{}", k.name);
+        assert!(
+            k.algorithm.is_some() && k.fingerprint_sha256.is_some(),
+            "{}",
+            k.name
+        );
+    }
     // Smaller pages give the same set.
     let q = ListQuery {
         page_size: Some(400),
