@@ -332,3 +332,32 @@ fn twenty_percent_throttling_and_5xx_lose_nothing() {
     };
     assert_eq!(strip(&out), strip(&clean_out));
 }
+
+/// `show` and `find` where no profile could answer: the failure's own code (4), not "partial"
+/// (6) and not "not found" (5); with one profile answering, a miss is partial.
+#[test]
+fn show_and_find_where_nobody_answered_exit_with_the_failure_code() {
+    let (_emu, sb) = setup();
+    let wrong = |args: &[&str]| {
+        let out = sb
+            .cmd()
+            .args(args)
+            .env("HW_SK", "WrongSecretKey-For-Exit-Codes")
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = wrong(&["show", "hw-00001", "-p", "hw"]);
+    assert_eq!(code, 4, "{err}");
+    assert!(!err.contains("no key pair named"), "{err}");
+    let (code, err) = wrong(&["find", "hw-*", "-p", "hw"]);
+    assert_eq!(code, 4, "{err}");
+    // hw fails, tc answers but has no such key: partial.
+    let (code, err) = wrong(&["show", "no-such-key"]);
+    assert_eq!(code, 6, "{err}");
+    let (code, err) = wrong(&["find", "no-such-*"]);
+    assert_eq!(code, 6, "{err}");
+}

@@ -58,12 +58,11 @@ pub async fn run(env: &Env, args: &FindArgs) -> Result<i32> {
     super::list::sort_keys(&mut hits, None);
     let objects = output::key_objects(&hits);
     write_stdout(|out| output::render_objects(out, &objects, &style, COLUMNS, "name"))?;
-    if hits.is_empty() {
-        if code == exit::OK {
-            crate::log::warn(&format!("not found in {}", searched.join(", ")));
-            return Ok(exit::NOT_FOUND);
-        }
-        return Ok(exit::PARTIAL);
+    // Not found is only a finding when every target answered; otherwise the failures decide
+    // (6 when some answered, their own code when none did).
+    if hits.is_empty() && code == exit::OK {
+        crate::log::warn(&format!("not found in {}", searched.join(", ")));
+        return Ok(exit::NOT_FOUND);
     }
     Ok(code)
 }
