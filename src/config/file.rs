@@ -18,7 +18,7 @@ use crate::secret::{Secret, SecretSource};
 struct RawFile {
     default_profiles: Option<Vec<String>>,
     /// Seconds for one HTTP request.
-    timeout: Option<f64>,
+    timeout: Option<Spanned<f64>>,
     /// How many profile/region queries run at once.
     max_concurrency: Option<usize>,
     /// Cache OpenStack tokens between runs (default true).
@@ -106,6 +106,7 @@ pub fn parse(path: &Path, text: &str) -> Result<FileConfig> {
     let mut has_inline_secret = false;
     for (name, table) in raw.profiles {
         let line = line_of(text, table.span().start);
+        check_profile_name(path, line, &name)?;
         let (profile, inline) = build_profile(path, text, &name, line, table.into_inner())?;
         has_inline_secret |= inline;
         profiles.push(profile);
@@ -121,26 +122,51 @@ pub fn parse(path: &Path, text: &str) -> Result<FileConfig> {
             }
         }
     }
-    if let Some(t) = raw.timeout {
-        if !(t.is_finite() && t > 0.0) {
-            return Err(Error::config(format!(
-                "{}: timeout must be a positive number of seconds",
-                path.display()
-            )));
-        }
-    }
+    let timeout = raw
+        .timeout
+        .map(|t| check_timeout(path, text, t))
+        .transpose()?;
     if has_inline_secret {
         warn_if_readable(path);
     }
     Ok(FileConfig {
         path: path.to_path_buf(),
         default_profiles: raw.default_profiles,
-        timeout: raw.timeout,
+        timeout,
         max_concurrency: raw.max_concurrency,
         token_cache: raw.token_cache,
         audit: raw.audit,
         profiles,
     })
+}
+
+/// The longest timeout `--timeout` accepts too; a larger value (say `1e300`) would not even fit
+/// in a `Duration`, and converting it would panic.
+pub const MAX_TIMEOUT_SECS: f64 = 3600.0;
+
+fn check_timeout(path: &Path, text: &str, t: Spanned<f64>) -> Result<f64> {
+    let line = line_of(text, t.span().start);
+    let t = t.into_inner();
+    if t.is_finite() && t > 0.0 && t <= MAX_TIMEOUT_SECS {
+        return Ok(t);
+    }
+    Err(Error::config(format!(
+        "{}:{line}: timeout = {t} is not a number of seconds between 0 and {MAX_TIMEOUT_SECS}",
+        path.display()
+    ))
+    .with_hint("write e.g. timeout = 30"))
+}
+
+/// `-p a,b` splits on commas, so a name holding one (or an empty name) could never be selected.
+fn check_profile_name(path: &Path, line: usize, name: &str) -> Result<()> {
+    if !name.trim().is_empty() && !name.contains(',') && name.trim() == name {
+        return Ok(());
+    }
+    Err(Error::config(format!(
+        "{}:{line}: profile name `{name}` cannot be selected with -p",
+        path.display()
+    ))
+    .with_hint("name profiles without commas or surrounding spaces, e.g. [profiles.prod-hw]"))
 }
 
 fn names(profiles: &[Profile]) -> String {
@@ -229,7 +255,7 @@ fn build_profile(
         let line = line_of(text, value.span().start);
         let value = value.into_inner();
         match key.as_str() {
-            "region" => profile.region = Some(expect_string(&value, name, &key, &at(line))?),
+            "region" => profile.region = Some(expect_region(&value, name, &at(line))?),
             "endpoint" => {
                 let e = expect_string(&value, name, &key, &at(line))?;
                 validate_endpoint(&e).map_err(|why| {
@@ -238,7 +264,7 @@ fn build_profile(
                 })?;
                 profile.endpoint = Some(e.trim_end_matches('/').to_string())
             }
-            "regions" => profile.regions = expect_list(&value, name, &key, &at(line))?,
+            "regions" => profile.regions = expect_regions(&value, name, &at(line))?,
             "description" => {
                 profile.settings.insert(
                     key.clone(),
@@ -246,17 +272,7 @@ fn build_profile(
                 );
             }
             k if setting_keys(kind).contains(&k) => {
-                let setting = match value {
-                    toml::Value::String(s) => Setting::Str(s),
-                    toml::Value::Boolean(b) => Setting::Bool(b),
-                    toml::Value::Integer(i) => Setting::Int(i),
-                    _ => {
-                        return Err(Error::config(format!(
-                            "{}: profile `{name}`: `{key}` must be a string or a boolean",
-                            at(line)
-                        )))
-                    }
-                };
+                let setting = typed_setting(value, name, &key, &at(line))?;
                 profile.settings.insert(key.clone(), setting);
             }
             _ => return Err(unknown_key(kind, name, &key, &at(line))),
@@ -323,6 +339,67 @@ fn expect_string(v: &toml::Value, profile: &str, key: &str, at: &str) -> Result<
             "{at}: profile `{profile}`: `{key}` must be a string"
         ))),
     }
+}
+
+/// Settings read with `get_bool`: anything but a boolean would be silently taken as unset
+/// (`insecure = "false"` or `token_cache = "no"` doing the opposite of what was meant).
+const BOOL_KEYS: &[&str] = &["insecure", "token_cache", "regional_endpoint"];
+
+/// A setting of the type its adapter reads: a boolean for [`BOOL_KEYS`], else a string.
+fn typed_setting(value: toml::Value, profile: &str, key: &str, at: &str) -> Result<Setting> {
+    let wants_bool = BOOL_KEYS.contains(&key);
+    match value {
+        toml::Value::Boolean(b) if wants_bool => Ok(Setting::Bool(b)),
+        toml::Value::String(s) if !wants_bool => Ok(Setting::Str(s)),
+        other if wants_bool => Err(Error::config(format!(
+            "{at}: profile `{profile}`: `{key}` must be true or false, not {}",
+            other.type_str()
+        ))
+        .with_hint(format!("write {key} = true (no quotes)"))),
+        other => Err(Error::config(format!(
+            "{at}: profile `{profile}`: `{key}` must be a string, not {}",
+            other.type_str()
+        ))
+        .with_hint(format!("quote it: {key} = \"{}\"", cell_of(&other)))),
+    }
+}
+
+/// A TOML value as the user would write it inside quotes (for a hint).
+fn cell_of(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A region name: an empty one would make a host like `kms..myhuaweicloud.com`.
+fn expect_region(v: &toml::Value, profile: &str, at: &str) -> Result<String> {
+    let region = expect_string(v, profile, "region", at)?;
+    if region.trim().is_empty() || region.contains(|c: char| c.is_whitespace() || c == '/') {
+        return Err(Error::config(format!(
+            "{at}: profile `{profile}`: region `{region}` is not a region name"
+        ))
+        .with_hint("write e.g. region = \"cn-north-4\", or leave the key out"));
+    }
+    Ok(region)
+}
+
+/// `regions = [...]`: region names, each once (a repeated one would list its keys twice).
+fn expect_regions(v: &toml::Value, profile: &str, at: &str) -> Result<Vec<String>> {
+    let mut regions: Vec<String> = Vec::new();
+    for r in expect_list(v, profile, "regions", at)? {
+        let r = expect_region(&toml::Value::String(r), profile, at)?;
+        if !regions.contains(&r) {
+            regions.push(r);
+        }
+    }
+    if regions.is_empty() {
+        return Err(
+            Error::config(format!("{at}: profile `{profile}`: `regions` is empty"))
+                .with_hint("name at least one region, or use region = \"…\""),
+        );
+    }
+    Ok(regions)
 }
 
 fn expect_list(v: &toml::Value, profile: &str, key: &str, at: &str) -> Result<Vec<String>> {
@@ -496,6 +573,70 @@ secret_key_file = "/tmp/sk"
         let e =
             p("default_profiles = [\"nope\"]\n[profiles.x]\nprovider = \"tencent\"\n").unwrap_err();
         assert!(e.message.contains("nope"));
+    }
+}
+
+#[cfg(test)]
+mod edge_tests {
+    use super::*;
+
+    fn p(text: &str) -> Result<FileConfig> {
+        parse(Path::new("/c/config.toml"), text)
+    }
+
+    #[test]
+    fn timeout_out_of_range_is_refused_with_its_line() {
+        for bad in ["1e300", "0", "-1", "3601", "nan"] {
+            let e = p(&format!("\ntimeout = {bad}\n")).unwrap_err();
+            assert_eq!(e.kind, crate::error::Kind::Config);
+            assert!(
+                e.message.starts_with("/c/config.toml:2: timeout"),
+                "{bad}: {}",
+                e.message
+            );
+        }
+        assert_eq!(p("timeout = 30\n").unwrap().timeout, Some(30.0));
+        assert_eq!(p("timeout = 2.5\n").unwrap().timeout, Some(2.5));
+    }
+
+    #[test]
+    fn settings_of_the_wrong_type_are_refused() {
+        let e = p("[profiles.o]\nprovider = \"openstack\"\ninsecure = \"false\"\n").unwrap_err();
+        assert!(
+            e.message.contains(":3:") && e.message.contains("true or false"),
+            "{}",
+            e.message
+        );
+        let e = p("[profiles.t]\nprovider = \"tencent\"\nregional_endpoint = 1\n").unwrap_err();
+        assert!(e.message.contains("regional_endpoint"), "{}", e.message);
+        let e = p("[profiles.h]\nprovider = \"huawei\"\nproject_id = 123\n").unwrap_err();
+        assert!(
+            e.message.contains("must be a string, not integer"),
+            "{}",
+            e.message
+        );
+        assert_eq!(e.hint.as_deref(), Some("quote it: project_id = \"123\""));
+        let c = p("[profiles.o]\nprovider = \"openstack\"\ninsecure = true\n").unwrap();
+        assert_eq!(c.profiles[0].get_bool("insecure"), Some(true));
+    }
+
+    #[test]
+    fn empty_regions_and_unselectable_names_are_refused() {
+        let e = p("[profiles.t]\nprovider = \"tencent\"\nregion = \"\"\n").unwrap_err();
+        assert!(e.message.contains(":3:"), "{}", e.message);
+        let e = p("[profiles.t]\nprovider = \"tencent\"\nregions = []\n").unwrap_err();
+        assert!(e.message.contains("empty"), "{}", e.message);
+        assert!(p("[profiles.t]\nprovider = \"tencent\"\nregions = [\"a\", \" \"]\n").is_err());
+        let c =
+            p("[profiles.t]\nprovider = \"tencent\"\nregions = [\"a\", \"b\", \"a\"]\n").unwrap();
+        assert_eq!(c.profiles[0].regions, ["a", "b"]);
+        let e = p("\n[profiles.\"a,b\"]\nprovider = \"tencent\"\n").unwrap_err();
+        assert!(
+            e.message.starts_with("/c/config.toml:2: profile name"),
+            "{}",
+            e.message
+        );
+        assert!(p("[profiles.\"\"]\nprovider = \"tencent\"\n").is_err());
     }
 }
 
