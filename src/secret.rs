@@ -148,11 +148,27 @@ pub fn register(value: &str) {
         return;
     }
     let mut values = registry().lock().unwrap_or_else(|e| e.into_inner());
-    if !values.iter().any(|v| v == value) {
-        values.push(value.to_string());
-        // Longest first, so a secret that contains another is replaced whole.
-        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    for form in spellings(value) {
+        if !values.contains(&form) {
+            values.push(form);
+        }
     }
+    // Longest first, so a secret that contains another is replaced whole.
+    values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+}
+
+/// The value as it may appear in text we print: raw, JSON-escaped (a Keystone password in a
+/// `-vvv` request body: `pa"ss` is sent as `pa\"ss`, which the raw form would not match) and
+/// form/percent-encoded (a query string or form body).
+fn spellings(value: &str) -> Vec<String> {
+    let mut forms = vec![value.to_string()];
+    if let Ok(quoted) = serde_json::to_string(value) {
+        forms.push(quoted[1..quoted.len() - 1].to_string());
+    }
+    forms.push(url::form_urlencoded::byte_serialize(value.as_bytes()).collect());
+    forms.sort();
+    forms.dedup();
+    forms
 }
 
 /// Replaces every registered secret value in `text` with `<redacted>`.
@@ -185,6 +201,20 @@ mod tests {
     fn scrub_replaces_registered_values() {
         let _ = Secret::new("s3cr3t-value-xyz");
         assert_eq!(scrub("token=s3cr3t-value-xyz;"), "token=<redacted>;");
+    }
+
+    #[test]
+    fn scrub_catches_json_escaped_and_percent_encoded_forms() {
+        let s = Secret::new("pa\"ss\\word/+ x-91");
+        let body = serde_json::json!({"password": s.expose()}).to_string();
+        assert!(
+            !body.contains(s.expose()),
+            "the body holds the escaped form only"
+        );
+        let scrubbed = scrub(&body);
+        assert_eq!(scrubbed, r#"{"password":"<redacted>"}"#);
+        let query: String = url::form_urlencoded::byte_serialize(s.expose().as_bytes()).collect();
+        assert_eq!(scrub(&format!("?p={query}")), "?p=<redacted>");
     }
 
     #[test]
