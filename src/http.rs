@@ -19,13 +19,39 @@ use crate::error::{Error, Kind, Result};
 use crate::log;
 
 /// A request as an adapter builds (and signs) it, once per attempt.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HttpRequest {
     pub method: Method,
     pub url: Url,
     /// Header names as sent; the signer has already added its own.
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+}
+
+/// Credential headers (`X-Auth-Token`, `X-TC-Token`, …) show as `<redacted>` and the body as its
+/// length (a Keystone body holds the password): a `{:?}` in a log or a test failure must not be
+/// the place a secret leaks.
+impl std::fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let shown = if log::is_sensitive_header(name) {
+                    "<redacted>"
+                } else {
+                    value.as_str()
+                };
+                (name.as_str(), shown)
+            })
+            .collect();
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &self.url.as_str())
+            .field("headers", &headers)
+            .field("body", &format_args!("<{} bytes>", self.body.len()))
+            .finish()
+    }
 }
 
 impl HttpRequest {
@@ -427,6 +453,23 @@ mod tests {
         assert!(
             took >= Duration::from_millis(1000) && took < Duration::from_millis(1100),
             "{took:?}"
+        );
+    }
+
+    #[test]
+    fn debug_hides_credential_headers_and_body() {
+        let mut req = HttpRequest::get(Url::parse("https://h.example/v3").unwrap())
+            .header("X-Auth-Token", "tok-debug-leak-1")
+            .header("X-TC-Token", "tok-debug-leak-2")
+            .header("Accept", "application/json");
+        req.body = br#"{"password":"pw-debug-leak-3"}"#.to_vec();
+        let shown = format!("{req:?}");
+        for secret in ["tok-debug-leak-1", "tok-debug-leak-2", "pw-debug-leak-3"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(
+            shown.contains("application/json") && shown.contains("<30 bytes>"),
+            "{shown}"
         );
     }
 
