@@ -139,14 +139,21 @@ pub fn judge_by_status(resp: &HttpResponse, on_error: impl Fn(&HttpResponse) -> 
     }
 }
 
-/// `Retry-After` in seconds or as an HTTP date.
+/// The longest wait a server's `Retry-After` can impose on one retry; longer asks are cut to it
+/// (the retry budget then decides whether another attempt fits).
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// `Retry-After` in seconds or as an HTTP date, capped at [`MAX_RETRY_AFTER`] either way.
 pub fn retry_after(resp: &HttpResponse) -> Option<Duration> {
     let raw = resp.header("retry-after")?.trim();
-    if let Ok(secs) = raw.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(300.0)));
-    }
-    let when = DateTime::parse_from_rfc2822(raw).ok()?.with_timezone(&Utc);
-    (when - Utc::now()).to_std().ok()
+    let wait = if let Ok(secs) = raw.parse::<f64>() {
+        (secs.is_finite() && secs >= 0.0)
+            .then(|| Duration::from_secs_f64(secs.min(MAX_RETRY_AFTER.as_secs_f64())))?
+    } else {
+        let when = DateTime::parse_from_rfc2822(raw).ok()?.with_timezone(&Utc);
+        (when - Utc::now()).to_std().ok()?
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
 }
 
 /// How hard to try before giving up.
@@ -331,7 +338,7 @@ impl Http {
             };
             let delay = after
                 .unwrap_or_else(|| policy.delay(attempt - 1))
-                .min(Duration::from_secs(60));
+                .min(MAX_RETRY_AFTER);
             let out_of_time = started.elapsed() + delay > policy.budget;
             if attempt >= policy.max_attempts || out_of_time {
                 return Err(finish(error, attempt));
@@ -440,6 +447,26 @@ mod tests {
             body: vec![],
         };
         assert_eq!(retry_after(&r), Some(Duration::from_secs(2)));
+    }
+
+    #[test]
+    fn retry_after_is_capped_in_both_spellings() {
+        let with = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert("retry-after", value.parse().unwrap());
+            retry_after(&HttpResponse {
+                status: 503,
+                headers,
+                body: vec![],
+            })
+        };
+        assert_eq!(with("86400"), Some(MAX_RETRY_AFTER));
+        let tomorrow = (Utc::now() + chrono::Duration::days(1))
+            .format("%a, %d %b %Y %H:%M:%S GMT")
+            .to_string();
+        assert_eq!(with(&tomorrow), Some(MAX_RETRY_AFTER));
+        assert_eq!(with("-1"), None);
+        assert_eq!(with("soon"), None);
     }
 
     #[tokio::test(flavor = "current_thread", start_paused = true)]
