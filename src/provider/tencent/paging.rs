@@ -15,7 +15,7 @@ use crate::log;
 /// Pages in flight at once. The limiter is what bounds the rate; this only bounds memory and
 /// connections when the account is large (10 covers a second of requests at full rate).
 const CONCURRENCY: usize = 10;
-/// A walk that has not ended after this many keys is a server bug, not an account.
+/// No account holds this many key pairs: a TotalCount above it is a server bug, not an account.
 const MAX_OFFSET: u64 = 10_000_000;
 
 impl TencentProvider {
@@ -58,12 +58,7 @@ impl TencentProvider {
         let mut pages = vec![first];
         let mut next = u64::from(page_size);
         while !done && next < total {
-            if next > MAX_OFFSET {
-                return Err(Error::protocol(format!(
-                    "DescribeKeyPairs paging did not end after {MAX_OFFSET} keys"
-                )));
-            }
-            let offsets: Vec<u64> = (next..total).step_by(page_size as usize).collect();
+            let offsets = remaining_offsets(next, total, page_size)?;
             next = offsets.last().map_or(total, |o| o + u64::from(page_size));
             // In offset order; leaving the loop drops the stream, which cancels the requests
             // not yet sent, so an error or a short page stops the walk at once.
@@ -92,6 +87,19 @@ impl TencentProvider {
     }
 }
 
+/// The offsets from `next` up to TotalCount, one per page. TotalCount comes from the server, so
+/// it is checked before anything is allocated for it: a bogus `TotalCount: 1e18` would otherwise
+/// ask for 10^16 offsets at once.
+fn remaining_offsets(next: u64, total: u64, page_size: u32) -> Result<Vec<u64>> {
+    if total > MAX_OFFSET {
+        return Err(Error::protocol(format!(
+            "DescribeKeyPairs reports TotalCount {total}, more than any account can hold ({MAX_OFFSET}); not paging through it"
+        ))
+        .with_hint("check the profile's endpoint: it does not answer like Tencent CVM"));
+    }
+    Ok((next..total).step_by(page_size.max(1) as usize).collect())
+}
+
 /// The pages in offset order, concatenated, keeping the first of every KeyId.
 fn dedup(pages: Vec<Page>) -> Vec<TcKeyPair> {
     let mut seen = HashSet::new();
@@ -109,4 +117,19 @@ fn dedup(pages: Vec<Page>) -> Vec<TcKeyPair> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn offsets_follow_total_and_refuse_an_impossible_one() {
+        assert_eq!(remaining_offsets(100, 350, 100).unwrap(), [100, 200, 300]);
+        assert!(remaining_offsets(100, 100, 100).unwrap().is_empty());
+        assert_eq!(remaining_offsets(0, 3, 0).unwrap(), [0, 1, 2]);
+        let e = remaining_offsets(100, 1_000_000_000_000_000_000, 100).unwrap_err();
+        assert_eq!(e.kind, crate::error::Kind::Protocol);
+        assert!(e.message.contains("TotalCount"), "{}", e.message);
+    }
 }
