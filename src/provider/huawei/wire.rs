@@ -12,9 +12,11 @@ impl KpsProvider {
     /// The KeyPair model from a list item or a detail object.
     pub(super) fn to_keypair(&self, v: &Value, project_id: &str) -> Result<KeyPair> {
         let name = v.get("name").and_then(Value::as_str).ok_or_else(|| {
+            // The field names only, never the values: a key pair object may carry a
+            // `private_key` (KPS hosts them), and this message goes to stderr.
             Error::protocol(format!(
-                "a key pair without a name: {}",
-                truncate(&v.to_string(), 120)
+                "a key pair without a name (fields: {})",
+                field_names(v)
             ))
         })?;
         let mut kp = KeyPair::new(
@@ -120,16 +122,59 @@ fn frozen_reason(code: &str) -> Option<&'static str> {
     })
 }
 
-fn truncate(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        Some((i, _)) => format!("{}…", &s[..i]),
-        None => s.to_string(),
+/// `a, b, c` for an object's keys; what the value is, for anything else.
+fn field_names(v: &Value) -> String {
+    match v.as_object() {
+        Some(map) if map.is_empty() => "none".to_string(),
+        Some(map) => map
+            .keys()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", "),
+        None => format!("not an object but {}", json_type(v)),
+    }
+}
+
+fn json_type(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::*;
     use super::*;
+
+    #[test]
+    fn a_nameless_item_is_described_by_its_field_names_only() {
+        let kps = offline_provider("cn-north-4");
+        let item = serde_json::json!({
+            "id": 7,
+            "private_key": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjE=\n",
+        });
+        let e = kps.to_keypair(&item, PROJECT).unwrap_err();
+        assert_eq!(e.kind, crate::error::Kind::Protocol);
+        assert!(e.message.contains("id, private_key"), "{}", e.message);
+        assert!(
+            !e.message.contains("BEGIN") && !e.message.contains("b3Bl"),
+            "{}",
+            e.message
+        );
+        let e = kps
+            .to_keypair(&serde_json::json!("x"), PROJECT)
+            .unwrap_err();
+        assert!(
+            e.message.contains("not an object but a string"),
+            "{}",
+            e.message
+        );
+    }
 
     #[test]
     fn create_time_units() {
