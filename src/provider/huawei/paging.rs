@@ -66,20 +66,59 @@ impl KpsProvider {
             let (page, next) = self
                 .fetch_page(project_id, limit, marker.as_deref())
                 .await?;
-            let short = (page.len() as u32) < limit;
+            let short = page.len() < limit as usize;
             all.extend(page);
-            // The documented end: no next_marker, or fewer items than asked for (README §1.5).
-            let Some(next) = next.filter(|_| !short) else {
-                break;
-            };
-            if !markers_seen.insert(next.clone()) {
-                return Err(Error::protocol(format!(
-                    "KPS returned next_marker {next:?} twice; stopping instead of looping (after {} key pairs)",
-                    all.len()
-                )));
+            match next_marker(next, short, &mut markers_seen, all.len())? {
+                Some(next) => marker = Some(next),
+                None => break,
             }
-            marker = Some(next);
         }
         Ok(all)
+    }
+}
+
+/// No account holds this many key pairs: a walk past it is a server handing out fresh markers
+/// for ever, which the repeated-marker check alone would follow until memory runs out.
+const MAX_KEYS: usize = 10_000_000;
+
+/// Where the walk goes after a page: `None` at the documented end (no `next_marker`, or fewer
+/// items than asked for, README §1.5); an error for a marker seen before or a walk that never ends.
+fn next_marker(
+    next: Option<String>,
+    short: bool,
+    seen: &mut HashSet<String>,
+    so_far: usize,
+) -> Result<Option<String>> {
+    let Some(next) = next.filter(|_| !short) else {
+        return Ok(None);
+    };
+    if !seen.insert(next.clone()) {
+        return Err(Error::protocol(format!(
+            "KPS returned next_marker {next:?} twice; stopping instead of looping (after {so_far} key pairs)"
+        )));
+    }
+    if so_far >= MAX_KEYS {
+        return Err(Error::protocol(format!(
+            "KPS paging did not end after {so_far} key pairs; stopping"
+        ))
+        .with_hint("check the profile's endpoint: it does not page like KPS"));
+    }
+    Ok(Some(next))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_walk_ends_at_the_documented_end_and_never_loops() {
+        let mut seen = HashSet::new();
+        let m = |s: &str| Some(s.to_string());
+        assert_eq!(next_marker(None, false, &mut seen, 10).unwrap(), None);
+        assert_eq!(next_marker(m("a"), true, &mut seen, 10).unwrap(), None);
+        assert_eq!(next_marker(m("a"), false, &mut seen, 10).unwrap(), m("a"));
+        assert!(next_marker(m("a"), false, &mut seen, 20).is_err());
+        let e = next_marker(m("fresh"), false, &mut seen, MAX_KEYS).unwrap_err();
+        assert!(e.message.contains("did not end"), "{}", e.message);
     }
 }
