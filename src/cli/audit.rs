@@ -2,12 +2,10 @@
 
 use clap::{Args, ValueEnum};
 
-use super::{report, write_stdout, Env};
+use super::{write_stdout, Env};
 use crate::audit::{self, Finding, Policy, Severity};
 use crate::error::{exit, Error, Result};
-use crate::fanout;
 use crate::output;
-use crate::provider::ListQuery;
 
 pub const EXAMPLES: &str = "\
 Examples:
@@ -40,18 +38,7 @@ pub async fn run(env: &Env, args: &AuditArgs) -> Result<i32> {
     if let Some(spec) = &env.global.columns {
         style.columns = Some(output::parse_columns(spec, COLUMNS)?);
     }
-    let ctx = env.context()?;
-    let targets = env.config.targets(&env.selection())?;
-    let outcomes = fanout::run(targets, &ctx, env.concurrency(), |adapter| async move {
-        adapter.list(&ListQuery::default()).await
-    })
-    .await;
-    let code = report::report_outcomes(&outcomes, env.global.errors);
-    let keys: Vec<_> = outcomes
-        .into_iter()
-        .filter_map(|o| o.result.ok())
-        .flatten()
-        .collect();
+    let super::Everything { code, keys, .. } = super::list_everything(env).await?;
     let findings = audit::audit(&keys, &policy);
     let objects: Vec<serde_json::Value> =
         findings.iter().map(|f| finding_object(f, &style)).collect();
