@@ -111,15 +111,7 @@ impl KpsProvider {
         let url = self.url(&self.iam_endpoint, "/v3/projects", &[("name", &region)])?;
         let resp = self.send(&url, None, Op::Iam).await?;
         let body: Value = resp.json()?;
-        let projects = body
-            .get("projects")
-            .and_then(Value::as_array)
-            .ok_or_else(|| {
-                Error::protocol(format!(
-                    "IAM project list has no `projects` array; body starts: {}",
-                    resp.snippet()
-                ))
-            })?;
+        let projects = wire::reply_array(&body, "projects", &resp, "the IAM project list")?;
         let found = projects
             .iter()
             // Exact name only: sub-projects are named `{region}_{suffix}` and must not be taken.
@@ -202,14 +194,7 @@ impl KpsProvider {
         let url = self.url(&self.endpoint, &path, &[])?;
         let resp = self.send(&url, Some(project_id), Op::Show(name)).await?;
         let body: Value = resp.json()?;
-        let detail = body.get("keypair").ok_or_else(|| {
-            Error::protocol(format!(
-                "key pair detail without `keypair` (HTTP {}); body starts: {}",
-                resp.status,
-                resp.snippet()
-            ))
-            .with_status(resp.status)
-        })?;
+        let detail = wire::reply_object(&body, "keypair", &resp, "the key pair detail")?;
         self.to_keypair(detail, project_id)
     }
 }

@@ -30,17 +30,7 @@ impl KpsProvider {
         )?;
         let resp = self.send(&url, Some(project_id), Op::List).await?;
         let body: Value = resp.json()?;
-        let items = body
-            .get("keypairs")
-            .and_then(Value::as_array)
-            .ok_or_else(|| {
-                Error::protocol(format!(
-                    "key pair list without a `keypairs` array (HTTP {}); body starts: {}",
-                    resp.status,
-                    resp.snippet()
-                ))
-                .with_status(resp.status)
-            })?;
+        let items = super::wire::reply_array(&body, "keypairs", &resp, "the key pair list")?;
         let mut out = Vec::with_capacity(items.len());
         for item in items {
             // Each item is wrapped as {"keypair": {...}}; accept a bare object too.

@@ -5,6 +5,7 @@ use serde_json::Value;
 
 use super::KpsProvider;
 use crate::error::{Error, Result};
+use crate::http::HttpResponse;
 use crate::log;
 use crate::model::{KeyPair, KeyType, ProviderKind, Status};
 
@@ -122,6 +123,38 @@ fn frozen_reason(code: &str) -> Option<&'static str> {
     })
 }
 
+/// The `field` array of a reply's JSON body (`keypairs`, `projects`), or a protocol error
+/// naming what was expected and quoting the body's start.
+pub(super) fn reply_array<'a>(
+    body: &'a Value,
+    field: &str,
+    resp: &HttpResponse,
+    what: &str,
+) -> Result<&'a Vec<Value>> {
+    let found = body.get(field).and_then(Value::as_array);
+    found.ok_or_else(|| missing_field(field, "array", resp, what))
+}
+
+/// The `field` object of a reply's JSON body (`keypair`), as [`reply_array`] does for arrays.
+pub(super) fn reply_object<'a>(
+    body: &'a Value,
+    field: &str,
+    resp: &HttpResponse,
+    what: &str,
+) -> Result<&'a Value> {
+    let found = body.get(field).filter(|v| v.is_object());
+    found.ok_or_else(|| missing_field(field, "object", resp, what))
+}
+
+fn missing_field(field: &str, shape: &str, resp: &HttpResponse, what: &str) -> Error {
+    Error::protocol(format!(
+        "{what} has no `{field}` {shape} (HTTP {}); body starts: {}",
+        resp.status,
+        resp.snippet()
+    ))
+    .with_status(resp.status)
+}
+
 /// `a, b, c` for an object's keys; what the value is, for anything else.
 fn field_names(v: &Value) -> String {
     match v.as_object() {
@@ -150,6 +183,29 @@ fn json_type(v: &Value) -> &'static str {
 mod tests {
     use super::super::test_support::*;
     use super::*;
+
+    #[test]
+    fn a_reply_without_its_field_names_the_field_and_quotes_the_body() {
+        let resp = HttpResponse {
+            status: 200,
+            headers: reqwest::header::HeaderMap::new(),
+            body: br#"{"keypair":null,"keypairs":{}}"#.to_vec(),
+        };
+        let body: Value = resp.json().unwrap();
+        let e = reply_object(&body, "keypair", &resp, "the key pair detail").unwrap_err();
+        assert_eq!(e.kind, crate::error::Kind::Protocol);
+        assert!(e
+            .message
+            .starts_with("the key pair detail has no `keypair` object (HTTP 200)"));
+        let e = reply_array(&body, "keypairs", &resp, "the key pair list").unwrap_err();
+        assert!(
+            e.message.contains(r#"body starts: {"keypair":null"#),
+            "{}",
+            e.message
+        );
+        let ok: Value = serde_json::json!({"projects": []});
+        assert!(reply_array(&ok, "projects", &resp, "x").unwrap().is_empty());
+    }
 
     #[test]
     fn a_nameless_item_is_described_by_its_field_names_only() {
