@@ -47,7 +47,9 @@ fn run(cli: Cli, errors: ErrorFormat) -> i32 {
                     e.exit_code()
                 }
             },
-            _ = tokio::signal::ctrl_c() => {
+            // `Ok` only: if the handler cannot be installed, `ctrl_c()` returns `Err` at once,
+            // and matching any result would end every run as "interrupted" (130).
+            Ok(()) = tokio::signal::ctrl_c() => {
                 eprintln!("interrupted");
                 exit::INTERRUPTED
             }

@@ -361,3 +361,39 @@ fn show_and_find_where_nobody_answered_exit_with_the_failure_code() {
     let (code, err) = wrong(&["find", "no-such-*"]);
     assert_eq!(code, 6, "{err}");
 }
+
+/// Ctrl-C while a cloud is slow to answer: exit 130 at once, "interrupted" on stderr.
+#[test]
+fn interrupt_exits_130() {
+    let sb = Sandbox::new();
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    sb.write_config(&format!(
+        "[profiles.slow]\nprovider = \"tencent\"\nregion = \"ap-guangzhou\"\nendpoint = \"http://{}\"\nsecret_id = \"slow-id\"\nsecret_key = \"slow-key\"\n",
+        silent.local_addr().unwrap()
+    ));
+    let child = sb
+        .std_cmd()
+        .args(["list", "--timeout", "60"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Give it time to start and connect; then interrupt as a terminal would.
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let started = std::time::Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted"));
+    drop(silent);
+}
