@@ -420,6 +420,16 @@ fn expect_list(v: &toml::Value, profile: &str, key: &str, at: &str) -> Result<Ve
 /// An endpoint is a base URL: http(s), a host, no query.
 pub fn validate_endpoint(e: &str) -> std::result::Result<(), String> {
     let url = url::Url::parse(e).map_err(|err| format!("`{e}` is not a URL ({err})"))?;
+    // Checked first, so that no message below quotes it: a `user:password@` would be printed
+    // wherever the endpoint is (`keyctl profiles`, -vv traces of the URL) and sent as Basic
+    // auth to the cloud.
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(
+            "must not hold a user name or password (`user:pass@host`); keyctl sends each \
+             cloud's own credentials from the profile's secret keys"
+                .to_string(),
+        );
+    }
     if url.scheme() != "http" && url.scheme() != "https" {
         return Err(format!(
             "`{e}` must start with https:// (or http:// for a local emulator or proxy)"
@@ -597,6 +607,19 @@ mod edge_tests {
         }
         assert_eq!(p("timeout = 30\n").unwrap().timeout, Some(30.0));
         assert_eq!(p("timeout = 2.5\n").unwrap().timeout, Some(2.5));
+    }
+
+    #[test]
+    fn endpoint_with_credentials_is_refused_without_echoing_them() {
+        let e = p("[profiles.t]\nprovider = \"tencent\"\nendpoint = \"https://bob:pw-in-url-77@proxy.example\"\n")
+            .unwrap_err();
+        assert!(e.message.contains("user name or password"), "{}", e.message);
+        assert!(
+            !e.message.contains("pw-in-url-77")
+                && !e.hint.unwrap_or_default().contains("pw-in-url-77")
+        );
+        assert!(validate_endpoint("https://bob@proxy.example").is_err());
+        assert!(validate_endpoint("https://proxy.example:8443/base").is_ok());
     }
 
     #[test]
