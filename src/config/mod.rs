@@ -178,6 +178,15 @@ impl Config {
         } else {
             self.profiles.iter().collect()
         };
+        if chosen.is_empty() {
+            // Only `default_profiles = []` gets here; running against nothing would print
+            // nothing and exit 0, as if every cloud had answered "no key pairs".
+            return Err(Error::config(format!(
+                "{}: default_profiles is empty, so no profile is selected",
+                self.path.display()
+            ))
+            .with_hint("name profiles in default_profiles, remove it, or pass -p NAME"));
+        }
         if let Some(kind) = sel.provider {
             chosen.retain(|p| p.provider == kind);
             if chosen.is_empty() {
@@ -253,6 +262,30 @@ mod tests {
             .into_iter()
             .map(|t| t.region)
             .collect())
+    }
+
+    #[test]
+    fn empty_default_profiles_is_an_error_not_silence() {
+        let text = "default_profiles = []\n[profiles.t]\nprovider = \"tencent\"\n";
+        let file = file::parse(Path::new("/c.toml"), text).unwrap();
+        let config = Config {
+            path: "/c.toml".into(),
+            file_found: true,
+            profiles: file.profiles.clone(),
+            file,
+        };
+        let e = config.targets(&Selection::default()).unwrap_err();
+        assert_eq!(e.kind, crate::error::Kind::Config);
+        assert!(
+            e.message.contains("default_profiles is empty"),
+            "{}",
+            e.message
+        );
+        let sel = Selection {
+            profiles: vec!["t".into()],
+            ..Default::default()
+        };
+        assert_eq!(config.targets(&sel).unwrap().len(), 1);
     }
 
     #[test]
