@@ -3,8 +3,8 @@
 use clap::{Args, ValueEnum};
 
 use super::{write_stdout, Env};
-use crate::audit::{self, Finding, Policy, Severity};
-use crate::error::{exit, Error, Result};
+use crate::audit::{self, Finding, Severity};
+use crate::error::{exit, Result};
 use crate::output;
 
 pub const EXAMPLES: &str = "\
@@ -33,7 +33,7 @@ pub struct AuditArgs {
 const COLUMNS: &[&str] = &["severity", "code", "key_pairs", "message"];
 
 pub async fn run(env: &Env, args: &AuditArgs) -> Result<i32> {
-    let policy = policy(env)?;
+    let policy = env.config.file.audit_policy()?;
     let mut style = env.style.clone();
     if let Some(spec) = &env.global.columns {
         style.columns = Some(output::parse_columns(spec, COLUMNS)?);
@@ -55,16 +55,6 @@ pub async fn run(env: &Env, args: &AuditArgs) -> Result<i32> {
         }
     }
     Ok(code)
-}
-
-fn policy(env: &Env) -> Result<Policy> {
-    match &env.config.file.audit {
-        None => Ok(Policy::default()),
-        Some(table) => toml::Value::Table(table.clone()).try_into().map_err(|e| {
-            Error::config(format!("{}: [audit]: {e}", env.config.path.display()))
-                .with_hint("see the [audit] section of config.example.toml")
-        }),
-    }
 }
 
 /// JSON keeps the key pairs as objects; table/TSV show them as `profile/name` text.

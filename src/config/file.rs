@@ -24,7 +24,7 @@ struct RawFile {
     /// Cache OpenStack tokens between runs (default true).
     token_cache: Option<bool>,
     /// Policy thresholds for `keyctl audit`, checked when the audit runs.
-    audit: Option<toml::Table>,
+    audit: Option<Spanned<toml::Table>>,
     #[serde(default)]
     profiles: BTreeMap<String, Spanned<BTreeMap<String, Spanned<toml::Value>>>>,
 }
@@ -38,7 +38,27 @@ pub struct FileConfig {
     pub max_concurrency: Option<usize>,
     pub token_cache: Option<bool>,
     pub audit: Option<toml::Table>,
+    /// The line of the `[audit]` table, for errors found when the audit reads it.
+    pub audit_line: Option<usize>,
     pub profiles: Vec<Profile>,
+}
+
+impl FileConfig {
+    /// The `[audit]` table as a policy (defaults when there is none); a wrong key or type is a
+    /// config error naming the file and the table's line.
+    pub fn audit_policy(&self) -> Result<crate::audit::Policy> {
+        let Some(table) = &self.audit else {
+            return Ok(crate::audit::Policy::default());
+        };
+        toml::Value::Table(table.clone()).try_into().map_err(|e| {
+            let at = match self.audit_line {
+                Some(line) => format!("{}:{line}", self.path.display()),
+                None => self.path.display().to_string(),
+            };
+            Error::config(format!("{at}: [audit]: {}", e.message().trim()))
+                .with_hint("see the [audit] section of config.example.toml")
+        })
+    }
 }
 
 /// Keys every profile may have, whatever its provider.
@@ -135,7 +155,8 @@ pub fn parse(path: &Path, text: &str) -> Result<FileConfig> {
         timeout,
         max_concurrency: raw.max_concurrency,
         token_cache: raw.token_cache,
-        audit: raw.audit,
+        audit_line: raw.audit.as_ref().map(|a| line_of(text, a.span().start)),
+        audit: raw.audit.map(Spanned::into_inner),
         profiles,
     })
 }
@@ -620,6 +641,25 @@ mod edge_tests {
         );
         assert!(validate_endpoint("https://bob@proxy.example").is_err());
         assert!(validate_endpoint("https://proxy.example:8443/base").is_ok());
+    }
+
+    #[test]
+    fn audit_policy_errors_name_the_table_line() {
+        let c = p("timeout = 5\n\n[audit]\nrsa_min_bits_hihg = 4096\n").unwrap();
+        let e = c.audit_policy().unwrap_err();
+        assert_eq!(e.kind, crate::error::Kind::Config);
+        assert!(
+            e.message.starts_with("/c/config.toml:3: [audit]:"),
+            "{}",
+            e.message
+        );
+        assert!(e.message.contains("rsa_min_bits_hihg"), "{}", e.message);
+        let c = p("[audit]\nrsa_min_bits_high = 4096\n").unwrap();
+        assert_eq!(c.audit_policy().unwrap().rsa_min_bits_high, 4096);
+        assert_eq!(
+            p("").unwrap().audit_policy().unwrap(),
+            crate::audit::Policy::default()
+        );
     }
 
     #[test]
