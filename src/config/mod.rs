@@ -103,7 +103,10 @@ fn tccli_profile(env: env::EnvFn) -> Option<Profile> {
         p.secrets.insert("token".into(), external(token));
     }
     p.region = creds.region.clone();
-    p.endpoint = creds.endpoint.clone();
+    p.endpoint = creds
+        .endpoint
+        .as_deref()
+        .and_then(|e| env::checked_endpoint(&creds.path.display().to_string(), e));
     Some(p)
 }
 
