@@ -230,7 +230,13 @@ pub struct HttpOptions {
     pub timeout: Duration,
     pub retry: RetryPolicy,
     pub user_agent: String,
+    /// The largest reply body read; a longer one is refused rather than held in memory.
+    pub max_body: usize,
 }
+
+/// 10,000 key pairs are a few MB; a reply past this is not a key pair listing (a wrong endpoint
+/// streaming a file, or a broken proxy) and would otherwise be read whole into memory.
+pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 
 impl Default for HttpOptions {
     fn default() -> Self {
@@ -238,6 +244,7 @@ impl Default for HttpOptions {
             timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
             user_agent: format!("keyctl/{}", env!("CARGO_PKG_VERSION")),
+            max_body: MAX_BODY_BYTES,
         }
     }
 }
@@ -368,11 +375,7 @@ impl Http {
             .map_err(|e| network_error(&req.url, &e))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| network_error(&req.url, &e))?
-            .to_vec();
+        let body = self.read_body(resp, &req.url).await?;
         let resp = HttpResponse {
             status,
             headers,
@@ -380,6 +383,39 @@ impl Http {
         };
         log::trace_response(req, &resp, started.elapsed(), attempt);
         Ok(resp)
+    }
+}
+
+impl Http {
+    /// The body, chunk by chunk, refused (not retried: the same request would get the same
+    /// reply) once it passes `max_body`.
+    async fn read_body(&self, mut resp: reqwest::Response, url: &Url) -> Result<Vec<u8>> {
+        let max = self.options.max_body;
+        let status = resp.status().as_u16();
+        let too_big = || {
+            let limit = if max >= 1 << 20 {
+                format!("{} MiB", max >> 20)
+            } else {
+                format!("{max} bytes")
+            };
+            Error::protocol(format!(
+                "the reply from {} is larger than {limit}; not a key pair listing",
+                url.host_str().unwrap_or("?"),
+            ))
+            .with_status(status)
+            .with_hint("check the profile's endpoint")
+        };
+        if resp.content_length().is_some_and(|n| n > max as u64) {
+            return Err(too_big());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| network_error(url, &e))? {
+            if body.len() + chunk.len() > max {
+                return Err(too_big());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
     }
 }
 
@@ -498,6 +534,61 @@ mod tests {
             shown.contains("application/json") && shown.contains("<30 bytes>"),
             "{shown}"
         );
+    }
+
+    /// A server that answers any request with `len` bytes of body, announced or not.
+    fn big_reply_server(len: usize, announce: bool) -> String {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            if let Ok((mut conn, _)) = listener.accept() {
+                let mut buf = [0u8; 4096];
+                let _ = conn.read(&mut buf);
+                let head = if announce {
+                    format!("HTTP/1.1 200 OK\r\nContent-Length: {len}\r\n\r\n")
+                } else {
+                    "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".to_string()
+                };
+                let _ = conn.write_all(head.as_bytes());
+                let _ = conn.write_all(&vec![b'x'; len]);
+            }
+        });
+        url
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_oversized_reply_is_refused_not_read_whole() {
+        for announce in [true, false] {
+            let http = Http::new(HttpOptions {
+                max_body: 1024,
+                ..Default::default()
+            })
+            .unwrap();
+            let url = Url::parse(&big_reply_server(64 * 1024, announce)).unwrap();
+            let e = http
+                .execute(
+                    || Ok(HttpRequest::get(url.clone())),
+                    |_| Verdict::Accept,
+                    None,
+                )
+                .await
+                .unwrap_err();
+            assert_eq!(e.kind, Kind::Protocol, "{e}");
+            assert_eq!(e.attempts, Some(1), "not retried");
+            assert!(e.message.contains("larger than 1024 bytes"), "{e}");
+        }
+        let http = Http::new(HttpOptions::default()).unwrap();
+        let url = Url::parse(&big_reply_server(2048, true)).unwrap();
+        let resp = http
+            .execute(
+                || Ok(HttpRequest::get(url.clone())),
+                |_| Verdict::Accept,
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(resp.body.len(), 2048);
     }
 
     #[test]
