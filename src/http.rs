@@ -437,6 +437,16 @@ fn network_error(url: &Url, e: &reqwest::Error) -> Error {
         detail = format!("{detail}: {s}");
         source = s.source();
     }
+    if e.is_builder() {
+        // The request could not even be built (a header value with a newline or another byte
+        // HTTP forbids): the same request fails the same way, so it is not a network error to
+        // retry. The header's value is not quoted; it may be a token.
+        return Error::config(format!(
+            "cannot build the request to {host}{port}: {}",
+            crate::secret::scrub(&detail)
+        ))
+        .with_hint("a credential or setting sent as a header holds a character HTTP does not allow (a newline?); check the profile's secrets");
+    }
     let (message, hint) = if e.is_timeout() {
         (
             format!("no reply from {host}{port} in time"),
@@ -555,6 +565,24 @@ mod tests {
             }
         });
         url
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_unsendable_header_is_a_config_error_and_not_retried() {
+        let http = Http::new(HttpOptions::default()).unwrap();
+        // Never contacted: the request fails while being built.
+        let url = Url::parse("http://127.0.0.1:9/").unwrap();
+        let e = http
+            .execute(
+                || Ok(HttpRequest::get(url.clone()).header("X-TC-Token", "tok\nen-value-55")),
+                |_| Verdict::Accept,
+                None,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, Kind::Config, "{e}");
+        assert_eq!(e.attempts, Some(1));
+        assert!(!e.message.contains("en-value-55"), "{e}");
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
