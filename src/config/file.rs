@@ -20,7 +20,7 @@ struct RawFile {
     /// Seconds for one HTTP request.
     timeout: Option<Spanned<f64>>,
     /// How many profile/region queries run at once.
-    max_concurrency: Option<usize>,
+    max_concurrency: Option<Spanned<usize>>,
     /// Cache OpenStack tokens between runs (default true).
     token_cache: Option<bool>,
     /// Policy thresholds for `keyctl audit`, checked when the audit runs.
@@ -146,6 +146,10 @@ pub fn parse(path: &Path, text: &str) -> Result<FileConfig> {
         .timeout
         .map(|t| check_timeout(path, text, t))
         .transpose()?;
+    let max_concurrency = raw
+        .max_concurrency
+        .map(|n| check_concurrency(path, text, n))
+        .transpose()?;
     if has_inline_secret {
         warn_if_readable(path);
     }
@@ -153,7 +157,7 @@ pub fn parse(path: &Path, text: &str) -> Result<FileConfig> {
         path: path.to_path_buf(),
         default_profiles: raw.default_profiles,
         timeout,
-        max_concurrency: raw.max_concurrency,
+        max_concurrency,
         token_cache: raw.token_cache,
         audit_line: raw.audit.as_ref().map(|a| line_of(text, a.span().start)),
         audit: raw.audit.map(Spanned::into_inner),
@@ -188,6 +192,20 @@ fn check_profile_name(path: &Path, line: usize, name: &str) -> Result<()> {
         path.display()
     ))
     .with_hint("name profiles without commas or surrounding spaces, e.g. [profiles.prod-hw]"))
+}
+
+/// `max_concurrency = 0` would mean "never start a query"; the fan-out used to turn it into 1
+/// without a word.
+fn check_concurrency(path: &Path, text: &str, n: Spanned<usize>) -> Result<usize> {
+    let line = line_of(text, n.span().start);
+    match n.into_inner() {
+        0 => Err(Error::config(format!(
+            "{}:{line}: max_concurrency must be at least 1",
+            path.display()
+        ))
+        .with_hint("write e.g. max_concurrency = 16 (the default), or leave it out")),
+        n => Ok(n),
+    }
 }
 
 fn names(profiles: &[Profile]) -> String {
@@ -641,6 +659,17 @@ mod edge_tests {
         );
         assert!(validate_endpoint("https://bob@proxy.example").is_err());
         assert!(validate_endpoint("https://proxy.example:8443/base").is_ok());
+    }
+
+    #[test]
+    fn zero_concurrency_is_refused_with_its_line() {
+        let e = p("timeout = 5\nmax_concurrency = 0\n").unwrap_err();
+        assert!(
+            e.message.starts_with("/c/config.toml:2: max_concurrency"),
+            "{}",
+            e.message
+        );
+        assert_eq!(p("max_concurrency = 4\n").unwrap().max_concurrency, Some(4));
     }
 
     #[test]
