@@ -50,7 +50,9 @@ fn run(cli: Cli, errors: ErrorFormat) -> i32 {
             // `Ok` only: if the handler cannot be installed, `ctrl_c()` returns `Err` at once,
             // and matching any result would end every run as "interrupted" (130).
             Ok(()) = tokio::signal::ctrl_c() => {
-                eprintln!("interrupted");
+                // Above the spinner, not appended to its line (the command's future, and with
+                // it the spinner, is only dropped after this branch).
+                keyctl::progress::suspend(|| eprintln!("interrupted"));
                 exit::INTERRUPTED
             }
         }
