@@ -106,6 +106,10 @@ fn classify(
             Verdict::Retry { error: error(Kind::Server), after: None }
         }
         "AuthFailure" => Verdict::Fail(error(Kind::Auth).with_hint(auth_hint(code, server_date, now))),
+        // Refusals by the account's API access control, not by the request itself.
+        "IpInBlacklist" | "IpNotInWhitelist" => Verdict::Fail(error(Kind::Auth).with_hint(
+            "the account's API key settings refuse this machine's IP address: allow it in CAM (API key IP restrictions), or run keyctl from an allowed host",
+        )),
         "UnauthorizedOperation" => Verdict::Fail(
             error(Kind::Auth).with_hint("the key is valid but its CAM policy does not allow cvm:DescribeKeyPairs"),
         ),
@@ -136,6 +140,9 @@ fn auth_hint(code: &str, server_date: Option<DateTime<Utc>>, now: DateTime<Utc>)
         }
         "AuthFailure.TokenFailure" => {
             "the temporary credentials' token is expired or invalid: get new temporary credentials (secret_id, secret_key and token together)".to_string()
+        }
+        "AuthFailure.UnauthorizedOperation" => {
+            "the key is valid but its CAM policy does not allow cvm:DescribeKeyPairs".to_string()
         }
         "AuthFailure.MFAFailure" => "this key requires MFA, which keyctl cannot provide: use a key without MFA protection".to_string(),
         _ => "check the profile's secret_id and secret_key".to_string(),
@@ -205,6 +212,14 @@ mod tests {
             .unwrap_or_default()
             .contains("temporary"));
         assert_eq!(fail(c("UnauthorizedOperation")).kind, Kind::Auth);
+        let e = fail(c("IpNotInWhitelist"));
+        assert_eq!(e.kind, Kind::Auth);
+        assert!(e.hint.unwrap_or_default().contains("IP"));
+        assert_eq!(fail(c("IpInBlacklist")).kind, Kind::Auth);
+        assert!(fail(c("AuthFailure.UnauthorizedOperation"))
+            .hint
+            .unwrap_or_default()
+            .contains("CAM policy"));
         assert_eq!(
             fail(c("InvalidParameterValue.LimitExceeded")).kind,
             Kind::Usage
