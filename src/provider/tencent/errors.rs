@@ -120,7 +120,7 @@ fn classify(
             ))
         }
         "UnsupportedRegion" => Verdict::Fail(
-            error(Kind::Config).with_hint("CVM does not serve this region: check the region name (`keyctl regions tencent`)"),
+            error(Kind::Config).with_hint("CVM does not serve this region: check the region name (ap-guangzhou, ap-singapore, …; `keyctl list --all-regions --provider tencent` tries every known one)"),
         ),
         "InvalidAction" | "NoSuchVersion" | "NoSuchProduct" | "ActionOffline" | "UnsupportedProtocol" => Verdict::Fail(
             error(Kind::Protocol).with_hint("the endpoint does not serve CVM DescribeKeyPairs 2017-03-12; check the profile's endpoint"),
@@ -228,7 +228,14 @@ mod tests {
         assert_eq!(fail(c("InvalidKeyPairId.NotFound")).kind, Kind::NotFound);
         assert_eq!(fail(c("InvalidFilter")).kind, Kind::Usage);
         assert_eq!(fail(c("MissingParameter")).kind, Kind::Usage);
-        assert_eq!(fail(c("UnsupportedRegion")).kind, Kind::Config);
+        let e = fail(c("UnsupportedRegion"));
+        assert_eq!(e.kind, Kind::Config);
+        // The hint names only commands that exist.
+        let hint = e.hint.unwrap_or_default();
+        assert!(
+            !hint.contains("keyctl regions") && hint.contains("--all-regions"),
+            "{hint}"
+        );
         assert_eq!(fail(c("SomethingNew")).kind, Kind::Other);
     }
 
