@@ -59,7 +59,7 @@ pub async fn run(env: &Env, args: &ShowArgs) -> Result<i32> {
     let failed = !failures.is_empty();
     match found.len() {
         // Nobody answered: "not found" would be a guess; the failures decide the exit code.
-        0 if failures.len() == searched.len() => {
+        0 if failed && failures.len() == searched.len() => {
             let failures: Vec<&Error> = failures.iter().collect();
             Ok(report::exit_code_for(searched.len(), &failures))
         }
