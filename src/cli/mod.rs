@@ -80,7 +80,8 @@ pub struct GlobalArgs {
     pub regions: Vec<String>,
 
     /// Query every region the provider's SDK knows (Huawei, Tencent)
-    #[arg(long, global = true)]
+    // With --region too, one of them would be silently ignored.
+    #[arg(long, global = true, conflicts_with = "regions")]
     pub all_regions: bool,
 
     /// Output format. Default: table on a terminal, tsv when piped
