@@ -75,10 +75,27 @@ impl SecretSource {
                         )),
                 ),
             },
-            SecretSource::Command(cmd) => run_secret_command(what, cmd),
+            SecretSource::Command(cmd) => cached_command(what, cmd),
             SecretSource::File(path) => read_secret_file(what, path),
         }
     }
+}
+
+/// Each command runs once per process: every region of a profile (`--all-regions` builds one
+/// adapter per region) needs the same secret, and a password manager should not be asked 40
+/// times, or prompt 40 times. Failures are not cached, so the error names the key that asked.
+fn cached_command(what: &str, cmd: &str) -> Result<Secret> {
+    static CACHE: OnceLock<Mutex<std::collections::HashMap<String, Secret>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Mutex::default);
+    if let Some(s) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(cmd) {
+        return Ok(s.clone());
+    }
+    let secret = run_secret_command(what, cmd)?;
+    cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(cmd.to_string(), secret.clone());
+    Ok(secret)
 }
 
 fn run_secret_command(what: &str, cmd: &str) -> Result<Secret> {
@@ -227,6 +244,22 @@ mod tests {
             .resolve("t")
             .unwrap_err();
         assert_eq!(e.kind, crate::error::Kind::Config);
+    }
+
+    #[test]
+    fn a_secret_command_runs_once_per_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("runs");
+        let cmd = format!(
+            "echo run >> '{}'; printf cached-secret-value",
+            log.display()
+        );
+        let source = SecretSource::Command(cmd);
+        for region in ["a", "b", "c"] {
+            let s = source.resolve(&format!("secret_key ({region})")).unwrap();
+            assert_eq!(s.expose(), "cached-secret-value");
+        }
+        assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 1);
     }
 
     #[cfg(unix)]
