@@ -51,6 +51,11 @@ fn usage_errors_exit_2() {
         .stderr(predicate::str::contains("possible values"));
     sb.cmd().args(["list", "--timeout", "-1"]).assert().code(2);
     sb.cmd()
+        .args(["list", "--all-regions", "--region", "ap-guangzhou"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot be used with"));
+    sb.cmd()
         .args(["--provider", "aws", "list"])
         .assert()
         .code(2)

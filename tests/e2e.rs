@@ -332,3 +332,68 @@ fn twenty_percent_throttling_and_5xx_lose_nothing() {
     };
     assert_eq!(strip(&out), strip(&clean_out));
 }
+
+/// `show` and `find` where no profile could answer: the failure's own code (4), not "partial"
+/// (6) and not "not found" (5); with one profile answering, a miss is partial.
+#[test]
+fn show_and_find_where_nobody_answered_exit_with_the_failure_code() {
+    let (_emu, sb) = setup();
+    let wrong = |args: &[&str]| {
+        let out = sb
+            .cmd()
+            .args(args)
+            .env("HW_SK", "WrongSecretKey-For-Exit-Codes")
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = wrong(&["show", "hw-00001", "-p", "hw"]);
+    assert_eq!(code, 4, "{err}");
+    assert!(!err.contains("no key pair named"), "{err}");
+    let (code, err) = wrong(&["find", "hw-*", "-p", "hw"]);
+    assert_eq!(code, 4, "{err}");
+    // hw fails, tc answers but has no such key: partial.
+    let (code, err) = wrong(&["show", "no-such-key"]);
+    assert_eq!(code, 6, "{err}");
+    let (code, err) = wrong(&["find", "no-such-*"]);
+    assert_eq!(code, 6, "{err}");
+}
+
+/// Ctrl-C while a cloud is slow to answer: exit 130 at once, "interrupted" on stderr.
+#[test]
+fn interrupt_exits_130() {
+    let sb = Sandbox::new();
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    sb.write_config(&format!(
+        "[profiles.slow]\nprovider = \"tencent\"\nregion = \"ap-guangzhou\"\nendpoint = \"http://{}\"\nsecret_id = \"slow-id\"\nsecret_key = \"slow-key\"\n",
+        silent.local_addr().unwrap()
+    ));
+    let child = sb
+        .std_cmd()
+        .args(["list", "--timeout", "60"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Give it time to start and connect; then interrupt as a terminal would.
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let started = std::time::Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted"));
+    drop(silent);
+}
