@@ -196,7 +196,7 @@ impl RetryPolicy {
 #[derive(Debug)]
 pub struct RateLimiter {
     interval: Duration,
-    next: tokio::sync::Mutex<Option<Instant>>,
+    next: tokio::sync::Mutex<Option<tokio::time::Instant>>,
 }
 
 impl RateLimiter {
@@ -207,19 +207,16 @@ impl RateLimiter {
         }
     }
 
-    /// Waits for this request's slot.
+    /// Waits for this request's slot. The lock is held while waiting and the next slot is
+    /// counted from when this one actually started, so a stalled process (a busy CPU, a late
+    /// wake-up) never releases a burst of overdue requests: any two starts are at least one
+    /// interval apart, which is what a server's sliding one-second window counts.
     pub async fn acquire(&self) {
-        let slot = {
-            let mut next = self.next.lock().await;
-            let now = Instant::now();
-            let slot = match *next {
-                Some(t) if t > now => t,
-                _ => now,
-            };
-            *next = Some(slot + self.interval);
-            slot
-        };
-        tokio::time::sleep_until(slot.into()).await;
+        let mut next = self.next.lock().await;
+        if let Some(t) = *next {
+            tokio::time::sleep_until(t).await;
+        }
+        *next = Some(tokio::time::Instant::now() + self.interval);
     }
 }
 
