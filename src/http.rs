@@ -421,6 +421,12 @@ fn finish(mut e: Error, attempts: u32) -> Error {
     e
 }
 
+/// rustls reports certificate failures as "invalid peer certificate: …" (UnknownIssuer,
+/// NotValidForName, Expired, …) inside the connect error's cause chain.
+fn is_certificate_problem(detail: &str) -> bool {
+    detail.contains("invalid peer certificate") || detail.contains("certificate verify failed")
+}
+
 fn network_error(url: &Url, e: &reqwest::Error) -> Error {
     let host = url.host_str().unwrap_or("?");
     let port = url
@@ -443,6 +449,15 @@ fn network_error(url: &Url, e: &reqwest::Error) -> Error {
             crate::secret::scrub(&detail)
         ))
         .with_hint("a credential or setting sent as a header holds a character HTTP does not allow (a newline?); check the profile's secrets");
+    }
+    if is_certificate_problem(&detail) {
+        // An untrusted or mismatched certificate fails the same way every time: retrying only
+        // delays the answer, and the fix is in the profile (cacert), not the network.
+        return Error::config(format!(
+            "the TLS certificate of {host}{port} is not trusted: {}",
+            crate::secret::scrub(&detail)
+        ))
+        .with_hint("check the endpoint's host name and any TLS-intercepting proxy; for an OpenStack cloud with a private CA set `cacert = \"/path/ca.pem\"` (or OS_CACERT)");
     }
     let (message, hint) = if e.is_timeout() {
         (
@@ -470,6 +485,16 @@ fn network_error(url: &Url, e: &reqwest::Error) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn certificate_failures_are_recognised() {
+        assert!(is_certificate_problem(
+            "error sending request: client error (Connect): invalid peer certificate: UnknownIssuer"
+        ));
+        assert!(!is_certificate_problem(
+            "error sending request: connection refused"
+        ));
+    }
 
     #[test]
     fn backoff_grows_and_is_capped() {
