@@ -42,7 +42,7 @@ fi
 run profiles -o table
 run list -o table --name '*0000[1-3]'
 run list -o table --provider tencent --columns profile,id,name,algorithm,bits,instance_ids --limit 8
-run show 'ops key 2024' -o table
+run show 'hw key with spaces' -o table
 run show x509-cert -p os -o table
 run find 'key with spaces' -o table
 run audit -p hw,os -o table

@@ -308,6 +308,18 @@ impl Glob {
         self.tokens.iter().all(|t| matches!(t, Token::Literal(_)))
     }
 
+    /// The one name a wildcard-free pattern matches, escapes removed (`a\*b` → `a*b`); `None`
+    /// when the pattern has a wildcard or a class.
+    pub fn literal(&self) -> Option<String> {
+        self.tokens
+            .iter()
+            .map(|t| match t {
+                Token::Literal(c) => Some(*c),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// Iterative wildcard matching: on a mismatch, let the last `*` swallow one more character.
     pub fn is_match(&self, name: &str) -> bool {
         let text: Vec<char> = name.chars().collect();

@@ -19,13 +19,39 @@ use crate::error::{Error, Kind, Result};
 use crate::log;
 
 /// A request as an adapter builds (and signs) it, once per attempt.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HttpRequest {
     pub method: Method,
     pub url: Url,
     /// Header names as sent; the signer has already added its own.
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+}
+
+/// Credential headers (`X-Auth-Token`, `X-TC-Token`, …) show as `<redacted>` and the body as its
+/// length (a Keystone body holds the password): a `{:?}` in a log or a test failure must not be
+/// the place a secret leaks.
+impl std::fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let headers: Vec<(&str, &str)> = self
+            .headers
+            .iter()
+            .map(|(name, value)| {
+                let shown = if log::is_sensitive_header(name) {
+                    "<redacted>"
+                } else {
+                    value.as_str()
+                };
+                (name.as_str(), shown)
+            })
+            .collect();
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &self.url.as_str())
+            .field("headers", &headers)
+            .field("body", &format_args!("<{} bytes>", self.body.len()))
+            .finish()
+    }
 }
 
 impl HttpRequest {
@@ -113,14 +139,21 @@ pub fn judge_by_status(resp: &HttpResponse, on_error: impl Fn(&HttpResponse) -> 
     }
 }
 
-/// `Retry-After` in seconds or as an HTTP date.
+/// The longest wait a server's `Retry-After` can impose on one retry; longer asks are cut to it
+/// (the retry budget then decides whether another attempt fits).
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// `Retry-After` in seconds or as an HTTP date, capped at [`MAX_RETRY_AFTER`] either way.
 pub fn retry_after(resp: &HttpResponse) -> Option<Duration> {
     let raw = resp.header("retry-after")?.trim();
-    if let Ok(secs) = raw.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(300.0)));
-    }
-    let when = DateTime::parse_from_rfc2822(raw).ok()?.with_timezone(&Utc);
-    (when - Utc::now()).to_std().ok()
+    let wait = if let Ok(secs) = raw.parse::<f64>() {
+        (secs.is_finite() && secs >= 0.0)
+            .then(|| Duration::from_secs_f64(secs.min(MAX_RETRY_AFTER.as_secs_f64())))?
+    } else {
+        let when = DateTime::parse_from_rfc2822(raw).ok()?.with_timezone(&Utc);
+        (when - Utc::now()).to_std().ok()?
+    };
+    Some(wait.min(MAX_RETRY_AFTER))
 }
 
 /// How hard to try before giving up.
@@ -170,8 +203,8 @@ impl RetryPolicy {
 pub struct RateLimiter {
     burst: usize,
     window: Duration,
-    /// The last `burst` reserved start times, oldest first.
-    starts: tokio::sync::Mutex<std::collections::VecDeque<Instant>>,
+    /// When the last `burst` requests actually started, oldest first.
+    starts: tokio::sync::Mutex<std::collections::VecDeque<tokio::time::Instant>>,
 }
 
 impl RateLimiter {
@@ -189,27 +222,37 @@ impl RateLimiter {
         }
     }
 
-    /// Waits for this request's slot.
+    /// Waits for this request's slot. The lock is held while waiting and every start is logged
+    /// when it actually happens, so a stalled process (a busy CPU, a late wake-up) never
+    /// releases a burst of overdue requests: any `burst + 1` consecutive starts span at least
+    /// one `window`, which is what a server's sliding window counts.
     pub async fn acquire(&self) {
-        let slot = {
-            let mut starts = self.starts.lock().await;
-            self.reserve(&mut starts, Instant::now())
-        };
-        tokio::time::sleep_until(slot.into()).await;
-    }
-
-    /// The earliest start at or after `now` that keeps `burst` starts per `window`, recorded.
-    /// Slots never decrease, so the log stays sorted.
-    fn reserve(&self, starts: &mut std::collections::VecDeque<Instant>, now: Instant) -> Instant {
-        let slot = match starts.len().checked_sub(self.burst).map(|i| starts[i]) {
-            Some(oldest) => now.max(oldest + self.window),
-            None => now,
-        };
-        starts.push_back(slot);
-        while starts.len() > self.burst {
-            starts.pop_front();
+        let mut starts = self.starts.lock().await;
+        if let Some(t) = next_allowed(&starts, self.burst, self.window) {
+            tokio::time::sleep_until(t).await;
         }
-        slot
+        log_start(&mut starts, self.burst, tokio::time::Instant::now());
+    }
+}
+
+/// When the next request may start, given the last starts (oldest first): one `window` after
+/// the `burst`-th latest; `None` while fewer than `burst` are logged.
+fn next_allowed(
+    starts: &std::collections::VecDeque<tokio::time::Instant>,
+    burst: usize,
+    window: Duration,
+) -> Option<tokio::time::Instant> {
+    starts.len().checked_sub(burst).map(|i| starts[i] + window)
+}
+
+fn log_start(
+    starts: &mut std::collections::VecDeque<tokio::time::Instant>,
+    burst: usize,
+    at: tokio::time::Instant,
+) {
+    starts.push_back(at);
+    while starts.len() > burst {
+        starts.pop_front();
     }
 }
 
@@ -220,7 +263,13 @@ pub struct HttpOptions {
     pub timeout: Duration,
     pub retry: RetryPolicy,
     pub user_agent: String,
+    /// The largest reply body read; a longer one is refused rather than held in memory.
+    pub max_body: usize,
 }
+
+/// 10,000 key pairs are a few MB; a reply past this is not a key pair listing (a wrong endpoint
+/// streaming a file, or a broken proxy) and would otherwise be read whole into memory.
+pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 
 impl Default for HttpOptions {
     fn default() -> Self {
@@ -228,6 +277,7 @@ impl Default for HttpOptions {
             timeout: Duration::from_secs(30),
             retry: RetryPolicy::default(),
             user_agent: format!("keyctl/{}", env!("CARGO_PKG_VERSION")),
+            max_body: MAX_BODY_BYTES,
         }
     }
 }
@@ -328,7 +378,7 @@ impl Http {
             };
             let delay = after
                 .unwrap_or_else(|| policy.delay(attempt - 1))
-                .min(Duration::from_secs(60));
+                .min(MAX_RETRY_AFTER);
             let out_of_time = started.elapsed() + delay > policy.budget;
             if attempt >= policy.max_attempts || out_of_time {
                 return Err(finish(error, attempt));
@@ -358,11 +408,7 @@ impl Http {
             .map_err(|e| network_error(&req.url, &e))?;
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        let body = resp
-            .bytes()
-            .await
-            .map_err(|e| network_error(&req.url, &e))?
-            .to_vec();
+        let body = self.read_body(resp, &req.url).await?;
         let resp = HttpResponse {
             status,
             headers,
@@ -373,9 +419,48 @@ impl Http {
     }
 }
 
+impl Http {
+    /// The body, chunk by chunk, refused (not retried: the same request would get the same
+    /// reply) once it passes `max_body`.
+    async fn read_body(&self, mut resp: reqwest::Response, url: &Url) -> Result<Vec<u8>> {
+        let max = self.options.max_body;
+        let status = resp.status().as_u16();
+        let too_big = || {
+            let limit = if max >= 1 << 20 {
+                format!("{} MiB", max >> 20)
+            } else {
+                format!("{max} bytes")
+            };
+            Error::protocol(format!(
+                "the reply from {} is larger than {limit}; not a key pair listing",
+                url.host_str().unwrap_or("?"),
+            ))
+            .with_status(status)
+            .with_hint("check the profile's endpoint")
+        };
+        if resp.content_length().is_some_and(|n| n > max as u64) {
+            return Err(too_big());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(|e| network_error(url, &e))? {
+            if body.len() + chunk.len() > max {
+                return Err(too_big());
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+}
+
 fn finish(mut e: Error, attempts: u32) -> Error {
     e.attempts = Some(attempts);
     e
+}
+
+/// rustls reports certificate failures as "invalid peer certificate: …" (UnknownIssuer,
+/// NotValidForName, Expired, …) inside the connect error's cause chain.
+fn is_certificate_problem(detail: &str) -> bool {
+    detail.contains("invalid peer certificate") || detail.contains("certificate verify failed")
 }
 
 fn network_error(url: &Url, e: &reqwest::Error) -> Error {
@@ -390,6 +475,25 @@ fn network_error(url: &Url, e: &reqwest::Error) -> Error {
     while let Some(s) = source {
         detail = format!("{detail}: {s}");
         source = s.source();
+    }
+    if e.is_builder() {
+        // The request could not even be built (a header value with a newline or another byte
+        // HTTP forbids): the same request fails the same way, so it is not a network error to
+        // retry. The header's value is not quoted; it may be a token.
+        return Error::config(format!(
+            "cannot build the request to {host}{port}: {}",
+            crate::secret::scrub(&detail)
+        ))
+        .with_hint("a credential or setting sent as a header holds a character HTTP does not allow (a newline?); check the profile's secrets");
+    }
+    if is_certificate_problem(&detail) {
+        // An untrusted or mismatched certificate fails the same way every time: retrying only
+        // delays the answer, and the fix is in the profile (cacert), not the network.
+        return Error::config(format!(
+            "the TLS certificate of {host}{port} is not trusted: {}",
+            crate::secret::scrub(&detail)
+        ))
+        .with_hint("check the endpoint's host name and any TLS-intercepting proxy; for an OpenStack cloud with a private CA set `cacert = \"/path/ca.pem\"` (or OS_CACERT)");
     }
     let (message, hint) = if e.is_timeout() {
         (
@@ -422,10 +526,14 @@ mod tests {
     fn limiter_allows_a_burst_then_one_window_per_burst() {
         let limiter = RateLimiter::new(9.5);
         let mut log = std::collections::VecDeque::new();
-        let t0 = Instant::now();
-        let slots: Vec<Duration> = (0..25)
-            .map(|_| limiter.reserve(&mut log, t0) - t0)
-            .collect();
+        let t0 = tokio::time::Instant::now();
+        // 25 callers all ready at t0; each starts as soon as it is allowed.
+        let mut slots = Vec::new();
+        for _ in 0..25 {
+            let at = next_allowed(&log, limiter.burst, limiter.window).map_or(t0, |t| t.max(t0));
+            log_start(&mut log, limiter.burst, at);
+            slots.push(at - t0);
+        }
         let window = Duration::from_secs_f64(10.0 / 9.5);
         assert!(slots[..10].iter().all(|s| s.is_zero()), "{slots:?}");
         assert!(slots[10..20].iter().all(|s| *s == window), "{slots:?}");
@@ -440,15 +548,29 @@ mod tests {
     }
 
     #[test]
-    fn limiter_below_one_per_second_spaces_single_requests() {
+    fn limiter_counts_from_actual_starts_and_spaces_slow_rates() {
         let limiter = RateLimiter::new(0.5);
+        assert_eq!((limiter.burst, limiter.window), (1, Duration::from_secs(2)));
         let mut log = std::collections::VecDeque::new();
-        let t0 = Instant::now();
-        assert_eq!(limiter.reserve(&mut log, t0), t0);
-        assert_eq!(limiter.reserve(&mut log, t0), t0 + Duration::from_secs(2));
-        // A caller arriving later than its slot starts at once.
+        let t0 = tokio::time::Instant::now();
+        assert_eq!(next_allowed(&log, 1, limiter.window), None);
+        // The first request started late (a stall): the next one counts from when it did.
         let late = t0 + Duration::from_secs(10);
-        assert_eq!(limiter.reserve(&mut log, late), late);
+        log_start(&mut log, 1, late);
+        assert_eq!(
+            next_allowed(&log, 1, limiter.window),
+            Some(late + Duration::from_secs(2))
+        );
+    }
+
+    #[test]
+    fn certificate_failures_are_recognised() {
+        assert!(is_certificate_problem(
+            "error sending request: client error (Connect): invalid peer certificate: UnknownIssuer"
+        ));
+        assert!(!is_certificate_problem(
+            "error sending request: connection refused"
+        ));
     }
 
     #[test]
@@ -472,6 +594,26 @@ mod tests {
         assert_eq!(retry_after(&r), Some(Duration::from_secs(2)));
     }
 
+    #[test]
+    fn retry_after_is_capped_in_both_spellings() {
+        let with = |value: &str| {
+            let mut headers = HeaderMap::new();
+            headers.insert("retry-after", value.parse().unwrap());
+            retry_after(&HttpResponse {
+                status: 503,
+                headers,
+                body: vec![],
+            })
+        };
+        assert_eq!(with("86400"), Some(MAX_RETRY_AFTER));
+        let tomorrow = (Utc::now() + chrono::Duration::days(1))
+            .format("%a, %d %b %Y %H:%M:%S GMT")
+            .to_string();
+        assert_eq!(with(&tomorrow), Some(MAX_RETRY_AFTER));
+        assert_eq!(with("-1"), None);
+        assert_eq!(with("soon"), None);
+    }
+
     #[tokio::test(flavor = "current_thread", start_paused = true)]
     async fn limiter_spaces_requests() {
         let l = RateLimiter::new(10.0);
@@ -484,6 +626,96 @@ mod tests {
             took >= Duration::from_millis(1000) && took < Duration::from_millis(1100),
             "{took:?}"
         );
+    }
+
+    #[test]
+    fn debug_hides_credential_headers_and_body() {
+        let mut req = HttpRequest::get(Url::parse("https://h.example/v3").unwrap())
+            .header("X-Auth-Token", "tok-debug-leak-1")
+            .header("X-TC-Token", "tok-debug-leak-2")
+            .header("Accept", "application/json");
+        req.body = br#"{"password":"pw-debug-leak-3"}"#.to_vec();
+        let shown = format!("{req:?}");
+        for secret in ["tok-debug-leak-1", "tok-debug-leak-2", "pw-debug-leak-3"] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(
+            shown.contains("application/json") && shown.contains("<30 bytes>"),
+            "{shown}"
+        );
+    }
+
+    /// A server that answers any request with `len` bytes of body, announced or not.
+    fn big_reply_server(len: usize, announce: bool) -> String {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            if let Ok((mut conn, _)) = listener.accept() {
+                let mut buf = [0u8; 4096];
+                let _ = conn.read(&mut buf);
+                let head = if announce {
+                    format!("HTTP/1.1 200 OK\r\nContent-Length: {len}\r\n\r\n")
+                } else {
+                    "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n".to_string()
+                };
+                let _ = conn.write_all(head.as_bytes());
+                let _ = conn.write_all(&vec![b'x'; len]);
+            }
+        });
+        url
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_unsendable_header_is_a_config_error_and_not_retried() {
+        let http = Http::new(HttpOptions::default()).unwrap();
+        // Never contacted: the request fails while being built.
+        let url = Url::parse("http://127.0.0.1:9/").unwrap();
+        let e = http
+            .execute(
+                || Ok(HttpRequest::get(url.clone()).header("X-TC-Token", "tok\nen-value-55")),
+                |_| Verdict::Accept,
+                None,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, Kind::Config, "{e}");
+        assert_eq!(e.attempts, Some(1));
+        assert!(!e.message.contains("en-value-55"), "{e}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_oversized_reply_is_refused_not_read_whole() {
+        for announce in [true, false] {
+            let http = Http::new(HttpOptions {
+                max_body: 1024,
+                ..Default::default()
+            })
+            .unwrap();
+            let url = Url::parse(&big_reply_server(64 * 1024, announce)).unwrap();
+            let e = http
+                .execute(
+                    || Ok(HttpRequest::get(url.clone())),
+                    |_| Verdict::Accept,
+                    None,
+                )
+                .await
+                .unwrap_err();
+            assert_eq!(e.kind, Kind::Protocol, "{e}");
+            assert_eq!(e.attempts, Some(1), "not retried");
+            assert!(e.message.contains("larger than 1024 bytes"), "{e}");
+        }
+        let http = Http::new(HttpOptions::default()).unwrap();
+        let url = Url::parse(&big_reply_server(2048, true)).unwrap();
+        let resp = http
+            .execute(
+                || Ok(HttpRequest::get(url.clone())),
+                |_| Verdict::Accept,
+                None,
+            )
+            .await
+            .unwrap();
+        assert_eq!(resp.body.len(), 2048);
     }
 
     #[test]

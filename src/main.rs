@@ -47,8 +47,12 @@ fn run(cli: Cli, errors: ErrorFormat) -> i32 {
                     e.exit_code()
                 }
             },
-            _ = tokio::signal::ctrl_c() => {
-                eprintln!("interrupted");
+            // `Ok` only: if the handler cannot be installed, `ctrl_c()` returns `Err` at once,
+            // and matching any result would end every run as "interrupted" (130).
+            Ok(()) = tokio::signal::ctrl_c() => {
+                // Above the spinner, not appended to its line (the command's future, and with
+                // it the spinner, is only dropped after this branch).
+                keyctl::progress::suspend(|| eprintln!("interrupted"));
                 exit::INTERRUPTED
             }
         }

@@ -79,6 +79,15 @@ impl Pending {
     }
 }
 
+/// A fan-out that never reaches `finish` (Ctrl-C drops the command's future mid-flight) must
+/// still clear its spinner, or "interrupted" lands on the spinner's line and the ticker keeps
+/// drawing.
+impl Drop for Pending {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
 fn message(names: &Mutex<Vec<String>>) -> String {
     let names = names.lock().unwrap_or_else(|e| e.into_inner());
     let shown: Vec<&str> = names.iter().take(4).map(String::as_str).collect();
@@ -88,4 +97,22 @@ fn message(names: &Mutex<Vec<String>>) -> String {
         m.push_str(&format!(" and {more} more"));
     }
     m
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dropping_a_pending_fanout_clears_the_spinner() {
+        let bar = ProgressBar::hidden();
+        *ACTIVE.lock().unwrap_or_else(|e| e.into_inner()) = Some(bar.clone());
+        let pending = Pending {
+            bar: Some(bar.clone()),
+            names: Arc::new(Mutex::new(vec!["hw".into()])),
+        };
+        drop(pending);
+        assert!(bar.is_finished());
+        assert!(ACTIVE.lock().unwrap_or_else(|e| e.into_inner()).is_none());
+    }
 }

@@ -75,10 +75,27 @@ impl SecretSource {
                         )),
                 ),
             },
-            SecretSource::Command(cmd) => run_secret_command(what, cmd),
+            SecretSource::Command(cmd) => cached_command(what, cmd),
             SecretSource::File(path) => read_secret_file(what, path),
         }
     }
+}
+
+/// Each command runs once per process: every region of a profile (`--all-regions` builds one
+/// adapter per region) needs the same secret, and a password manager should not be asked 40
+/// times, or prompt 40 times. Failures are not cached, so the error names the key that asked.
+fn cached_command(what: &str, cmd: &str) -> Result<Secret> {
+    static CACHE: OnceLock<Mutex<std::collections::HashMap<String, Secret>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Mutex::default);
+    if let Some(s) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(cmd) {
+        return Ok(s.clone());
+    }
+    let secret = run_secret_command(what, cmd)?;
+    cache
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(cmd.to_string(), secret.clone());
+    Ok(secret)
 }
 
 fn run_secret_command(what: &str, cmd: &str) -> Result<Secret> {
@@ -148,11 +165,27 @@ pub fn register(value: &str) {
         return;
     }
     let mut values = registry().lock().unwrap_or_else(|e| e.into_inner());
-    if !values.iter().any(|v| v == value) {
-        values.push(value.to_string());
-        // Longest first, so a secret that contains another is replaced whole.
-        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    for form in spellings(value) {
+        if !values.contains(&form) {
+            values.push(form);
+        }
     }
+    // Longest first, so a secret that contains another is replaced whole.
+    values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+}
+
+/// The value as it may appear in text we print: raw, JSON-escaped (a Keystone password in a
+/// `-vvv` request body: `pa"ss` is sent as `pa\"ss`, which the raw form would not match) and
+/// form/percent-encoded (a query string or form body).
+fn spellings(value: &str) -> Vec<String> {
+    let mut forms = vec![value.to_string()];
+    if let Ok(quoted) = serde_json::to_string(value) {
+        forms.push(quoted[1..quoted.len() - 1].to_string());
+    }
+    forms.push(url::form_urlencoded::byte_serialize(value.as_bytes()).collect());
+    forms.sort();
+    forms.dedup();
+    forms
 }
 
 /// Replaces every registered secret value in `text` with `<redacted>`.
@@ -188,6 +221,20 @@ mod tests {
     }
 
     #[test]
+    fn scrub_catches_json_escaped_and_percent_encoded_forms() {
+        let s = Secret::new("pa\"ss\\word/+ x-91");
+        let body = serde_json::json!({"password": s.expose()}).to_string();
+        assert!(
+            !body.contains(s.expose()),
+            "the body holds the escaped form only"
+        );
+        let scrubbed = scrub(&body);
+        assert_eq!(scrubbed, r#"{"password":"<redacted>"}"#);
+        let query: String = url::form_urlencoded::byte_serialize(s.expose().as_bytes()).collect();
+        assert_eq!(scrub(&format!("?p={query}")), "?p=<redacted>");
+    }
+
+    #[test]
     fn command_source_trims_newline_and_reports_failure() {
         let s = SecretSource::Command("printf 'abc-def\\n'".into())
             .resolve("t")
@@ -197,6 +244,22 @@ mod tests {
             .resolve("t")
             .unwrap_err();
         assert_eq!(e.kind, crate::error::Kind::Config);
+    }
+
+    #[test]
+    fn a_secret_command_runs_once_per_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("runs");
+        let cmd = format!(
+            "echo run >> '{}'; printf cached-secret-value",
+            log.display()
+        );
+        let source = SecretSource::Command(cmd);
+        for region in ["a", "b", "c"] {
+            let s = source.resolve(&format!("secret_key ({region})")).unwrap();
+            assert_eq!(s.expose(), "cached-secret-value");
+        }
+        assert_eq!(std::fs::read_to_string(&log).unwrap().lines().count(), 1);
     }
 
     #[cfg(unix)]

@@ -51,6 +51,11 @@ fn usage_errors_exit_2() {
         .stderr(predicate::str::contains("possible values"));
     sb.cmd().args(["list", "--timeout", "-1"]).assert().code(2);
     sb.cmd()
+        .args(["list", "--all-regions", "--region", "ap-guangzhou"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot be used with"));
+    sb.cmd()
         .args(["--provider", "aws", "list"])
         .assert()
         .code(2)
@@ -219,4 +224,59 @@ fn completions_and_man_need_no_config() {
         .assert()
         .success()
         .stdout(predicate::str::contains(".TH keyctl"));
+}
+
+#[test]
+fn implicit_tencent_profile_from_tccli_files() {
+    let sb = Sandbox::new();
+    let dir = sb.home().join(".tccli");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("work.credential"),
+        r#"{"secretId": "tccli-id-0001", "secretKey": "tccli-key-0002"}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("work.configure"),
+        r#"{"_sys_param": {"region": "ap-shanghai", "output": "json"}}"#,
+    )
+    .unwrap();
+    let out = sb
+        .cmd()
+        .args(["profiles", "-o", "json"])
+        .env("TCCLI_PROFILE", "work")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !text.contains("tccli-key-0002") && !text.contains("tccli-id-0001"),
+        "{text}"
+    );
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v[0]["name"], "tencent");
+    assert_eq!(v[0]["region"], "ap-shanghai");
+    assert!(v[0]["credentials"]["secret_key"]
+        .as_str()
+        .unwrap()
+        .ends_with(".tccli/work.credential"));
+}
+
+#[test]
+fn implicit_openstack_profile_from_os_env() {
+    let sb = Sandbox::new();
+    let out = sb
+        .cmd()
+        .args(["profiles", "-o", "json"])
+        .env("OS_AUTH_URL", "http://127.0.0.1:5000/v3")
+        .env("OS_USERNAME", "ops")
+        .env("OS_PASSWORD", "os-password-never-shown")
+        .env("OS_PROJECT_NAME", "ops")
+        .env("OS_REGION_NAME", "RegionTwo")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(!text.contains("os-password-never-shown"));
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v[0]["provider"], "openstack");
+    assert_eq!(v[0]["credentials"]["password"], "env OS_PASSWORD");
 }

@@ -169,10 +169,11 @@ async fn names_with_spaces_and_non_ascii_list_and_show() {
     let keys = kps.list(&paged(1)).await.expect("list");
     let listed = names(&keys);
     assert!(
-        listed.contains(&"ops key 2024".to_string()) && listed.contains(&"ключ-测试".to_string())
+        listed.contains(&"hw key with spaces".to_string())
+            && listed.contains(&"ключ-测试".to_string())
     );
     assert_eq!(listed.len(), 27);
-    for name in ["ops key 2024", "ключ-测试"] {
+    for name in ["hw key with spaces", "ключ-测试"] {
         let kp = kps.show(name, &ListQuery::default()).await.expect("show");
         assert_eq!(kp.name, name);
         assert_eq!(
@@ -224,6 +225,16 @@ async fn show_maps_detail_fields() {
         47,
         "MD5 colon-hex as the emulator sends it verbatim: {fp}"
     );
+
+    // Computed locally from the key blob (keys module), and consistent with the cloud's MD5.
+    assert_eq!(kp.algorithm.as_deref(), Some("ssh-rsa"));
+    assert_eq!(kp.bits, Some(3072));
+    assert_eq!(kp.comment.as_deref(), Some("hw-00005@emulator"));
+    assert_eq!(kp.fingerprint_md5, Some(format!("MD5:{fp}")));
+    assert!(kp
+        .fingerprint_sha256
+        .as_deref()
+        .is_some_and(|f| f.starts_with("SHA256:")));
 
     // frozen_state comes as an integer in the detail...
     let frozen = kps
@@ -397,20 +408,39 @@ async fn wrong_project_is_refused() {
     assert_eq!((e.kind, e.place.status), (Kind::Auth, Some(403)), "{e}");
 }
 
-/// Signs a request with keyctl's signer at a chosen time and sends it raw.
-async fn raw_get(
-    emu: &Emulator,
-    path_and_query: &str,
+/// A request signed with keyctl's signer at a chosen time, sent raw: `signed` headers go into
+/// the signature (plus X-Sdk-Date, and Host when `sign_host`), `unsigned` ones are only sent.
+struct Raw<'a> {
     at: chrono::DateTime<Utc>,
     sign_host: bool,
-) -> (u16, serde_json::Value) {
+    signed: &'a [(&'a str, &'a str)],
+    unsigned: &'a [(&'a str, &'a str)],
+}
+
+impl Default for Raw<'_> {
+    fn default() -> Self {
+        Raw {
+            at: Utc::now(),
+            sign_host: true,
+            signed: &[],
+            unsigned: &[],
+        }
+    }
+}
+
+async fn raw_get(emu: &Emulator, path_and_query: &str, raw: Raw<'_>) -> (u16, serde_json::Value) {
     let url = url::Url::parse(&format!("{}{path_and_query}", emu.url())).unwrap();
     let host = signer::host_header(&url);
     let mut headers = vec![
         ("Content-Type".to_string(), "application/json".to_string()),
-        ("X-Sdk-Date".to_string(), signer::sdk_date(at)),
+        ("X-Sdk-Date".to_string(), signer::sdk_date(raw.at)),
     ];
-    if sign_host {
+    headers.extend(
+        raw.signed
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string())),
+    );
+    if raw.sign_host {
         headers.push(("Host".to_string(), host.clone()));
     }
     let creds = signer::Credentials {
@@ -425,6 +455,9 @@ async fn raw_get(
     for (k, v) in headers.iter().filter(|(k, _)| k != "Host") {
         req = req.header(k, v);
     }
+    for (k, v) in raw.unsigned {
+        req = req.header(*k, *v);
+    }
     let resp = req.send().await.expect("send");
     let status = resp.status().as_u16();
     let bytes = resp.bytes().await.unwrap_or_default();
@@ -433,17 +466,73 @@ async fn raw_get(
 }
 
 #[tokio::test]
+async fn emulator_requires_a_signed_security_token_when_configured() {
+    let token = "emulator-temporary-security-token-0002";
+    let emu = start(HuaweiConfig {
+        security_token: Some(token.to_string()),
+        ..Default::default()
+    });
+    let path = format!("/v3/{DEMO_PROJECT_ID}/keypairs?limit=2");
+    let signed = [("X-Security-Token", token)];
+    let (status, _) = raw_get(
+        &emu,
+        &path,
+        Raw {
+            signed: &signed,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(status, 200, "token sent and signed");
+    let (status, body) = raw_get(
+        &emu,
+        &path,
+        Raw {
+            unsigned: &signed,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(status, 401, "token sent but not signed: {body}");
+    let wrong = [("X-Security-Token", "some-other-token-value")];
+    let (status, _) = raw_get(
+        &emu,
+        &path,
+        Raw {
+            signed: &wrong,
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(status, 401, "wrong token");
+    // A header sent but not signed may change; a signed one may not.
+    let (status, _) = raw_get(
+        &emu,
+        &path,
+        Raw {
+            signed: &signed,
+            unsigned: &[("X-Extra", "free")],
+            ..Default::default()
+        },
+    )
+    .await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
 async fn emulator_rejects_stale_dates_and_unsigned_host() {
     let emu = start(HuaweiConfig::default());
     let path = format!("/v3/{DEMO_PROJECT_ID}/keypairs?limit=2");
-    let (status, _) = raw_get(&emu, &path, Utc::now(), true).await;
+    let (status, _) = raw_get(&emu, &path, Raw::default()).await;
     assert_eq!(status, 200, "a fresh, complete signature is accepted");
 
     let (status, body) = raw_get(
         &emu,
         &path,
-        Utc::now() - chrono::Duration::minutes(20),
-        true,
+        Raw {
+            at: Utc::now() - chrono::Duration::minutes(20),
+            ..Default::default()
+        },
     )
     .await;
     assert_eq!(status, 401);
@@ -459,13 +548,23 @@ async fn emulator_rejects_stale_dates_and_unsigned_host() {
     let (status, _) = raw_get(
         &emu,
         &path,
-        Utc::now() - chrono::Duration::minutes(10),
-        true,
+        Raw {
+            at: Utc::now() - chrono::Duration::minutes(10),
+            ..Default::default()
+        },
     )
     .await;
     assert_eq!(status, 200, "10 minutes of skew is within Huawei's 15");
 
-    let (status, body) = raw_get(&emu, &path, Utc::now(), false).await;
+    let (status, body) = raw_get(
+        &emu,
+        &path,
+        Raw {
+            sign_host: false,
+            ..Default::default()
+        },
+    )
+    .await;
     assert_eq!(status, 401, "host must be signed: {body}");
     assert_eq!(
         body["error_msg"],
@@ -589,4 +688,80 @@ async fn ten_thousand_keys_in_ten_pages() {
     // 10 full pages, and the empty 11th is not needed: page 10 has no next_marker.
     assert_eq!(emu.state().huawei.kps_requests(), 10);
     eprintln!("listed 10,000 Huawei key pairs in {} ms", took.as_millis());
+}
+
+mod common;
+
+mod binary {
+    //! The keyctl binary against the emulator: exit codes and what the operator reads.
+
+    use super::common;
+    use super::*;
+
+    fn config(emu: &Emulator) -> String {
+        format!(
+            "[profiles.hw]\nprovider = \"huawei\"\nregion = \"{REGION}\"\nendpoint = \"{}\"\n\
+             project_id = \"{DEMO_PROJECT_ID}\"\naccess_key_env = \"HW_AK\"\nsecret_key_env = \"HW_SK\"\n",
+            emu.url()
+        )
+    }
+
+    fn run(emu: &Emulator, secret_key: &str, args: &[&str]) -> std::process::Output {
+        let sandbox = common::Sandbox::new();
+        sandbox.write_config(&config(emu));
+        sandbox
+            .cmd()
+            .env("HW_AK", DEMO_ACCESS_KEY)
+            .env("HW_SK", secret_key)
+            .args(args)
+            .output()
+            .expect("run keyctl")
+    }
+
+    #[test]
+    fn show_and_list_through_the_cli() {
+        let emu = start(HuaweiConfig::default());
+        let out = run(
+            &emu,
+            DEMO_SECRET_KEY,
+            &["show", "hw key with spaces", "-o", "json"],
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        let kp = if v.is_array() { v[0].clone() } else { v };
+        assert_eq!(kp["name"], "hw key with spaces");
+        assert_eq!(kp["provider"], "huawei");
+
+        let out = run(&emu, DEMO_SECRET_KEY, &["list", "-o", "json"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(v.as_array().map(Vec::len), Some(27));
+    }
+
+    #[test]
+    fn cli_exit_codes_for_missing_key_and_wrong_secret() {
+        let emu = start(HuaweiConfig::default());
+        let out = run(&emu, DEMO_SECRET_KEY, &["show", "nope"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(5), "{stderr}");
+        assert!(
+            stderr.contains("nope") && stderr.contains("hint:"),
+            "{stderr}"
+        );
+
+        let wrong = "WrongWrongWrongWrongWrongWrongWrongWrong";
+        let out = run(&emu, wrong, &["list"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(4), "{stderr}");
+        assert!(
+            stderr.contains("APIGW.0301") && stderr.contains("hint:"),
+            "{stderr}"
+        );
+        assert!(!stderr.contains(wrong), "{stderr}");
+    }
 }

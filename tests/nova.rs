@@ -113,6 +113,16 @@ async fn password_by_name_lists_everything_in_nova_order() {
         Some(emu_nova::ssh_fingerprint(&seed.public_key).as_str())
     );
     assert_eq!(k.key_type, Some(KeyType::Ssh));
+    // Nova's MD5 fingerprint and keyctl's own, computed from the blob, agree for every ssh key.
+    for k in keys.iter().filter(|k| k.key_type == Some(KeyType::Ssh)) {
+        let ours = k.fingerprint_md5.as_deref().unwrap();
+        assert_eq!(
+            ours.strip_prefix("MD5:"),
+            k.provider_fingerprint.as_deref(),
+            "{}",
+            k.name
+        );
+    }
     assert_eq!(k.region.as_deref(), Some("RegionOne"));
     assert_eq!(k.user_id.as_deref(), Some(emu_nova::ADMIN_ID));
     assert_eq!(k.provider, ProviderKind::Openstack);
@@ -309,7 +319,9 @@ async fn server_page_cap_below_the_page_size() {
     // 28 = 4 full pages of 7, each with a next link; the 5th request comes back empty.
     let lists = list_requests(&emu);
     assert_eq!(lists.len(), 5);
-    assert!(lists.iter().all(|s| s.query.as_deref().unwrap_or("").starts_with("limit=1000")));
+    assert!(lists
+        .iter()
+        .all(|s| s.query.as_deref().unwrap_or("").starts_with("limit=1000")));
     // Markers with a space and with `@` were sent encoded and understood.
     let mut names = names(&keys);
     names.dedup();
@@ -344,10 +356,15 @@ async fn old_clouds_are_listed_unpaged() {
     assert_eq!(lists.len(), 1);
     assert_eq!(lists[0].query, None);
     assert_eq!(lists[0].microversion.as_deref(), Some("2.1"));
-    // No `type` below 2.2.
-    assert!(keys
-        .iter()
-        .all(|k| k.key_type.is_none() || k.key_type == Some(KeyType::Ssh)));
+    // No `type` below 2.2: ssh keys are recognised by parsing them, the x509 entry by its PEM.
+    for k in &keys {
+        let want = if k.name == "x509-cert" {
+            KeyType::X509
+        } else {
+            KeyType::Ssh
+        };
+        assert_eq!(k.key_type, Some(want), "{}", k.name);
+    }
     let q = ListQuery {
         user_id: Some(emu_nova::MEMBER_ID.into()),
         ..Default::default()
@@ -673,6 +690,16 @@ async fn huawei_ecs_lists_and_shows_signed() {
     assert!(kp.key_protection.is_some());
     assert_eq!(kp.region.as_deref(), Some("cn-north-4"));
     assert_eq!(emu.state().nova.tokens_issued(), 0);
+    // One version document, read the way ECS documents it (`GET /v2.1`, no trailing slash).
+    let versions: Vec<String> = emu
+        .state()
+        .nova
+        .seen()
+        .into_iter()
+        .filter(|s| s.path.starts_with("/v2.1") && !s.path.contains("os-keypairs"))
+        .map(|s| s.path)
+        .collect();
+    assert_eq!(versions, ["/v2.1"]);
     // A wrong secret key: the gateway's 401, an auth error.
     let mut bad = ecs_profile(&emu);
     secret(&mut bad, "secret_key", "not-the-secret-key");
@@ -698,4 +725,72 @@ async fn huawei_ecs_needs_a_region_or_endpoint_and_a_project() {
         .unwrap();
     assert_eq!(e.kind, Kind::Config);
     assert!(e.message.contains("project_id"));
+}
+
+#[tokio::test]
+async fn one_cached_token_serves_profiles_with_and_without_endpoint() {
+    let emu = start(NovaConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    let mut with_endpoint = admin_profile(&emu);
+    with_endpoint.endpoint = Some(emu.url());
+    let plain = admin_profile(&emu);
+    for p in [&with_endpoint, &plain, &with_endpoint] {
+        let prov = NovaProvider::openstack(p, None, &ctx(Some(dir.path()))).unwrap();
+        assert_eq!(prov.list(&all()).await.unwrap().len(), 28);
+    }
+    assert_eq!(emu.state().nova.tokens_issued(), 1);
+}
+
+#[tokio::test]
+async fn unreadable_cacert_is_a_config_error() {
+    let emu = start(NovaConfig::default());
+    let mut p = admin_profile(&emu);
+    p.set("cacert", "/nonexistent/keyctl-ca.pem");
+    let e = NovaProvider::openstack(&p, None, &ctx(None)).err().unwrap();
+    assert_eq!(e.kind, Kind::Config);
+    assert!(e.message.contains("keyctl-ca.pem"));
+}
+
+#[tokio::test]
+async fn huawei_ecs_temporary_keys_sign_the_security_token() {
+    let huawei = keyctl_emulator::huawei::HuaweiConfig {
+        security_token: Some("emulated-security-token".into()),
+        ..Default::default()
+    };
+    let emu = Emulator::start(Config {
+        huawei,
+        ..Default::default()
+    });
+    let mut p = ecs_profile(&emu);
+    let e = NovaProvider::huawei_ecs(&p, p.region.clone(), &ctx(None))
+        .unwrap()
+        .list(&all())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, Kind::Auth);
+    secret(&mut p, "security_token", "emulated-security-token");
+    let prov = NovaProvider::huawei_ecs(&p, p.region.clone(), &ctx(None)).unwrap();
+    assert_eq!(prov.list(&all()).await.unwrap().len(), 28);
+    assert_eq!(
+        prov.show("os-00002", &all()).await.unwrap().name,
+        "os-00002"
+    );
+}
+
+#[tokio::test]
+async fn nova_server_errors_are_retried_with_a_fresh_signature() {
+    // ECS has no Keystone, so the three injected 5xx all land on os-keypairs; every attempt
+    // is rebuilt and signed again, and the verifier checks each one.
+    let emu = Emulator::start(Config {
+        faults: FaultConfig {
+            fail_first: 3,
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    let p = ecs_profile(&emu);
+    let prov = NovaProvider::huawei_ecs(&p, p.region.clone(), &ctx(None)).unwrap();
+    assert_eq!(prov.list(&all()).await.unwrap().len(), 28);
+    assert_eq!(emu.state().faults.counts().1, 3);
+    assert_eq!(list_requests(&emu).len(), 4);
 }

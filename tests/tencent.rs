@@ -418,21 +418,40 @@ async fn temporary_credentials_send_their_token() {
     assert_eq!(keys.len(), 5);
 }
 
-/// A raw request signed by keyctl's signer at `timestamp`, sent with reqwest.
-async fn raw_describe(emu: &Emulator, timestamp: i64) -> serde_json::Value {
+/// What a raw request signs and what it sends, so a test can make them differ.
+struct Raw<'a> {
+    timestamp: i64,
+    signed_host: Option<&'a str>,
+    signed_body: &'a [u8],
+    sent_body: &'a [u8],
+}
+
+impl Raw<'_> {
+    fn at(timestamp: i64) -> Raw<'static> {
+        let body: &'static [u8] = br#"{"Limit": 5}"#;
+        Raw {
+            timestamp,
+            signed_host: None,
+            signed_body: body,
+            sent_body: body,
+        }
+    }
+}
+
+/// A request signed by keyctl's signer and sent with plain reqwest; the emulator's JSON reply.
+async fn raw_describe(emu: &Emulator, raw: Raw<'_>) -> serde_json::Value {
     use keyctl::sign::tencent::{sign, Credentials, Payload, Request};
     let host = emu.addr.to_string();
-    let body = br#"{"Limit": 5}"#;
     let signature = sign(
         &Request {
             method: "POST",
-            host: &host,
+            host: raw.signed_host.unwrap_or(&host),
             content_type: "application/json",
             canonical_query: "",
             extra_signed_headers: &[],
-            payload: Payload::Body(body),
+            payload: Payload::Body(raw.signed_body),
             service: "cvm",
-            timestamp,
+            timestamp: raw.timestamp,
         },
         &Credentials {
             secret_id: DEMO_SECRET_ID,
@@ -445,25 +464,62 @@ async fn raw_describe(emu: &Emulator, timestamp: i64) -> serde_json::Value {
         .header("X-TC-Action", "DescribeKeyPairs")
         .header("X-TC-Version", "2017-03-12")
         .header("X-TC-Region", "ap-guangzhou")
-        .header("X-TC-Timestamp", timestamp.to_string())
+        .header("X-TC-Timestamp", raw.timestamp.to_string())
         .header("Authorization", signature.authorization)
-        .body(body.to_vec())
+        .body(raw.sent_body.to_vec())
         .send()
         .await
         .expect("emulator answers");
     assert_eq!(resp.status(), 200, "Tencent errors are HTTP 200 too");
+    assert!(
+        resp.headers().contains_key("date"),
+        "a Date header for clock-skew hints"
+    );
     let bytes = resp.bytes().await.expect("reply body");
     serde_json::from_slice(&bytes).expect("JSON reply")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn emulator_checks_host_and_body_as_received() {
+    let emu = emulator(with_keys(8));
+    let now = chrono::Utc::now().timestamp();
+    let code = |reply: &serde_json::Value| {
+        reply["Response"]["Error"]["Code"]
+            .as_str()
+            .map(str::to_string)
+    };
+    let other_host = Raw {
+        signed_host: Some("cvm.tencentcloudapi.com"),
+        ..Raw::at(now)
+    };
+    assert_eq!(
+        code(&raw_describe(&emu, other_host).await).as_deref(),
+        Some("AuthFailure.SignatureFailure")
+    );
+    let tampered = Raw {
+        sent_body: br#"{"Limit": 6}"#,
+        ..Raw::at(now)
+    };
+    assert_eq!(
+        code(&raw_describe(&emu, tampered).await).as_deref(),
+        Some("AuthFailure.SignatureFailure")
+    );
+    let honest = raw_describe(&emu, Raw::at(now)).await;
+    assert_eq!(code(&honest), None, "{honest}");
+    assert_eq!(
+        honest["Response"]["KeyPairSet"].as_array().map(Vec::len),
+        Some(5)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn stale_timestamp_is_signature_expire() {
     let emu = emulator(with_keys(8));
     let now = chrono::Utc::now().timestamp();
-    let fresh = raw_describe(&emu, now).await;
+    let fresh = raw_describe(&emu, Raw::at(now)).await;
     assert_eq!(fresh["Response"]["TotalCount"], 8, "{fresh}");
     let stale = now - 600;
-    let reply = raw_describe(&emu, stale).await;
+    let reply = raw_describe(&emu, Raw::at(stale)).await;
     let error = &reply["Response"]["Error"];
     assert_eq!(error["Code"], "AuthFailure.SignatureExpire", "{reply}");
     let message = error["Message"].as_str().unwrap_or_default();
@@ -548,29 +604,36 @@ async fn region_problems_are_config_errors() {
     assert!(e.hint.unwrap_or_default().contains("region"));
 }
 
-/// Wall time of listing N key pairs vs the rate floor. Run by hand:
-/// `cargo test --release --test tencent -- --ignored --nocapture measure`
+/// Wall time of listing N key pairs vs the rate floor, with and without network latency. Run
+/// by hand: `cargo test --release --test tencent -- --ignored --nocapture measure`
 #[ignore]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn measure_listing_time_against_the_rate_floor() {
-    for n in [1000usize, 10_000] {
-        let emu = emulator(with_keys(n));
-        let ctx = context();
-        let p = provider(&demo_profile(&emu), &ctx);
-        let started = Instant::now();
-        let keys = p.list(&ListQuery::default()).await.expect("list");
-        let took = started.elapsed();
-        let requests = n.div_ceil(100);
-        println!(
-            "N={n}: {} keys in {:.3} s, {} requests, rejected {}; floor at 10/s {:.1} s ({} requests / 10), at 9.5/s {:.3} s",
-            keys.len(),
-            took.as_secs_f64(),
-            emu.state().tencent.requests(),
-            emu.state().tencent.rate_limited(),
-            requests as f64 / 10.0,
-            requests,
-            (requests - 1) as f64 / 9.5
-        );
-        assert_eq!(keys.len(), n);
+    for latency_ms in [0u64, 50] {
+        for n in [1000usize, 10_000] {
+            let emu = Emulator::start(Config {
+                tencent: with_keys(n),
+                latency: Duration::from_millis(latency_ms),
+                ..Default::default()
+            });
+            let ctx = context();
+            let p = provider(&demo_profile(&emu), &ctx);
+            let started = Instant::now();
+            let keys = p.list(&ListQuery::default()).await.expect("list");
+            let took = started.elapsed();
+            let requests = n.div_ceil(100);
+            // The first request leaves at t=0, so the floor is (requests - 1) intervals.
+            println!(
+                "latency {latency_ms} ms, N={n}: {} keys in {:.3} s; {} requests, {} refused; \
+                 floor at 10/s {:.3} s, at 9.5/s {:.3} s",
+                keys.len(),
+                took.as_secs_f64(),
+                emu.state().tencent.requests(),
+                emu.state().tencent.rate_limited(),
+                (requests - 1) as f64 / 10.0,
+                (requests - 1) as f64 / 9.5
+            );
+            assert_eq!(keys.len(), n);
+        }
     }
 }

@@ -176,7 +176,7 @@ pub fn demo_keys() -> Vec<HuaweiKey> {
     out[4].key_id = Some("5e5c2b57-1d0d-4a4e-9d8b-6f0c1a2b3c4d".to_string());
     out[4].description = "hosted private key".to_string();
     out[7].frozen_state = 10;
-    let extra = [("ops key 2024", 101), ("ключ-测试", 102)];
+    let extra = [("hw key with spaces", 101), ("ключ-测试", 102)];
     for (name, seed) in extra {
         let line = keys::openssh_key(keys::Algo::Ed25519, seed, &format!("{name}@emulator"));
         let mut key = HuaweiKey::new(name, &line, seed as i64);
@@ -356,11 +356,13 @@ fn fault_response(state: &AppState, request_id: &str) -> Option<Response> {
 /// `Authorization` whose signature is recomputed here from `method`, the raw path and query of
 /// `uri`, the headers named in `SignedHeaders` as received, and `body`.
 ///
-/// Rejected with 401 `APIGW.0301` (the real body) when the Authorization is missing or garbled,
+/// Rejected with 401 `APIGW.0301` and the real message "verify aksk signature fail" (the gateway
+/// does not say which check failed) when the Authorization is missing or garbled,
 /// the AK is unknown, `host` or `x-sdk-date` is not signed, a signed header is missing, the
-/// signature is wrong, `X-Sdk-Date` is more than `clock_skew_limit` off (a skew-specific
-/// message), or `config.security_token` is set and `X-Security-Token` is missing, wrong or
-/// unsigned. The `Err` is the finished response, ready to return from a handler.
+/// signature is wrong, or `config.security_token` is set and `X-Security-Token` is missing,
+/// wrong or unsigned; an `X-Sdk-Date` more than `clock_skew_limit` off gets its own "signature
+/// expired" message, a wrong `X-Auth-Token` "decrypt token fail". The `Err` is the finished
+/// response, ready to return from a handler.
 ///
 /// The Nova/ECS module calls this for AK/SK-signed Huawei ECS requests.
 // The error is the reply itself, returned as is by a handler; boxing it would buy nothing.
@@ -384,17 +386,13 @@ pub fn verify_aksk(
                 )),
             };
         }
-        return Err(reject(
-            "Incorrect IAM authentication information: Authorization not found",
-        ));
+        return Err(reject(SIGNATURE_FAIL_MSG));
     }
     let auth = header_str(headers, "authorization")
         .and_then(parse_authorization)
         .ok_or_else(|| reject(SIGNATURE_FAIL_MSG))?;
     if auth.access_key != config.access_key {
-        return Err(reject(
-            "Incorrect IAM authentication information: ak is not exist or has been deleted",
-        ));
+        return Err(reject(SIGNATURE_FAIL_MSG));
     }
     let signed: Vec<&str> = auth.signed_headers.split(';').collect();
     if !signed.contains(&"host") || !signed.contains(&"x-sdk-date") {
@@ -405,9 +403,7 @@ pub fn verify_aksk(
     if let Some(expected) = &config.security_token {
         let sent = header_str(headers, "x-security-token");
         if sent != Some(expected.as_str()) || !signed.contains(&"x-security-token") {
-            return Err(reject(
-                "Incorrect IAM authentication information: security token is missing or invalid",
-            ));
+            return Err(reject(SIGNATURE_FAIL_MSG));
         }
     }
     if signature_valid(&config.secret_key, &auth, method, uri, headers, body) {

@@ -284,7 +284,7 @@ mod tests {
     #[test]
     fn demo_sets_kept_without_counts() {
         let c = config(&Args::parse_from(["keyctl-emulator"]));
-        assert!(c.huawei.keys.iter().any(|k| k.name == "ops key 2024"));
+        assert!(c.huawei.keys.iter().any(|k| k.name == "hw key with spaces"));
         assert!(c.nova.admin_keys.iter().any(|k| k.name == "x509-cert"));
         assert_eq!(c.tencent.rate_limit_per_sec, tencent::DEFAULT_RATE_LIMIT);
     }

@@ -19,7 +19,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -359,10 +359,10 @@ pub async fn versions_root(State(state): State<AppState>, headers: HeaderMap) ->
     )
 }
 
-async fn version_doc(State(state): State<AppState>, headers: HeaderMap) -> Response {
+async fn version_doc(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
     state.nova.record(Seen {
         method: "GET".into(),
-        path: "/v2.1/".into(),
+        path: uri.path().to_string(),
         query: None,
         microversion: None,
         auth: "none",
@@ -486,7 +486,12 @@ fn scope_of(auth: &Value) -> Scope {
     }
 }
 
-async fn issue_token(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn issue_token(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     if let Some(resp) = fault_response(&state) {
         return resp;
     }
@@ -573,7 +578,12 @@ async fn issue_token(State(state): State<AppState>, headers: HeaderMap, body: By
         let role = if user.admin { "admin" } else { "member" };
         body["token"]["project"] = json!({"domain": {"id": DOMAIN_ID, "name": DOMAIN_NAME}, "id": PROJECT_ID, "name": PROJECT_NAME});
         body["token"]["roles"] = json!([{"id": format!("role-{role}"), "name": role}]);
-        if !req.to_string().contains("nocatalog") {
+        if !query
+            .as_deref()
+            .unwrap_or("")
+            .split('&')
+            .any(|p| p == "nocatalog")
+        {
             body["token"]["catalog"] = catalog(&state, &headers);
         }
     }

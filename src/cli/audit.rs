@@ -2,12 +2,10 @@
 
 use clap::{Args, ValueEnum};
 
-use super::{report, write_stdout, Env};
-use crate::audit::{self, Finding, Policy, Severity};
-use crate::error::{exit, Error, Result};
-use crate::fanout;
+use super::{write_stdout, Env};
+use crate::audit::{self, Finding, Severity};
+use crate::error::{exit, Result};
 use crate::output;
-use crate::provider::ListQuery;
 
 pub const EXAMPLES: &str = "\
 Examples:
@@ -35,23 +33,12 @@ pub struct AuditArgs {
 const COLUMNS: &[&str] = &["severity", "code", "key_pairs", "message"];
 
 pub async fn run(env: &Env, args: &AuditArgs) -> Result<i32> {
-    let policy = policy(env)?;
+    let policy = env.config.file.audit_policy()?;
     let mut style = env.style.clone();
     if let Some(spec) = &env.global.columns {
         style.columns = Some(output::parse_columns(spec, COLUMNS)?);
     }
-    let ctx = env.context()?;
-    let targets = env.config.targets(&env.selection())?;
-    let outcomes = fanout::run(targets, &ctx, env.concurrency(), |adapter| async move {
-        adapter.list(&ListQuery::default()).await
-    })
-    .await;
-    let code = report::report_outcomes(&outcomes, env.global.errors);
-    let keys: Vec<_> = outcomes
-        .into_iter()
-        .filter_map(|o| o.result.ok())
-        .flatten()
-        .collect();
+    let super::Everything { code, keys, .. } = super::list_everything(env).await?;
     let findings = audit::audit(&keys, &policy);
     let objects: Vec<serde_json::Value> =
         findings.iter().map(|f| finding_object(f, &style)).collect();
@@ -68,16 +55,6 @@ pub async fn run(env: &Env, args: &AuditArgs) -> Result<i32> {
         }
     }
     Ok(code)
-}
-
-fn policy(env: &Env) -> Result<Policy> {
-    match &env.config.file.audit {
-        None => Ok(Policy::default()),
-        Some(table) => toml::Value::Table(table.clone()).try_into().map_err(|e| {
-            Error::config(format!("{}: [audit]: {e}", env.config.path.display()))
-                .with_hint("see the [audit] section of config.example.toml")
-        }),
-    }
 }
 
 /// JSON keeps the key pairs as objects; table/TSV show them as `profile/name` text.

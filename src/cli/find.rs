@@ -4,12 +4,10 @@ use std::io::Read;
 
 use clap::Args;
 
-use super::{report, write_stdout, Env};
+use super::{write_stdout, Env};
 use crate::error::{exit, Error, Result};
-use crate::fanout;
 use crate::find::{self, Needle};
 use crate::output;
-use crate::provider::ListQuery;
 
 pub const EXAMPLES: &str = "\
 Examples:
@@ -41,29 +39,23 @@ pub async fn run(env: &Env, args: &FindArgs) -> Result<i32> {
     if let Some(spec) = &env.global.columns {
         style.columns = Some(output::key_columns(spec)?);
     }
-    let ctx = env.context()?;
-    let targets = env.config.targets(&env.selection())?;
-    let outcomes = fanout::run(targets, &ctx, env.concurrency(), |adapter| async move {
-        adapter.list(&ListQuery::default()).await
-    })
-    .await;
-    let code = report::report_outcomes(&outcomes, env.global.errors);
-    let searched: Vec<String> = outcomes.iter().map(|o| o.label()).collect();
-    let mut hits: Vec<_> = outcomes
+    let super::Everything {
+        code,
+        keys,
+        searched,
+    } = super::list_everything(env).await?;
+    let mut hits: Vec<_> = keys
         .into_iter()
-        .filter_map(|o| o.result.ok())
-        .flatten()
         .filter(|k| find::matches(&needle, k))
         .collect();
     super::list::sort_keys(&mut hits, None);
     let objects = output::key_objects(&hits);
     write_stdout(|out| output::render_objects(out, &objects, &style, COLUMNS, "name"))?;
-    if hits.is_empty() {
-        if code == exit::OK {
-            crate::log::warn(&format!("not found in {}", searched.join(", ")));
-            return Ok(exit::NOT_FOUND);
-        }
-        return Ok(exit::PARTIAL);
+    // Not found is only a finding when every target answered; otherwise the failures decide
+    // (6 when some answered, their own code when none did).
+    if hits.is_empty() && code == exit::OK {
+        crate::log::warn(&format!("not found in {}", searched.join(", ")));
+        return Ok(exit::NOT_FOUND);
     }
     Ok(code)
 }

@@ -59,8 +59,9 @@ pub async fn run(env: &Env, args: &ListArgs) -> Result<i32> {
     let ctx = env.context()?;
     let targets = env.config.targets(&env.selection())?;
     let query = ListQuery {
-        // An exact name can be pushed to the server; a glob cannot.
-        name: args.name.clone().filter(|n| !n.contains(['*', '?', '['])),
+        // An exact name can be pushed to the server; a glob cannot. The pattern's own literal,
+        // not its text: `a\b` names `ab`, and pushing `a\b` would filter `ab` out.
+        name: filter.exact_name(),
         user_id: args.user.clone(),
         project_id: args.project_id.clone(),
         page_size: args.page_size,
@@ -134,6 +135,14 @@ impl Filter {
             key_type: args.key_type.as_ref().map(|s| s.to_ascii_lowercase()),
             algorithm: args.algorithm.clone(),
         })
+    }
+
+    /// The one name `--name` matches, when it has no wildcard.
+    pub(super) fn exact_name(&self) -> Option<String> {
+        match &self.name {
+            Some(crate::find::Needle::NameGlob(glob)) => glob.literal(),
+            _ => None,
+        }
     }
 
     pub(super) fn keep(&self, k: &KeyPair) -> bool {
@@ -239,6 +248,32 @@ mod tests {
         let mut k = KeyPair::new(profile, provider, None, name);
         k.bits = bits;
         k
+    }
+
+    fn args(name: &str) -> ListArgs {
+        ListArgs {
+            name: Some(name.to_string()),
+            fingerprint: None,
+            key_type: None,
+            algorithm: None,
+            sort: None,
+            limit: None,
+            page_size: None,
+            user: None,
+            project_id: None,
+        }
+    }
+
+    #[test]
+    fn only_a_wildcard_free_name_is_pushed_to_the_server_unescaped() {
+        let exact = |n: &str| Filter::new(&args(n)).unwrap().exact_name();
+        assert_eq!(exact("deploy_key").as_deref(), Some("deploy_key"));
+        assert_eq!(exact("a\\b").as_deref(), Some("ab"));
+        assert_eq!(exact("a\\*").as_deref(), Some("a*"));
+        assert_eq!(exact("deploy*"), None);
+        assert_eq!(exact("k[12]"), None);
+        let kp = KeyPair::new("p", ProviderKind::Tencent, None, "ab");
+        assert!(Filter::new(&args("a\\b")).unwrap().keep(&kp));
     }
 
     #[test]

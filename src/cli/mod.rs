@@ -80,7 +80,8 @@ pub struct GlobalArgs {
     pub regions: Vec<String>,
 
     /// Query every region the provider's SDK knows (Huawei, Tencent)
-    #[arg(long, global = true)]
+    // With --region too, one of them would be silently ignored.
+    #[arg(long, global = true, conflicts_with = "regions")]
     pub all_regions: bool,
 
     /// Output format. Default: table on a terminal, tsv when piped
@@ -281,6 +282,37 @@ pub async fn run(cli: Cli) -> Result<i32> {
             }
         }
     }
+}
+
+/// Every key pair of every selected target, for commands that search the whole set (`find`,
+/// `audit`): failures are reported on stderr as they are for `list`.
+pub(crate) struct Everything {
+    /// The fan-out's exit code (0, 6, or the failures' code).
+    pub code: i32,
+    pub keys: Vec<crate::model::KeyPair>,
+    /// Every target asked, as `profile (region)`, for "not found in …" messages.
+    pub searched: Vec<String>,
+}
+
+pub(crate) async fn list_everything(env: &Env) -> Result<Everything> {
+    let ctx = env.context()?;
+    let targets = env.config.targets(&env.selection())?;
+    let outcomes = crate::fanout::run(targets, &ctx, env.concurrency(), |adapter| async move {
+        adapter.list(&crate::provider::ListQuery::default()).await
+    })
+    .await;
+    let code = report::report_outcomes(&outcomes, env.global.errors);
+    let searched = outcomes.iter().map(|o| o.label()).collect();
+    let keys = outcomes
+        .into_iter()
+        .filter_map(|o| o.result.ok())
+        .flatten()
+        .collect();
+    Ok(Everything {
+        code,
+        keys,
+        searched,
+    })
 }
 
 /// Writes to stdout; a closed pipe (`keyctl list | head`) is not an error.

@@ -58,6 +58,11 @@ pub async fn run(env: &Env, args: &ShowArgs) -> Result<i32> {
     }
     let failed = !failures.is_empty();
     match found.len() {
+        // Nobody answered: "not found" would be a guess; the failures decide the exit code.
+        0 if failed && failures.len() == searched.len() => {
+            let failures: Vec<&Error> = failures.iter().collect();
+            Ok(report::exit_code_for(searched.len(), &failures))
+        }
         0 => {
             let e = Error::not_found(format!(
                 "no key pair named `{}` in {}",

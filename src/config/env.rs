@@ -45,9 +45,22 @@ pub fn huawei(env: EnvFn) -> Option<Profile> {
             "HUAWEICLOUD_SDK_REGION_KPS_{}",
             region.replace('-', "_").to_uppercase()
         );
-        p.endpoint = set(env, &var).map(|e| e.trim_end_matches('/').to_string());
+        p.endpoint = set(env, &var).and_then(|e| checked_endpoint(&var, &e));
     }
     Some(p)
+}
+
+/// An endpoint from another tool's variable or file, held to the config file's rule (an http(s)
+/// base URL with no `user:password@`); a bad one is ignored with a warning, and the profile
+/// falls back to the default host.
+pub(crate) fn checked_endpoint(source: &str, endpoint: &str) -> Option<String> {
+    match super::file::validate_endpoint(endpoint) {
+        Ok(()) => Some(endpoint.trim_end_matches('/').to_string()),
+        Err(why) => {
+            crate::log::warn(&format!("ignoring the endpoint in {source}: it {why}"));
+            None
+        }
+    }
 }
 
 /// `TENCENTCLOUD_SECRET_ID` + `TENCENTCLOUD_SECRET_KEY` (+ `_SESSION_TOKEN` or `_TOKEN`, `_REGION`),
@@ -108,6 +121,26 @@ mod tests {
             SecretSource::Env("HUAWEICLOUD_SDK_SK".into())
         );
         assert!(huawei(&|_| None).is_none());
+    }
+
+    #[test]
+    fn an_endpoint_with_credentials_is_ignored() {
+        let e = env(&[
+            ("HUAWEICLOUD_SDK_AK", "ak"),
+            ("HUAWEICLOUD_SDK_SK", "sk"),
+            ("HUAWEICLOUD_SDK_REGION", "cn-north-4"),
+            (
+                "HUAWEICLOUD_SDK_REGION_KPS_CN_NORTH_4",
+                "https://u:pw@proxy.example",
+            ),
+        ]);
+        let p = huawei(&|k| e.get(k).cloned()).unwrap();
+        assert_eq!(p.endpoint, None);
+        assert_eq!(checked_endpoint("x", "ftp://h"), None);
+        assert_eq!(
+            checked_endpoint("x", "https://h:8443/").as_deref(),
+            Some("https://h:8443")
+        );
     }
 
     #[test]

@@ -18,13 +18,13 @@ use crate::secret::{Secret, SecretSource};
 struct RawFile {
     default_profiles: Option<Vec<String>>,
     /// Seconds for one HTTP request.
-    timeout: Option<f64>,
+    timeout: Option<Spanned<f64>>,
     /// How many profile/region queries run at once.
-    max_concurrency: Option<usize>,
+    max_concurrency: Option<Spanned<usize>>,
     /// Cache OpenStack tokens between runs (default true).
     token_cache: Option<bool>,
     /// Policy thresholds for `keyctl audit`, checked when the audit runs.
-    audit: Option<toml::Table>,
+    audit: Option<Spanned<toml::Table>>,
     #[serde(default)]
     profiles: BTreeMap<String, Spanned<BTreeMap<String, Spanned<toml::Value>>>>,
 }
@@ -38,7 +38,27 @@ pub struct FileConfig {
     pub max_concurrency: Option<usize>,
     pub token_cache: Option<bool>,
     pub audit: Option<toml::Table>,
+    /// The line of the `[audit]` table, for errors found when the audit reads it.
+    pub audit_line: Option<usize>,
     pub profiles: Vec<Profile>,
+}
+
+impl FileConfig {
+    /// The `[audit]` table as a policy (defaults when there is none); a wrong key or type is a
+    /// config error naming the file and the table's line.
+    pub fn audit_policy(&self) -> Result<crate::audit::Policy> {
+        let Some(table) = &self.audit else {
+            return Ok(crate::audit::Policy::default());
+        };
+        toml::Value::Table(table.clone()).try_into().map_err(|e| {
+            let at = match self.audit_line {
+                Some(line) => format!("{}:{line}", self.path.display()),
+                None => self.path.display().to_string(),
+            };
+            Error::config(format!("{at}: [audit]: {}", e.message().trim()))
+                .with_hint("see the [audit] section of config.example.toml")
+        })
+    }
 }
 
 /// Keys every profile may have, whatever its provider.
@@ -106,6 +126,7 @@ pub fn parse(path: &Path, text: &str) -> Result<FileConfig> {
     let mut has_inline_secret = false;
     for (name, table) in raw.profiles {
         let line = line_of(text, table.span().start);
+        check_profile_name(path, line, &name)?;
         let (profile, inline) = build_profile(path, text, &name, line, table.into_inner())?;
         has_inline_secret |= inline;
         profiles.push(profile);
@@ -121,26 +142,70 @@ pub fn parse(path: &Path, text: &str) -> Result<FileConfig> {
             }
         }
     }
-    if let Some(t) = raw.timeout {
-        if !(t.is_finite() && t > 0.0) {
-            return Err(Error::config(format!(
-                "{}: timeout must be a positive number of seconds",
-                path.display()
-            )));
-        }
-    }
+    let timeout = raw
+        .timeout
+        .map(|t| check_timeout(path, text, t))
+        .transpose()?;
+    let max_concurrency = raw
+        .max_concurrency
+        .map(|n| check_concurrency(path, text, n))
+        .transpose()?;
     if has_inline_secret {
         warn_if_readable(path);
     }
     Ok(FileConfig {
         path: path.to_path_buf(),
         default_profiles: raw.default_profiles,
-        timeout: raw.timeout,
-        max_concurrency: raw.max_concurrency,
+        timeout,
+        max_concurrency,
         token_cache: raw.token_cache,
-        audit: raw.audit,
+        audit_line: raw.audit.as_ref().map(|a| line_of(text, a.span().start)),
+        audit: raw.audit.map(Spanned::into_inner),
         profiles,
     })
+}
+
+/// The longest timeout `--timeout` accepts too; a larger value (say `1e300`) would not even fit
+/// in a `Duration`, and converting it would panic.
+pub const MAX_TIMEOUT_SECS: f64 = 3600.0;
+
+fn check_timeout(path: &Path, text: &str, t: Spanned<f64>) -> Result<f64> {
+    let line = line_of(text, t.span().start);
+    let t = t.into_inner();
+    if t.is_finite() && t > 0.0 && t <= MAX_TIMEOUT_SECS {
+        return Ok(t);
+    }
+    Err(Error::config(format!(
+        "{}:{line}: timeout = {t} is not a number of seconds between 0 and {MAX_TIMEOUT_SECS}",
+        path.display()
+    ))
+    .with_hint("write e.g. timeout = 30"))
+}
+
+/// `-p a,b` splits on commas, so a name holding one (or an empty name) could never be selected.
+fn check_profile_name(path: &Path, line: usize, name: &str) -> Result<()> {
+    if !name.trim().is_empty() && !name.contains(',') && name.trim() == name {
+        return Ok(());
+    }
+    Err(Error::config(format!(
+        "{}:{line}: profile name `{name}` cannot be selected with -p",
+        path.display()
+    ))
+    .with_hint("name profiles without commas or surrounding spaces, e.g. [profiles.prod-hw]"))
+}
+
+/// `max_concurrency = 0` would mean "never start a query"; the fan-out used to turn it into 1
+/// without a word.
+fn check_concurrency(path: &Path, text: &str, n: Spanned<usize>) -> Result<usize> {
+    let line = line_of(text, n.span().start);
+    match n.into_inner() {
+        0 => Err(Error::config(format!(
+            "{}:{line}: max_concurrency must be at least 1",
+            path.display()
+        ))
+        .with_hint("write e.g. max_concurrency = 16 (the default), or leave it out")),
+        n => Ok(n),
+    }
 }
 
 fn names(profiles: &[Profile]) -> String {
@@ -229,7 +294,7 @@ fn build_profile(
         let line = line_of(text, value.span().start);
         let value = value.into_inner();
         match key.as_str() {
-            "region" => profile.region = Some(expect_string(&value, name, &key, &at(line))?),
+            "region" => profile.region = Some(expect_region(&value, name, &at(line))?),
             "endpoint" => {
                 let e = expect_string(&value, name, &key, &at(line))?;
                 validate_endpoint(&e).map_err(|why| {
@@ -238,7 +303,7 @@ fn build_profile(
                 })?;
                 profile.endpoint = Some(e.trim_end_matches('/').to_string())
             }
-            "regions" => profile.regions = expect_list(&value, name, &key, &at(line))?,
+            "regions" => profile.regions = expect_regions(&value, name, &at(line))?,
             "description" => {
                 profile.settings.insert(
                     key.clone(),
@@ -246,17 +311,7 @@ fn build_profile(
                 );
             }
             k if setting_keys(kind).contains(&k) => {
-                let setting = match value {
-                    toml::Value::String(s) => Setting::Str(s),
-                    toml::Value::Boolean(b) => Setting::Bool(b),
-                    toml::Value::Integer(i) => Setting::Int(i),
-                    _ => {
-                        return Err(Error::config(format!(
-                            "{}: profile `{name}`: `{key}` must be a string or a boolean",
-                            at(line)
-                        )))
-                    }
-                };
+                let setting = typed_setting(value, name, &key, &at(line))?;
                 profile.settings.insert(key.clone(), setting);
             }
             _ => return Err(unknown_key(kind, name, &key, &at(line))),
@@ -325,6 +380,67 @@ fn expect_string(v: &toml::Value, profile: &str, key: &str, at: &str) -> Result<
     }
 }
 
+/// Settings read with `get_bool`: anything but a boolean would be silently taken as unset
+/// (`insecure = "false"` or `token_cache = "no"` doing the opposite of what was meant).
+const BOOL_KEYS: &[&str] = &["insecure", "token_cache", "regional_endpoint"];
+
+/// A setting of the type its adapter reads: a boolean for [`BOOL_KEYS`], else a string.
+fn typed_setting(value: toml::Value, profile: &str, key: &str, at: &str) -> Result<Setting> {
+    let wants_bool = BOOL_KEYS.contains(&key);
+    match value {
+        toml::Value::Boolean(b) if wants_bool => Ok(Setting::Bool(b)),
+        toml::Value::String(s) if !wants_bool => Ok(Setting::Str(s)),
+        other if wants_bool => Err(Error::config(format!(
+            "{at}: profile `{profile}`: `{key}` must be true or false, not {}",
+            other.type_str()
+        ))
+        .with_hint(format!("write {key} = true (no quotes)"))),
+        other => Err(Error::config(format!(
+            "{at}: profile `{profile}`: `{key}` must be a string, not {}",
+            other.type_str()
+        ))
+        .with_hint(format!("quote it: {key} = \"{}\"", cell_of(&other)))),
+    }
+}
+
+/// A TOML value as the user would write it inside quotes (for a hint).
+fn cell_of(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// A region name: an empty one would make a host like `kms..myhuaweicloud.com`.
+fn expect_region(v: &toml::Value, profile: &str, at: &str) -> Result<String> {
+    let region = expect_string(v, profile, "region", at)?;
+    if region.trim().is_empty() || region.contains(|c: char| c.is_whitespace() || c == '/') {
+        return Err(Error::config(format!(
+            "{at}: profile `{profile}`: region `{region}` is not a region name"
+        ))
+        .with_hint("write e.g. region = \"cn-north-4\", or leave the key out"));
+    }
+    Ok(region)
+}
+
+/// `regions = [...]`: region names, each once (a repeated one would list its keys twice).
+fn expect_regions(v: &toml::Value, profile: &str, at: &str) -> Result<Vec<String>> {
+    let mut regions: Vec<String> = Vec::new();
+    for r in expect_list(v, profile, "regions", at)? {
+        let r = expect_region(&toml::Value::String(r), profile, at)?;
+        if !regions.contains(&r) {
+            regions.push(r);
+        }
+    }
+    if regions.is_empty() {
+        return Err(
+            Error::config(format!("{at}: profile `{profile}`: `regions` is empty"))
+                .with_hint("name at least one region, or use region = \"…\""),
+        );
+    }
+    Ok(regions)
+}
+
 fn expect_list(v: &toml::Value, profile: &str, key: &str, at: &str) -> Result<Vec<String>> {
     let err = || {
         Error::config(format!(
@@ -343,6 +459,16 @@ fn expect_list(v: &toml::Value, profile: &str, key: &str, at: &str) -> Result<Ve
 /// An endpoint is a base URL: http(s), a host, no query.
 pub fn validate_endpoint(e: &str) -> std::result::Result<(), String> {
     let url = url::Url::parse(e).map_err(|err| format!("`{e}` is not a URL ({err})"))?;
+    // Checked first, so that no message below quotes it: a `user:password@` would be printed
+    // wherever the endpoint is (`keyctl profiles`, -vv traces of the URL) and sent as Basic
+    // auth to the cloud.
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(
+            "must not hold a user name or password (`user:pass@host`); keyctl sends each \
+             cloud's own credentials from the profile's secret keys"
+                .to_string(),
+        );
+    }
     if url.scheme() != "http" && url.scheme() != "https" {
         return Err(format!(
             "`{e}` must start with https:// (or http:// for a local emulator or proxy)"
@@ -496,6 +622,113 @@ secret_key_file = "/tmp/sk"
         let e =
             p("default_profiles = [\"nope\"]\n[profiles.x]\nprovider = \"tencent\"\n").unwrap_err();
         assert!(e.message.contains("nope"));
+    }
+}
+
+#[cfg(test)]
+mod edge_tests {
+    use super::*;
+
+    fn p(text: &str) -> Result<FileConfig> {
+        parse(Path::new("/c/config.toml"), text)
+    }
+
+    #[test]
+    fn timeout_out_of_range_is_refused_with_its_line() {
+        for bad in ["1e300", "0", "-1", "3601", "nan"] {
+            let e = p(&format!("\ntimeout = {bad}\n")).unwrap_err();
+            assert_eq!(e.kind, crate::error::Kind::Config);
+            assert!(
+                e.message.starts_with("/c/config.toml:2: timeout"),
+                "{bad}: {}",
+                e.message
+            );
+        }
+        assert_eq!(p("timeout = 30\n").unwrap().timeout, Some(30.0));
+        assert_eq!(p("timeout = 2.5\n").unwrap().timeout, Some(2.5));
+    }
+
+    #[test]
+    fn endpoint_with_credentials_is_refused_without_echoing_them() {
+        let e = p("[profiles.t]\nprovider = \"tencent\"\nendpoint = \"https://bob:pw-in-url-77@proxy.example\"\n")
+            .unwrap_err();
+        assert!(e.message.contains("user name or password"), "{}", e.message);
+        assert!(
+            !e.message.contains("pw-in-url-77")
+                && !e.hint.unwrap_or_default().contains("pw-in-url-77")
+        );
+        assert!(validate_endpoint("https://bob@proxy.example").is_err());
+        assert!(validate_endpoint("https://proxy.example:8443/base").is_ok());
+    }
+
+    #[test]
+    fn zero_concurrency_is_refused_with_its_line() {
+        let e = p("timeout = 5\nmax_concurrency = 0\n").unwrap_err();
+        assert!(
+            e.message.starts_with("/c/config.toml:2: max_concurrency"),
+            "{}",
+            e.message
+        );
+        assert_eq!(p("max_concurrency = 4\n").unwrap().max_concurrency, Some(4));
+    }
+
+    #[test]
+    fn audit_policy_errors_name_the_table_line() {
+        let c = p("timeout = 5\n\n[audit]\nrsa_min_bits_hihg = 4096\n").unwrap();
+        let e = c.audit_policy().unwrap_err();
+        assert_eq!(e.kind, crate::error::Kind::Config);
+        assert!(
+            e.message.starts_with("/c/config.toml:3: [audit]:"),
+            "{}",
+            e.message
+        );
+        assert!(e.message.contains("rsa_min_bits_hihg"), "{}", e.message);
+        let c = p("[audit]\nrsa_min_bits_high = 4096\n").unwrap();
+        assert_eq!(c.audit_policy().unwrap().rsa_min_bits_high, 4096);
+        assert_eq!(
+            p("").unwrap().audit_policy().unwrap(),
+            crate::audit::Policy::default()
+        );
+    }
+
+    #[test]
+    fn settings_of_the_wrong_type_are_refused() {
+        let e = p("[profiles.o]\nprovider = \"openstack\"\ninsecure = \"false\"\n").unwrap_err();
+        assert!(
+            e.message.contains(":3:") && e.message.contains("true or false"),
+            "{}",
+            e.message
+        );
+        let e = p("[profiles.t]\nprovider = \"tencent\"\nregional_endpoint = 1\n").unwrap_err();
+        assert!(e.message.contains("regional_endpoint"), "{}", e.message);
+        let e = p("[profiles.h]\nprovider = \"huawei\"\nproject_id = 123\n").unwrap_err();
+        assert!(
+            e.message.contains("must be a string, not integer"),
+            "{}",
+            e.message
+        );
+        assert_eq!(e.hint.as_deref(), Some("quote it: project_id = \"123\""));
+        let c = p("[profiles.o]\nprovider = \"openstack\"\ninsecure = true\n").unwrap();
+        assert_eq!(c.profiles[0].get_bool("insecure"), Some(true));
+    }
+
+    #[test]
+    fn empty_regions_and_unselectable_names_are_refused() {
+        let e = p("[profiles.t]\nprovider = \"tencent\"\nregion = \"\"\n").unwrap_err();
+        assert!(e.message.contains(":3:"), "{}", e.message);
+        let e = p("[profiles.t]\nprovider = \"tencent\"\nregions = []\n").unwrap_err();
+        assert!(e.message.contains("empty"), "{}", e.message);
+        assert!(p("[profiles.t]\nprovider = \"tencent\"\nregions = [\"a\", \" \"]\n").is_err());
+        let c =
+            p("[profiles.t]\nprovider = \"tencent\"\nregions = [\"a\", \"b\", \"a\"]\n").unwrap();
+        assert_eq!(c.profiles[0].regions, ["a", "b"]);
+        let e = p("\n[profiles.\"a,b\"]\nprovider = \"tencent\"\n").unwrap_err();
+        assert!(
+            e.message.starts_with("/c/config.toml:2: profile name"),
+            "{}",
+            e.message
+        );
+        assert!(p("[profiles.\"\"]\nprovider = \"tencent\"\n").is_err());
     }
 }
 

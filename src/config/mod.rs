@@ -66,8 +66,65 @@ pub fn load(explicit: Option<&Path>, env: env::EnvFn) -> Result<Config> {
 pub fn implicit_profiles(env: env::EnvFn) -> Vec<Profile> {
     let mut out = Vec::new();
     out.extend(env::huawei(env));
-    out.extend(env::tencent(env));
+    out.extend(env::tencent(env).or_else(|| tccli_profile(env)));
+    out.extend(crate::provider::nova::profile_from_os_env(env));
     out
+}
+
+/// tccli's own files (`~/.tccli/<profile>.credential` and `.configure`), the profile named by
+/// `TCCLI_PROFILE` or `default`, when no `TENCENTCLOUD_*` variables are set.
+fn tccli_profile(env: env::EnvFn) -> Option<Profile> {
+    let home = env("HOME").filter(|h| !h.is_empty())?;
+    let dir = Path::new(&home).join(".tccli");
+    let name = env("TCCLI_PROFILE")
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "default".into());
+    let creds = match crate::provider::tencent::read_tccli(&dir, &name) {
+        Ok(found) => found?,
+        Err(e) => {
+            crate::log::warn(&format!("ignoring tccli profile `{name}`: {e}"));
+            return None;
+        }
+    };
+    let mut p = Profile::new(
+        "tencent",
+        ProviderKind::Tencent,
+        Origin::External(creds.path.clone()),
+    );
+    let external = |value| crate::secret::SecretSource::External {
+        path: creds.path.clone(),
+        value,
+    };
+    p.secrets
+        .insert("secret_id".into(), external(creds.secret_id.clone()));
+    p.secrets
+        .insert("secret_key".into(), external(creds.secret_key.clone()));
+    if let Some(token) = creds.token.clone() {
+        p.secrets.insert("token".into(), external(token));
+    }
+    p.region = creds.region.clone();
+    p.endpoint = creds
+        .endpoint
+        .as_deref()
+        .and_then(|e| env::checked_endpoint(&creds.path.display().to_string(), e));
+    Some(p)
+}
+
+/// `--region a,b` checked: no empty name (`--region ""`, `a,,b` would make a host like
+/// `kms..myhuaweicloud.com`), each region once (a repeat would list its keys twice).
+fn cli_regions(given: &[String]) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for r in given {
+        let r = r.trim();
+        if r.is_empty() {
+            return Err(Error::usage("--region has an empty region name")
+                .with_hint("write --region cn-north-4,cn-east-3 (no empty entries)"));
+        }
+        if !out.iter().any(|o| o == r) {
+            out.push(r.to_string());
+        }
+    }
+    Ok(out)
 }
 
 /// What the user selected on the command line.
@@ -124,6 +181,15 @@ impl Config {
         } else {
             self.profiles.iter().collect()
         };
+        if chosen.is_empty() {
+            // Only `default_profiles = []` gets here; running against nothing would print
+            // nothing and exit 0, as if every cloud had answered "no key pairs".
+            return Err(Error::config(format!(
+                "{}: default_profiles is empty, so no profile is selected",
+                self.path.display()
+            ))
+            .with_hint("name profiles in default_profiles, remove it, or pass -p NAME"));
+        }
         if let Some(kind) = sel.provider {
             chosen.retain(|p| p.provider == kind);
             if chosen.is_empty() {
@@ -138,10 +204,11 @@ impl Config {
 
     /// The (profile, region) pairs to query.
     pub fn targets(&self, sel: &Selection) -> Result<Vec<Target>> {
+        let cli_regions = cli_regions(&sel.regions)?;
         let mut out = Vec::new();
         for p in self.select(sel)? {
-            let regions: Vec<Option<String>> = if !sel.regions.is_empty() {
-                sel.regions.iter().cloned().map(Some).collect()
+            let regions: Vec<Option<String>> = if !cli_regions.is_empty() {
+                cli_regions.iter().cloned().map(Some).collect()
             } else if sel.all_regions && !crate::provider::known_regions(p.provider).is_empty() {
                 crate::provider::known_regions(p.provider)
                     .iter()
@@ -174,5 +241,66 @@ impl Config {
         Error::config(msg).with_hint(
             "write a config (see config.example.toml), or export HUAWEICLOUD_SDK_AK/SK, TENCENTCLOUD_SECRET_ID/KEY or OS_CLOUD",
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> Config {
+        let text = "[profiles.t]\nprovider = \"tencent\"\nregions = [\"a\", \"b\"]\n";
+        let file = file::parse(Path::new("/c.toml"), text).unwrap();
+        Config {
+            path: "/c.toml".into(),
+            file_found: true,
+            profiles: file.profiles.clone(),
+            file,
+        }
+    }
+
+    fn regions(sel: &Selection) -> Result<Vec<Option<String>>> {
+        Ok(config()
+            .targets(sel)?
+            .into_iter()
+            .map(|t| t.region)
+            .collect())
+    }
+
+    #[test]
+    fn empty_default_profiles_is_an_error_not_silence() {
+        let text = "default_profiles = []\n[profiles.t]\nprovider = \"tencent\"\n";
+        let file = file::parse(Path::new("/c.toml"), text).unwrap();
+        let config = Config {
+            path: "/c.toml".into(),
+            file_found: true,
+            profiles: file.profiles.clone(),
+            file,
+        };
+        let e = config.targets(&Selection::default()).unwrap_err();
+        assert_eq!(e.kind, crate::error::Kind::Config);
+        assert!(
+            e.message.contains("default_profiles is empty"),
+            "{}",
+            e.message
+        );
+        let sel = Selection {
+            profiles: vec!["t".into()],
+            ..Default::default()
+        };
+        assert_eq!(config.targets(&sel).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn cli_regions_override_refuse_empty_and_drop_repeats() {
+        let sel = |r: &[&str]| Selection {
+            regions: r.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        };
+        let some = |v: &[&str]| v.iter().map(|s| Some(s.to_string())).collect::<Vec<_>>();
+        assert_eq!(regions(&sel(&[])).unwrap(), some(&["a", "b"]));
+        assert_eq!(regions(&sel(&["c", " c", "d"])).unwrap(), some(&["c", "d"]));
+        let e = regions(&sel(&["c", ""])).unwrap_err();
+        assert_eq!(e.kind, crate::error::Kind::Usage);
     }
 }

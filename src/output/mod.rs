@@ -228,7 +228,11 @@ pub fn to_value<T: Serialize>(v: &T) -> Value {
 fn new_table(color: bool) -> Table {
     let mut table = Table::new();
     table.load_preset(comfy_table::presets::NOTHING);
-    table.set_content_arrangement(ContentArrangement::Dynamic);
+    // No wrapping to the terminal's width: on a narrow terminal a wrapped cell puts a
+    // fingerprint on many lines (one row of `list` became 61 lines at 20 columns), which can be
+    // neither read nor copied; and the layout must not depend on colour (comfy-table only knows
+    // the width when styling is on). An overlong line is the terminal's to wrap, as in kubectl.
+    table.set_content_arrangement(ContentArrangement::Disabled);
     if color {
         table.enforce_styling();
     } else {
@@ -249,13 +253,17 @@ fn header_cell(text: &str, color: bool) -> Cell {
 fn value_cell(col: &str, v: Option<&Value>, color: bool) -> Cell {
     let text = match (col, v) {
         // A table is for people: the minute is enough; JSON and TSV keep full RFC 3339.
-        ("created_at", Some(Value::String(s))) if s.len() >= 16 => s[..16].replace('T', " "),
+        // `get` and not `[..16]`: a string that is not RFC 3339 (non-ASCII) must not panic.
+        ("created_at", Some(Value::String(s))) if s.get(..16).is_some() => {
+            s[..16].replace('T', " ")
+        }
         _ => cell_text(v, "-"),
     };
     colored(col, text, color)
 }
 
 fn colored(col: &str, text: String, color: bool) -> Cell {
+    let text = printable(&text);
     let cell = Cell::new(&text);
     if !color {
         return cell;
@@ -269,10 +277,31 @@ fn colored(col: &str, text: String, color: bool) -> Cell {
     }
 }
 
+/// One TSV field: a backslash, tab, newline or carriage return would split the field or the
+/// row, so each is written as its backslash escape.
 fn tsv_escape(s: &str) -> String {
     s.replace('\\', "\\\\")
         .replace('\t', "\\t")
         .replace('\n', "\\n")
+        .replace('\r', "\\r")
+}
+
+/// Table text for a terminal: a control character from a server's reply (an ESC starting an
+/// ANSI sequence, a newline or carriage return) is shown escaped instead of acting on the
+/// terminal or breaking the row.
+fn printable(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    s.chars()
+        .map(|c| match c {
+            '\n' => "\\n".to_string(),
+            '\r' => "\\r".to_string(),
+            '\t' => "\\t".to_string(),
+            c if c.is_control() => c.escape_unicode().to_string(),
+            c => c.to_string(),
+        })
+        .collect()
 }
 
 /// comfy-table's NOTHING preset leaves a leading space and trailing blanks on each line.
@@ -333,6 +362,59 @@ mod tests {
         assert_eq!(j.as_array().unwrap().len(), 2);
         assert_eq!(render(Format::Jsonl, &[]).lines().count(), 2);
         assert_eq!(render(Format::Name, &[]), "alpha\nbe\tta\n");
+    }
+
+    #[test]
+    fn created_at_cell_never_slices_inside_a_character() {
+        let text = |s: &str| {
+            let v = Value::String(s.to_string());
+            value_cell("created_at", Some(&v), false).content()
+        };
+        assert_eq!(text("2024-01-02T03:04:05Z"), "2024-01-02 03:04");
+        // 15 ASCII bytes then a 3-byte character: byte 16 is inside it.
+        assert_eq!(text("2024-01-02T03:0时间"), "2024-01-02T03:0时间");
+        assert_eq!(text("short"), "short");
+    }
+
+    #[test]
+    fn control_characters_are_escaped_in_tables_and_tsv() {
+        let mut k = KeyPair::new("hw", ProviderKind::Huawei, None, "evil\u{1b}[2J\r\nname");
+        k.description = Some("a\rb".into());
+        let objects = key_objects(&[k]);
+        let mut out = Vec::new();
+        render_objects(&mut out, &objects, &style(Format::Table), &["name"], "name").unwrap();
+        let table = String::from_utf8(out).unwrap();
+        assert!(
+            !table.contains('\u{1b}') && !table.contains('\r'),
+            "{table:?}"
+        );
+        assert!(table.contains("evil\\u{1b}[2J\\r\\nname"), "{table:?}");
+        let mut out = Vec::new();
+        render_objects(
+            &mut out,
+            &objects,
+            &style(Format::Tsv),
+            &["description"],
+            "name",
+        )
+        .unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), "a\\rb\n");
+    }
+
+    #[test]
+    fn a_narrow_terminal_keeps_one_line_per_row() {
+        for color in [true, false] {
+            let mut table = new_table(color);
+            table.set_width(20);
+            table.set_header(vec!["NAME", "FINGERPRINT"]);
+            table.add_row(vec![
+                "deploy",
+                "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s",
+            ]);
+            let text = table.to_string();
+            assert_eq!(text.lines().count(), 2, "{text}");
+            assert!(text.contains("SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s"));
+        }
     }
 
     #[test]

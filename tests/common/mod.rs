@@ -52,6 +52,19 @@ impl Sandbox {
     }
 }
 
+impl Sandbox {
+    /// The same as [`Sandbox::cmd`] as a plain `std::process::Command` (for piping and spawning).
+    pub fn std_cmd(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("keyctl"));
+        c.env_clear()
+            .env("HOME", self.home())
+            .env("XDG_CONFIG_HOME", self.home().join(".config"))
+            .env("XDG_CACHE_HOME", self.home().join(".cache"))
+            .env("PATH", std::env::var("PATH").unwrap_or_default());
+        c
+    }
+}
+
 pub fn chmod(p: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();

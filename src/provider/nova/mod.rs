@@ -28,6 +28,7 @@ use crate::provider::{Context, ListQuery, Provider};
 use crate::secret::Secret;
 
 pub mod clouds;
+mod errors;
 pub mod keystone;
 pub mod token_cache;
 
@@ -36,6 +37,7 @@ pub use clouds::{
     SearchPath,
 };
 
+use errors::{keystone_error, nova_error, Action};
 use keystone::{AuthMethod, DomainRef, ProjectRef, UserRef};
 use token_cache::{Entry, TokenCache};
 
@@ -126,19 +128,6 @@ pub struct NovaProvider {
     session: tokio::sync::Mutex<Option<Arc<Session>>>,
     /// Re-authentication after a 401 happens at most once per provider.
     reauthenticated: AtomicBool,
-}
-
-/// What a request was for, to word its errors.
-#[derive(Clone, Copy)]
-enum Action<'a> {
-    List {
-        user_id: Option<&'a str>,
-    },
-    Show {
-        name: &'a str,
-        user_id: Option<&'a str>,
-    },
-    Versions,
 }
 
 impl NovaProvider {
@@ -382,7 +371,16 @@ impl NovaProvider {
             ));
             return Ok(None);
         }
-        let (compute, region) = self.compute_for(&entry.compute_endpoints, interface)?;
+        let (compute, region) = match self.compute_for(&entry.compute_endpoints, interface) {
+            Ok(found) => found,
+            Err(e) => {
+                // The fresh catalog will say the same, or better: a cache miss, not an error.
+                log::debug(&format!(
+                    "cached catalog unusable ({e}); authenticating again"
+                ));
+                return Ok(None);
+            }
+        };
         log::info(&format!(
             "profile {}: using the cached token (valid until {}) from {}",
             self.profile,
@@ -414,7 +412,9 @@ impl NovaProvider {
     }
 
     async fn authenticate(&self, auth_url: &str, method: &AuthMethod) -> Result<keystone::Issued> {
-        let url = keystone::tokens_url(auth_url, self.endpoint.is_some())?;
+        // Always with the catalog: the cached token then serves profiles with and without
+        // `endpoint` alike (a catalog is a few KB).
+        let url = keystone::tokens_url(auth_url, false)?;
         let body = serde_json::to_vec(&method.body()).map_err(|e| Error::other(e.to_string()))?;
         let build = || {
             let mut req = HttpRequest::get(url.clone())
@@ -464,7 +464,13 @@ impl NovaProvider {
         if let Some(mv) = s.known_max() {
             return Ok(mv);
         }
-        let root = version_root(&s.compute);
+        let mut root = version_root(&s.compute);
+        if matches!(self.auth, Auth::Aksk { .. }) {
+            // Huawei's gateway 404s a trailing-slash path it does not know; ECS documents
+            // `GET /v2.1` (real Nova serves `/v2.1/`).
+            let path = root.path().trim_end_matches('/').to_string();
+            root.set_path(&path);
+        }
         let mv = match self.send(s, &root, None, Action::Versions).await {
             Ok(resp) => parse_version_doc(&resp),
             Err(e)
@@ -592,6 +598,10 @@ impl NovaProvider {
             .and_then(Value::as_str)
             .and_then(KeyType::parse);
         if let Some(pk) = v.get("public_key").and_then(Value::as_str) {
+            // Below 2.2 Nova does not say `type`; a PEM certificate is an x509 entry all the same.
+            if kp.key_type.is_none() && pk.trim_start().starts_with("-----BEGIN CERTIFICATE-----") {
+                kp.key_type = Some(KeyType::X509);
+            }
             if let Err(reason) = kp.set_public_key(pk) {
                 log::warn(&format!(
                     "key pair {name}: cannot read its public key ({reason})"
@@ -699,14 +709,7 @@ impl NovaProvider {
                 }
                 break;
             }
-            let has_next = body
-                .get("keypairs_links")
-                .and_then(Value::as_array)
-                .is_some_and(|links| {
-                    links
-                        .iter()
-                        .any(|l| l.get("rel").and_then(Value::as_str) == Some("next"))
-                });
+            let has_next = has_next_link(&body);
             // A full last page still links to the next one, which is then empty.
             let Some(last) = out
                 .last()
@@ -954,6 +957,18 @@ fn join(base: &Url, suffix: &str) -> Result<Url> {
     Url::parse(&text).map_err(|e| Error::other(format!("cannot build the URL {text}: {e}")))
 }
 
+/// Whether a list reply links to a next page. Only the link's presence is used: its href may
+/// name an internal host, so the next URL is built from our own base and the last name.
+fn has_next_link(body: &Value) -> bool {
+    body.get("keypairs_links")
+        .and_then(Value::as_array)
+        .is_some_and(|links| {
+            links
+                .iter()
+                .any(|l| l.get("rel").and_then(Value::as_str) == Some("next"))
+        })
+}
+
 fn parse_version_doc(resp: &HttpResponse) -> Option<Microversion> {
     let v: Value = serde_json::from_slice(&resp.body).ok()?;
     let doc = v.get("version")?;
@@ -979,138 +994,6 @@ fn snippet(v: &Value) -> String {
     let s = v.to_string();
     let cut: String = s.chars().take(200).collect();
     crate::secret::scrub(&cut)
-}
-
-fn request_id(resp: &HttpResponse) -> Option<String> {
-    [
-        "x-openstack-request-id",
-        "x-compute-request-id",
-        "x-request-id",
-    ]
-    .iter()
-    .find_map(|h| resp.header(h))
-    .map(str::to_string)
-}
-
-/// The fault name and message of a Nova (`{"itemNotFound": {...}}`), Keystone/middleware
-/// (`{"error": {...}}`) or Huawei gateway (`{"error_code","error_msg"}`) error body.
-fn fault_of(resp: &HttpResponse) -> (Option<String>, String) {
-    let v: Value = serde_json::from_slice(&resp.body).unwrap_or(Value::Null);
-    if let Some(code) = v.get("error_code").and_then(Value::as_str) {
-        let msg = v
-            .get("error_msg")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        return (Some(code.to_string()), msg);
-    }
-    if let Some(e) = v.get("error") {
-        let title = e.get("title").and_then(Value::as_str).map(str::to_string);
-        let msg = e
-            .get("message")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        return (title, msg);
-    }
-    if let Some((name, inner)) = v
-        .as_object()
-        .and_then(|o| o.iter().find(|(_, x)| x.get("message").is_some()))
-    {
-        let msg = inner
-            .get("message")
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
-        return (Some(name.clone()), msg);
-    }
-    (None, resp.snippet())
-}
-
-fn nova_error(
-    resp: &HttpResponse,
-    action: Action<'_>,
-    mv: Option<Microversion>,
-    ecs: bool,
-) -> Error {
-    let (code, message) = fault_of(resp);
-    let status = resp.status;
-    let what = match action {
-        Action::List { .. } => "listing key pairs".to_string(),
-        Action::Show { name, .. } => format!("reading key pair `{name}`"),
-        Action::Versions => "reading the compute version document".to_string(),
-    };
-    let base = |kind: Kind, text: String| {
-        let mut e = Error::new(kind, text)
-            .with_status(status)
-            .with_request_id(request_id(resp));
-        if let Some(c) = &code {
-            e = e.with_code(c.clone());
-        }
-        e
-    };
-    match (status, action) {
-        (401, _) if ecs => base(Kind::Auth, format!("ECS refused the signature while {what}: {message}"))
-            .with_hint("check access_key/secret_key (and security_token for temporary keys), project_id, and the system clock"),
-        (401, _) => base(Kind::Auth, format!("Nova refused the token while {what}: {message}"))
-            .with_hint("the token was revoked or expired; check the credentials (and any OS_* variables) and run again"),
-        (403, Action::List { user_id: Some(u) } | Action::Show { user_id: Some(u), .. }) => {
-            base(Kind::Auth, format!("not allowed to read user {u}'s key pairs: {message}"))
-                .with_hint("--user (Nova `user_id`) needs the admin role")
-        }
-        (403, _) => base(Kind::Auth, format!("forbidden while {what}: {message}"))
-            .with_hint("your role in this project may not allow os-keypairs; ask the cloud's admin"),
-        (404, Action::Show { name, .. }) => {
-            base(Kind::NotFound, format!("key pair `{name}` not found ({message})"))
-        }
-        (404, _) => base(Kind::Config, format!("the compute endpoint answered 404 while {what}: {message}"))
-            .with_hint("check `endpoint` (or the catalog's compute URL) and `region`"),
-        (406, _) => base(
-            Kind::Protocol,
-            format!("the compute API does not support microversion {}: {message}", mv.map(|m| m.to_string()).unwrap_or_default()),
-        )
-        .with_hint("keyctl reads the maximum from GET /v2.1/; report this if it keeps happening"),
-        (400, _) if message.contains("Marker") || message.contains("Version") => {
-            base(Kind::Protocol, format!("Nova rejected keyctl's request while {what}: {message}"))
-        }
-        (400, _) if message.contains("project_id") => {
-            base(Kind::Config, format!("Nova rejected the project in the URL while {what}: {message}"))
-                .with_hint("the project id in `endpoint` must be the token's project")
-        }
-        (400, _) => base(Kind::Usage, format!("Nova rejected the request while {what}: {message}")),
-        (413 | 429, _) => base(Kind::Throttled, format!("throttled while {what}: {message}")),
-        (500..=599, _) => base(Kind::Server, format!("server error while {what}: {message}")),
-        _ => base(Kind::Protocol, format!("unexpected HTTP {status} while {what}: {message}")),
-    }
-}
-
-fn keystone_error(resp: &HttpResponse, method: &AuthMethod, auth_url: &str) -> Error {
-    let (code, message) = fault_of(resp);
-    let status = resp.status;
-    let mut e = match status {
-        401 => {
-            let hint = match method {
-                AuthMethod::Password { .. } => "check username/user_id, password, user_domain_name and the project (name + project_domain_name, or project_id); OS_* variables may override the profile",
-                AuthMethod::AppCredential { .. } => "check application_credential_id (or name + username) and application_credential_secret; the credential may have expired or been deleted",
-                AuthMethod::Token { .. } => "the token has expired or was revoked; issue a new one (openstack token issue)",
-            };
-            Error::auth(format!("Keystone refused the credentials ({} auth): {message}", method.name())).with_hint(hint)
-        }
-        403 => Error::auth(format!("Keystone refused the request: {message}"))
-            .with_hint("the user may have no role in that project"),
-        404 => Error::config(format!("no Keystone v3 token API at {auth_url}: {message}"))
-            .with_hint("auth_url is the identity endpoint, e.g. https://keystone.example.com:5000/v3"),
-        400 => Error::config(format!("Keystone rejected the auth request: {message}"))
-            .with_hint("a user or project given by name also needs its domain (user_domain_name, project_domain_name)"),
-        429 => Error::new(Kind::Throttled, format!("Keystone throttled the token request: {message}")),
-        500..=599 => Error::new(Kind::Server, format!("Keystone server error: {message}")),
-        _ => Error::protocol(format!("unexpected HTTP {status} from Keystone: {message}")),
-    };
-    e = e.with_status(status).with_request_id(request_id(resp));
-    if let Some(c) = code {
-        e = e.with_code(c);
-    }
-    e
 }
 
 #[cfg(test)]
@@ -1162,84 +1045,5 @@ mod tests {
         assert_eq!(Microversion::parse("2.104"), Some(Microversion(2, 104)));
         assert!(Microversion(2, 35) > Microversion(2, 4));
         assert_eq!(Microversion::parse("two.35"), None);
-    }
-
-    fn resp(status: u16, body: &str) -> HttpResponse {
-        let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert("x-compute-request-id", "req-1".parse().unwrap());
-        HttpResponse {
-            status,
-            headers,
-            body: body.as_bytes().to_vec(),
-        }
-    }
-
-    #[test]
-    fn nova_errors_are_typed() {
-        let show = Action::Show {
-            name: "k",
-            user_id: None,
-        };
-        let e = nova_error(
-            &resp(
-                404,
-                r#"{"itemNotFound":{"code":404,"message":"Keypair k not found for user u"}}"#,
-            ),
-            show,
-            None,
-            false,
-        );
-        assert_eq!(e.kind, Kind::NotFound);
-        assert_eq!(e.place.code.as_deref(), Some("itemNotFound"));
-        assert_eq!(e.place.request_id.as_deref(), Some("req-1"));
-        let list_user = Action::List {
-            user_id: Some("u2"),
-        };
-        let e = nova_error(
-            &resp(
-                403,
-                r#"{"forbidden":{"code":403,"message":"Policy doesn't allow"}}"#,
-            ),
-            list_user,
-            None,
-            false,
-        );
-        assert_eq!(e.kind, Kind::Auth);
-        assert!(e.hint.unwrap().contains("admin"));
-        let e = nova_error(
-            &resp(
-                400,
-                r#"{"badRequest":{"code":400,"message":"Marker x could not be found."}}"#,
-            ),
-            Action::List { user_id: None },
-            None,
-            false,
-        );
-        assert_eq!(e.kind, Kind::Protocol);
-        let e = nova_error(
-            &resp(
-                406,
-                r#"{"computeFault":{"code":406,"message":"Version 2.35 is not supported"}}"#,
-            ),
-            show,
-            Some(Microversion(2, 35)),
-            false,
-        );
-        assert!(e.message.contains("2.35") && e.kind == Kind::Protocol);
-        let e = nova_error(
-            &resp(
-                401,
-                r#"{"error":{"code":401,"title":"Unauthorized","message":"The request you have made requires authentication."}}"#,
-            ),
-            show,
-            None,
-            false,
-        );
-        assert_eq!(
-            (e.kind, e.place.code.as_deref()),
-            (Kind::Auth, Some("Unauthorized"))
-        );
-        let e = nova_error(&resp(502, "<html>bad gateway</html>"), show, None, false);
-        assert!(e.kind == Kind::Server && e.message.contains("bad gateway"));
     }
 }

@@ -1,0 +1,124 @@
+//! Which host answers: the profile's `endpoint`, a financial-cloud or regional host, or the
+//! site's default host; and the `Host` header exactly as it will be sent (the signature covers it).
+
+use url::Url;
+
+use crate::config::Profile;
+use crate::error::{Error, Result};
+
+pub(super) const DEFAULT_HOST: &str = "cvm.tencentcloudapi.com";
+const INTL_HOST: &str = "cvm.intl.tencentcloudapi.com";
+/// Financial-cloud regions are only served by their own regional host (api-facts §3.1).
+const FINANCIAL_REGIONS: &[&str] = &["ap-shanghai-fsi", "ap-shenzhen-fsi"];
+
+/// The base URL from `endpoint`, or the cloud's host for this site and region.
+pub(super) fn endpoint_url(profile: &Profile, region: &str) -> Result<Url> {
+    if let Some(endpoint) = profile.endpoint.as_deref() {
+        let mut url = Url::parse(endpoint).map_err(|e| {
+            Error::config(format!(
+                "profile {}: endpoint `{endpoint}` is not a URL: {e}",
+                profile.name
+            ))
+            .with_hint("write it as https://host[:port]")
+        })?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(Error::config(format!(
+                "profile {}: endpoint `{endpoint}` must be an http(s) URL",
+                profile.name
+            )));
+        }
+        // POST to `{endpoint}/`; the canonical URI of TC3 is always `/`.
+        if !url.path().ends_with('/') {
+            let path = format!("{}/", url.path());
+            url.set_path(&path);
+        }
+        url.set_query(None);
+        return Ok(url);
+    }
+    let host = default_host(profile, region)?;
+    Url::parse(&format!("https://{host}/")).map_err(|e| {
+        Error::config(format!(
+            "profile {}: region `{region}` does not make a host name: {e}",
+            profile.name
+        ))
+    })
+}
+
+fn default_host(profile: &Profile, region: &str) -> Result<String> {
+    let regional = profile.get_bool("regional_endpoint").unwrap_or(false)
+        || FINANCIAL_REGIONS.contains(&region);
+    if regional {
+        return Ok(format!("cvm.{region}.tencentcloudapi.com"));
+    }
+    match profile.get("site") {
+        None | Some("china" | "cn") => Ok(DEFAULT_HOST.to_string()),
+        Some("intl") => Ok(INTL_HOST.to_string()),
+        Some(other) => Err(Error::config(format!(
+            "profile {}: site `{other}` is not known",
+            profile.name
+        ))
+        .with_hint("use `site = \"intl\"` for the international site, or leave it out")),
+    }
+}
+
+/// `host[:port]` as reqwest (hyper) writes the `Host` header: the port only when the URL names
+/// one that is not the scheme's default.
+pub(super) fn host_header(url: &Url) -> Result<String> {
+    let host = url
+        .host_str()
+        .ok_or_else(|| Error::config(format!("endpoint {url} has no host")))?;
+    Ok(match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Origin;
+    use crate::error::Kind;
+    use crate::model::ProviderKind;
+
+    fn profile() -> Profile {
+        Profile::new("t", ProviderKind::Tencent, Origin::Environment)
+    }
+
+    #[test]
+    fn hosts_follow_site_region_and_endpoint() {
+        let mut p = profile();
+        assert_eq!(
+            endpoint_url(&p, "ap-guangzhou").unwrap().as_str(),
+            "https://cvm.tencentcloudapi.com/"
+        );
+        assert_eq!(
+            endpoint_url(&p, "ap-shanghai-fsi").unwrap().as_str(),
+            "https://cvm.ap-shanghai-fsi.tencentcloudapi.com/"
+        );
+        p.set("site", "intl");
+        assert_eq!(
+            endpoint_url(&p, "ap-singapore").unwrap().as_str(),
+            "https://cvm.intl.tencentcloudapi.com/"
+        );
+        p.settings.insert(
+            "regional_endpoint".into(),
+            crate::config::Setting::Bool(true),
+        );
+        assert_eq!(
+            endpoint_url(&p, "ap-beijing").unwrap().as_str(),
+            "https://cvm.ap-beijing.tencentcloudapi.com/"
+        );
+        p.set("site", "mars");
+        p.settings.remove("regional_endpoint");
+        assert_eq!(
+            endpoint_url(&p, "ap-beijing").unwrap_err().kind,
+            Kind::Config
+        );
+        p.endpoint = Some("http://127.0.0.1:8080".into());
+        let url = endpoint_url(&p, "ap-beijing").unwrap();
+        assert_eq!(url.as_str(), "http://127.0.0.1:8080/");
+        assert_eq!(host_header(&url).unwrap(), "127.0.0.1:8080");
+        let https = Url::parse("https://cvm.tencentcloudapi.com:443/").unwrap();
+        assert_eq!(host_header(&https).unwrap(), "cvm.tencentcloudapi.com");
+    }
+}

@@ -1,0 +1,399 @@
+//! The keyctl binary against the in-process emulator: several clouds at once, every output
+//! format, the exit-code contract with real failures, and no secret in any output at any
+//! verbosity.
+
+mod common;
+
+use std::net::TcpListener;
+
+use common::Sandbox;
+use keyctl_emulator::{huawei, tencent, Config, Emulator};
+use serde_json::Value;
+
+const HW_SK: &str = huawei::DEMO_SECRET_KEY;
+const TC_SK: &str = tencent::DEMO_SECRET_KEY;
+
+fn config_for(url: &str) -> String {
+    format!(
+        r#"[profiles.hw]
+provider = "huawei"
+region = "cn-north-4"
+endpoint = "{url}"
+project_id = "{project}"
+access_key = "{ak}"
+secret_key_env = "HW_SK"
+
+[profiles.tc]
+provider = "tencent"
+region = "ap-guangzhou"
+endpoint = "{url}"
+secret_id = "{sid}"
+secret_key_command = "printf %s {tc_sk}"
+"#,
+        project = huawei::DEMO_PROJECT_ID,
+        ak = huawei::DEMO_ACCESS_KEY,
+        sid = tencent::DEMO_SECRET_ID,
+        tc_sk = TC_SK,
+    )
+}
+
+fn setup() -> (Emulator, Sandbox) {
+    let emu = Emulator::start(Config::default());
+    let sb = Sandbox::new();
+    sb.write_config(&config_for(&emu.url()));
+    (emu, sb)
+}
+
+fn run(sb: &Sandbox, args: &[&str]) -> (i32, String, String) {
+    let out = sb.cmd().args(args).env("HW_SK", HW_SK).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn expected_count(emu: &Emulator) -> usize {
+    emu.state().config.huawei.keys.len() + emu.state().config.tencent.keys.len()
+}
+
+#[test]
+fn list_merges_clouds_in_stable_order_as_json() {
+    let (emu, sb) = setup();
+    let (code, out, err) = run(&sb, &["list", "-o", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: Vec<Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(v.len(), expected_count(&emu));
+    // provider, then profile, region, name
+    let providers: Vec<&str> = v.iter().map(|k| k["provider"].as_str().unwrap()).collect();
+    let first_tc = providers.iter().position(|p| *p == "tencent").unwrap();
+    assert!(providers[..first_tc].iter().all(|p| *p == "huawei"));
+    let hw_names: Vec<&str> = v[..first_tc]
+        .iter()
+        .map(|k| k["name"].as_str().unwrap())
+        .collect();
+    let mut sorted = hw_names.clone();
+    sorted.sort();
+    assert_eq!(hw_names, sorted);
+    // Every key has the full schema and locally computed fingerprints.
+    for k in &v {
+        for field in keyctl::model::FIELDS {
+            assert!(k.get(*field).is_some(), "{field} missing in {k}");
+        }
+    }
+    let tc = v.iter().find(|k| k["provider"] == "tencent").unwrap();
+    assert!(tc["id"].as_str().unwrap().starts_with("skey-"));
+    assert!(tc["fingerprint_sha256"]
+        .as_str()
+        .unwrap()
+        .starts_with("SHA256:"));
+    assert!(tc["provider_fingerprint"].is_null());
+}
+
+#[test]
+fn piped_default_is_tsv_and_other_formats_agree() {
+    let (emu, sb) = setup();
+    let (code, tsv, _) = run(&sb, &["list"]);
+    assert_eq!(code, 0);
+    let lines: Vec<&str> = tsv.lines().collect();
+    assert_eq!(lines.len(), expected_count(&emu));
+    assert_eq!(
+        lines[0].split('\t').count(),
+        keyctl::output::DEFAULT_LIST_COLUMNS.len()
+    );
+    let (_, jsonl, _) = run(&sb, &["list", "-o", "jsonl"]);
+    assert_eq!(jsonl.lines().count(), lines.len());
+    let (_, names, _) = run(&sb, &["list", "-o", "name", "-p", "tc"]);
+    assert_eq!(names.lines().count(), emu.state().config.tencent.keys.len());
+    let (_, table, _) = run(
+        &sb,
+        &[
+            "list",
+            "-o",
+            "table",
+            "--limit",
+            "3",
+            "--columns",
+            "profile,name,bits",
+        ],
+    );
+    assert_eq!(table.lines().count(), 4, "{table}");
+    assert!(table.starts_with("PROFILE"));
+}
+
+#[test]
+fn filters_sort_and_limit_apply_to_the_merged_list() {
+    let (_emu, sb) = setup();
+    let (code, out, _) = run(
+        &sb,
+        &[
+            "list", "-o", "json", "--name", "hw-0000?", "--sort", "-name", "--limit", "3",
+        ],
+    );
+    assert_eq!(code, 0);
+    let v: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let names: Vec<&str> = v.iter().map(|k| k["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["hw-00009", "hw-00008", "hw-00007"]);
+    let (_, out, _) = run(&sb, &["list", "-o", "json", "--algorithm", "ssh-ed25519"]);
+    let v: Vec<Value> = serde_json::from_str(&out).unwrap();
+    assert!(!v.is_empty() && v.iter().all(|k| k["algorithm"] == "ssh-ed25519"));
+    // A fingerprint found in one listing finds exactly the keys with it.
+    let fp = v[0]["fingerprint_sha256"].as_str().unwrap().to_string();
+    let (_, out, _) = run(
+        &sb,
+        &[
+            "list",
+            "-o",
+            "json",
+            "--fingerprint",
+            fp.trim_start_matches("SHA256:"),
+        ],
+    );
+    let hits: Vec<Value> = serde_json::from_str(&out).unwrap();
+    assert!(!hits.is_empty() && hits.iter().all(|k| k["fingerprint_sha256"] == fp.as_str()));
+}
+
+#[test]
+fn show_finds_the_key_in_whichever_profile_has_it() {
+    let (_emu, sb) = setup();
+    let (code, out, err) = run(&sb, &["show", "hw key with spaces", "-o", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["profile"], "hw");
+    assert!(v["id"].is_string() && v["created_at"].is_string());
+    let (code, _, err) = run(&sb, &["show", "no-such-key"]);
+    assert_eq!(code, 5);
+    assert!(
+        err.contains("no key pair named `no-such-key` in hw (cn-north-4), tc (ap-guangzhou)"),
+        "{err}"
+    );
+    let (code, out, _) = run(&sb, &["show", "hw-00001", "-o", "table"]);
+    assert_eq!(code, 0);
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("fingerprint_sha256") && l.contains("SHA256:")),
+        "{out}"
+    );
+}
+
+#[test]
+fn wrong_secret_is_exit_4_with_hint_and_never_echoed() {
+    let (_emu, sb) = setup();
+    let out = sb
+        .cmd()
+        .args(["list", "-p", "hw"])
+        .env("HW_SK", "WrongSecretKey-That-Must-Not-Leak")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("profile hw (huawei, cn-north-4)") && err.contains("hint:"),
+        "{err}"
+    );
+    assert!(!err.contains("WrongSecretKey-That-Must-Not-Leak"));
+}
+
+#[test]
+fn one_dead_profile_never_hides_the_others() {
+    let emu = Emulator::start(Config::default());
+    let sb = Sandbox::new();
+    // A port that accepts connections and never answers.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", silent.local_addr().unwrap());
+    let mut config = config_for(&emu.url());
+    config.push_str(&format!(
+        "\n[profiles.dead]\nprovider = \"tencent\"\nregion = \"ap-guangzhou\"\nendpoint = \"{dead}\"\nsecret_id = \"x\"\nsecret_key = \"y\"\n"
+    ));
+    sb.write_config(&config);
+    let out = sb
+        .cmd()
+        .args(["list", "-o", "json", "--timeout", "1", "--errors", "json"])
+        .env("HW_SK", HW_SK)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(6));
+    let v: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v.len(), expected_count(&emu));
+    let err: Value =
+        serde_json::from_str(String::from_utf8_lossy(&out.stderr).lines().next().unwrap()).unwrap();
+    assert_eq!(err["profile"], "dead");
+    assert_eq!(err["kind"], "network");
+    drop(silent);
+}
+
+#[test]
+fn no_secret_appears_at_any_verbosity() {
+    let (_emu, sb) = setup();
+    for v in [&[][..], &["-v"][..], &["-vv"][..], &["-vvv"][..]] {
+        let mut args = vec!["list", "-o", "json"];
+        args.extend_from_slice(v);
+        let (code, out, err) = run(&sb, &args);
+        assert_eq!(code, 0, "{err}");
+        for secret in [HW_SK, TC_SK] {
+            assert!(
+                !out.contains(secret) && !err.contains(secret),
+                "secret leaked at {v:?}"
+            );
+        }
+        if v.len() == 1 && v[0] == "-vv" {
+            assert!(
+                err.contains("> GET") && err.to_lowercase().contains("authorization: <redacted>"),
+                "{err}"
+            );
+        }
+    }
+}
+
+#[test]
+fn closed_pipe_exits_quietly() {
+    let (_emu, sb) = setup();
+    let mut child = sb
+        .std_cmd()
+        .args(["list", "-o", "jsonl"])
+        .env("HW_SK", HW_SK)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader goes away at once, like `| head -0`
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn find_and_audit_through_the_binary() {
+    let (emu, sb) = setup();
+    let key = &emu.state().config.huawei.keys[0];
+    let pubfile = sb.home().join("k.pub");
+    std::fs::write(&pubfile, format!("{}\n", key.public_key)).unwrap();
+    let (code, out, err) = run(&sb, &["find", pubfile.to_str().unwrap(), "-o", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: Vec<Value> = serde_json::from_str(&out).unwrap();
+    assert!(v.iter().any(|k| k["name"] == key.name.as_str()));
+    let (code, _, _) = run(
+        &sb,
+        &["find", "SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"],
+    );
+    assert_eq!(code, 5);
+    let (code, out, _) = run(&sb, &["audit", "-o", "json"]);
+    assert_eq!(code, 0);
+    let findings: Vec<Value> = serde_json::from_str(&out).unwrap();
+    assert!(findings.iter().any(|f| f["code"] == "frozen"), "{out}");
+    let (code, _, _) = run(&sb, &["audit", "--fail-on", "info"]);
+    assert_eq!(code, 1);
+}
+
+#[test]
+fn twenty_percent_throttling_and_5xx_lose_nothing() {
+    let clean = Emulator::start(Config::default());
+    let sb_clean = Sandbox::new();
+    sb_clean.write_config(&config_for(&clean.url()));
+    let (_, clean_out, _) = run(&sb_clean, &["list", "-o", "json", "--page-size", "7"]);
+
+    let config = Config {
+        faults: keyctl_emulator::faults::FaultConfig {
+            throttle_rate: 0.1,
+            error_rate: 0.1,
+            seed: 42,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let flaky = Emulator::start(config);
+    let sb = Sandbox::new();
+    sb.write_config(&config_for(&flaky.url()));
+    // Small pages: many requests, so many injected faults.
+    let (code, out, err) = run(&sb, &["list", "-o", "json", "--page-size", "7"]);
+    assert_eq!(code, 0, "{err}");
+    let (served, injected) = flaky.state().faults.counts();
+    assert!(injected >= 2, "only {injected} faults in {served} requests");
+    let strip = |s: &str| -> Vec<(String, String, String)> {
+        let v: Vec<Value> = serde_json::from_str(s).unwrap();
+        v.iter()
+            .map(|k| {
+                (
+                    k["profile"].to_string(),
+                    k["name"].to_string(),
+                    k["fingerprint_sha256"].to_string(),
+                )
+            })
+            .collect()
+    };
+    assert_eq!(strip(&out), strip(&clean_out));
+}
+
+/// `show` and `find` where no profile could answer: the failure's own code (4), not "partial"
+/// (6) and not "not found" (5); with one profile answering, a miss is partial.
+#[test]
+fn show_and_find_where_nobody_answered_exit_with_the_failure_code() {
+    let (_emu, sb) = setup();
+    let wrong = |args: &[&str]| {
+        let out = sb
+            .cmd()
+            .args(args)
+            .env("HW_SK", "WrongSecretKey-For-Exit-Codes")
+            .output()
+            .unwrap();
+        (
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, err) = wrong(&["show", "hw-00001", "-p", "hw"]);
+    assert_eq!(code, 4, "{err}");
+    assert!(!err.contains("no key pair named"), "{err}");
+    let (code, err) = wrong(&["find", "hw-*", "-p", "hw"]);
+    assert_eq!(code, 4, "{err}");
+    // hw fails, tc answers but has no such key: partial.
+    let (code, err) = wrong(&["show", "no-such-key"]);
+    assert_eq!(code, 6, "{err}");
+    let (code, err) = wrong(&["find", "no-such-*"]);
+    assert_eq!(code, 6, "{err}");
+}
+
+/// Ctrl-C while a cloud is slow to answer: exit 130 at once, "interrupted" on stderr.
+#[test]
+fn interrupt_exits_130() {
+    let sb = Sandbox::new();
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    sb.write_config(&format!(
+        "[profiles.slow]\nprovider = \"tencent\"\nregion = \"ap-guangzhou\"\nendpoint = \"http://{}\"\nsecret_id = \"slow-id\"\nsecret_key = \"slow-key\"\n",
+        silent.local_addr().unwrap()
+    ));
+    let child = sb
+        .std_cmd()
+        .args(["list", "--timeout", "60"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Give it time to start and connect; then interrupt as a terminal would.
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let started = std::time::Instant::now();
+    let out = child.wait_with_output().unwrap();
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted"));
+    drop(silent);
+}
