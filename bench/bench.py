@@ -109,11 +109,13 @@ def measure(argv, runs, env=None, pause=0.0, label="", rss=True):
             "runs": len(walls), "peak_mb": peak}
 
 
-def round_trips(argv, env):
+def round_trips(argv, env, emus=()):
     """HTTP exchanges keyctl made, counted from its -vv trace (one `< STATUS` line each)."""
     out = subprocess.run(argv + ["-vv"], env=env, stdout=subprocess.DEVNULL,
                          stderr=subprocess.PIPE, text=True)
     if out.returncode != 0:
+        for e in emus:
+            e.check()
         raise SystemExit(f"failed: {' '.join(argv)} -vv\n{out.stderr[-2000:]}")
     return len(ROUND_TRIP.findall(out.stderr))
 
@@ -211,6 +213,13 @@ class Emulator:
         self.profiles_toml = re.sub(r"^\[profiles\.([a-z-]+)\]", rf"[profiles.\1-{index}]",
                                     text, flags=re.M)
 
+    def check(self):
+        """Fails loudly (with the emulator's log) if the process is gone."""
+        if self.proc.poll() is not None:
+            self.log.flush()
+            tail = open(self.log.name).read()[-2000:]
+            raise SystemExit(f"emulator {self.index} exited ({self.proc.returncode}):\n{tail}")
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -263,6 +272,8 @@ def bench_list_cases(args, n, work, results):
              [f"{k}-{i}" for k in ("hw", "os", "tc") for i in range(ACCOUNTS)], True),
         ]
         for label, profiles, cold in cases:
+            for e in emus:
+                e.check()
             argv = base + ["-p", ",".join(profiles), "list", "-o", "json"]
             if cold:
                 argv.insert(1, "--no-cache")
@@ -271,7 +282,7 @@ def bench_list_cases(args, n, work, results):
             kinds = [p.rsplit("-", 1)[0] for p in profiles]
             floors = [floor_for(k, n, lat, cold) for k in kinds]
             floor = max(f for f, _ in floors)
-            trips = round_trips(argv, env)
+            trips = round_trips(argv, env, emus)
             # A Tencent walk spends the account's rate budget; a second walk started at once
             # would be throttled by what the first one sent in its last second.
             pause = 1.1 if "tc" in kinds else 0.0
