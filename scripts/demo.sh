@@ -43,7 +43,7 @@ run profiles -o table
 run list -o table --name '*0000[1-3]'
 run list -o table --provider tencent --columns profile,id,name,algorithm,bits,instance_ids --limit 8
 run show 'hw key with spaces' -o table
-run show x509-cert -p os -o table
+run show x509-cert -p os -o table --columns profile,provider,name,type,provider_fingerprint,created_at,user_id
 run find 'key with spaces' -o table
 run audit -p hw,os -o table
 echo
