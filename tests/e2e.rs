@@ -397,3 +397,93 @@ fn interrupt_exits_130() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted"));
     drop(silent);
 }
+
+/// A key set built to trigger every audit finding, served by Huawei KPS and Tencent.
+fn audit_emulator() -> Emulator {
+    use keyctl_emulator::keys::{openssh_key, Algo, SeedKey};
+    let shared = openssh_key(Algo::Ed25519, 900, "shared@ops");
+    let mut hw = vec![
+        huawei::HuaweiKey::new("weak-1024", &openssh_key(Algo::Rsa(1024), 901, ""), 1),
+        huawei::HuaweiKey::new("rsa-2048", &openssh_key(Algo::Rsa(2048), 902, ""), 2),
+        huawei::HuaweiKey::new("old-dsa", &openssh_key(Algo::Dsa, 903, ""), 3),
+        huawei::HuaweiKey::new("deploy", &shared, 4),
+        huawei::HuaweiKey::new("deploy-copy", &shared, 5),
+        huawei::HuaweiKey::new("frozen-one", &openssh_key(Algo::Ed25519, 906, ""), 6),
+        huawei::HuaweiKey::new("lying-fp", &openssh_key(Algo::Ed25519, 907, ""), 7),
+        huawei::HuaweiKey::new("garbage", "ssh-ed25519 AAAAnot-base64!!", 8),
+        huawei::HuaweiKey::new("clean", &openssh_key(Algo::Ed25519, 909, ""), 9),
+    ];
+    hw[5].frozen_state = 2;
+    hw[6].fingerprint = Some("00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff".into());
+    let mut tc = tencent::seed_keys(&[
+        SeedKey {
+            name: "deploy".into(),
+            public_key: openssh_key(Algo::Ed25519, 910, ""),
+        },
+        SeedKey {
+            name: "attached".into(),
+            public_key: openssh_key(Algo::Ed25519, 911, ""),
+        },
+    ]);
+    tc[0].instance_ids.clear();
+    tc[1].instance_ids = vec!["ins-1".into()];
+    let mut config = Config::default();
+    config.huawei.keys = hw;
+    config.tencent.keys = tc;
+    Emulator::start(config)
+}
+
+#[test]
+fn audit_reports_every_finding_from_a_seeded_set() {
+    let emu = audit_emulator();
+    let sb = Sandbox::new();
+    sb.write_config(&config_for(&emu.url()));
+    let (code, out, err) = run(&sb, &["audit", "-o", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let findings: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let has = |code: &str, name: &str| {
+        findings.iter().any(|f| {
+            f["code"] == code
+                && f["key_pairs"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|k| k["name"] == name)
+        })
+    };
+    let expect = [
+        ("weak-rsa", "weak-1024", "high"),
+        ("weak-rsa", "rsa-2048", "low"),
+        ("dsa-key", "old-dsa", "high"),
+        ("key-reused-under-different-names", "deploy-copy", ""),
+        ("name-reused-with-different-key", "deploy", ""),
+        ("frozen", "frozen-one", ""),
+        ("fingerprint-mismatch", "lying-fp", ""),
+        ("unparseable-key", "garbage", ""),
+        ("unattached", "deploy", ""),
+    ];
+    for (code, name, severity) in expect {
+        assert!(has(code, name), "no {code} for {name}: {out}");
+        if !severity.is_empty() {
+            let f = findings
+                .iter()
+                .find(|f| f["code"] == code && f["key_pairs"][0]["name"] == name)
+                .unwrap_or_else(|| panic!("{code} {name}"));
+            assert_eq!(f["severity"], severity, "{f}");
+        }
+    }
+    assert!(!findings.iter().any(|f| f["key_pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|k| k["name"] == "clean")));
+    assert!(!has("unattached", "attached"));
+    // The CI gate: high findings exist, so --fail-on high exits 1; a stricter policy in the
+    // config file changes what counts.
+    assert_eq!(run(&sb, &["audit", "--fail-on", "high", "-q"]).0, 1);
+    let mut config = config_for(&emu.url());
+    config.push_str("\n[audit]\nrsa_min_bits_high = 1024\nflag_dsa = false\n");
+    sb.write_config(&config);
+    let (code, out, _) = run(&sb, &["audit", "--fail-on", "high", "-o", "json"]);
+    assert_eq!(code, 0, "{out}");
+}
