@@ -487,3 +487,42 @@ fn audit_reports_every_finding_from_a_seeded_set() {
     let (code, out, _) = run(&sb, &["audit", "--fail-on", "high", "-o", "json"]);
     assert_eq!(code, 0, "{out}");
 }
+
+#[test]
+fn show_in_several_profiles_is_ambiguous_for_json_unless_all() {
+    let emu = Emulator::start(Config::default());
+    let sb = Sandbox::new();
+    let mut config = config_for(&emu.url());
+    // A second profile on the same account: every Huawei key is now in two places.
+    let hw2 = config
+        .split("[profiles.tc]")
+        .next()
+        .unwrap()
+        .replace("[profiles.hw]", "[profiles.hw2]");
+    config.push('\n');
+    config.push_str(&hw2);
+    sb.write_config(&config);
+    let (code, _, err) = run(&sb, &["show", "hw-00001", "-o", "json"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(
+        err.contains("ambiguous") && err.contains("hw (cn-north-4), hw2 (cn-north-4)"),
+        "{err}"
+    );
+    let (code, out, _) = run(&sb, &["show", "hw-00001", "-o", "json", "--all"]);
+    assert_eq!(code, 0);
+    let v: Vec<Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(v.len(), 2);
+    let (code, out, _) = run(&sb, &["show", "hw-00001", "-o", "table"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("profile ")).count(),
+        2,
+        "{out}"
+    );
+    let (code, out, _) = run(&sb, &["show", "hw-00001", "-p", "hw2", "-o", "json"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        serde_json::from_str::<Value>(&out).unwrap()["profile"],
+        "hw2"
+    );
+}
