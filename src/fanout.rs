@@ -43,7 +43,8 @@ pub async fn run<T, F, Fut>(
 ) -> Vec<Outcome<T>>
 where
     F: Fn(Box<dyn Provider>) -> Fut,
-    Fut: Future<Output = Result<T>>,
+    Fut: Future<Output = Result<T>> + Send + 'static,
+    T: Send + 'static,
 {
     let hosts: Arc<std::sync::Mutex<HashMap<String, Arc<Semaphore>>>> = Arc::default();
     let pending = crate::progress::Pending::start(targets.iter().map(label).collect());
@@ -54,7 +55,12 @@ where
         async move {
             let _permit = host.acquire_owned().await.ok();
             let result = match provider::build(&target.profile, target.region.as_deref(), ctx) {
-                Ok(adapter) => op(adapter).await,
+                // Each target is its own task, so parsing and fingerprinting one cloud's
+                // pages runs on another core while the others wait on the network.
+                Ok(adapter) => match tokio::spawn(op(adapter)).await {
+                    Ok(result) => result,
+                    Err(e) => Err(crate::error::Error::other(format!("internal error: {e}"))),
+                },
                 Err(e) => Err(e),
             };
             let result = result.map_err(|e| {

@@ -25,8 +25,11 @@ fn main() {
 }
 
 fn run(cli: Cli, errors: ErrorFormat) -> i32 {
-    // One thread is plenty: the work is waiting on the network, and start-up stays fast.
-    let runtime = match tokio::runtime::Builder::new_current_thread()
+    // Two workers: most of the time is spent waiting on the network, but with several profiles
+    // one cloud's pages are parsed and fingerprinted while another's are being parsed too.
+    // `--version`, `--help` and parse errors never get here, so they stay instant.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
         .enable_all()
         .build()
     {
