@@ -690,16 +690,11 @@ async fn huawei_ecs_lists_and_shows_signed() {
     assert!(kp.key_protection.is_some());
     assert_eq!(kp.region.as_deref(), Some("cn-north-4"));
     assert_eq!(emu.state().nova.tokens_issued(), 0);
-    // One version document, read the way ECS documents it (`GET /v2.1`, no trailing slash).
-    let versions: Vec<String> = emu
-        .state()
-        .nova
-        .seen()
-        .into_iter()
-        .filter(|s| s.path.starts_with("/v2.1") && !s.path.contains("os-keypairs"))
-        .map(|s| s.path)
-        .collect();
-    assert_eq!(versions, ["/v2.1"]);
+    // No version document: ECS is asked for 2.35 straight away (list) and 2.2 (show).
+    assert_eq!(version_documents(&emu), Vec::<String>::new());
+    assert!(lists
+        .iter()
+        .all(|s| s.microversion.as_deref() == Some("2.35")));
     // A wrong secret key: the gateway's 401, an auth error.
     let mut bad = ecs_profile(&emu);
     secret(&mut bad, "secret_key", "not-the-secret-key");
@@ -707,6 +702,36 @@ async fn huawei_ecs_lists_and_shows_signed() {
     let e = prov.list(&all()).await.unwrap_err();
     assert_eq!(e.kind, Kind::Auth, "{e}");
     assert!(e.hint.unwrap().contains("secret_key"));
+}
+
+fn version_documents(emu: &Emulator) -> Vec<String> {
+    emu.state()
+        .nova
+        .seen()
+        .into_iter()
+        .filter(|s| s.path.starts_with("/v2.1") && !s.path.contains("os-keypairs"))
+        .map(|s| s.path)
+        .collect()
+}
+
+#[tokio::test]
+async fn huawei_ecs_below_2_35_falls_back_to_the_version_document_on_406() {
+    let emu = start(NovaConfig {
+        max_microversion: (2, 30),
+        ..Default::default()
+    });
+    let p = ecs_profile(&emu);
+    let prov = NovaProvider::huawei_ecs(&p, p.region.clone(), &ctx(None)).unwrap();
+    let keys = prov.list(&paged(10)).await.unwrap();
+    assert_eq!(keys.len(), 28);
+    // The refused guess, then the version document read the way ECS documents it (`GET /v2.1`,
+    // no trailing slash), then one unpaged list at the server's maximum.
+    assert_eq!(version_documents(&emu), ["/v2.1"]);
+    let lists = list_requests(&emu);
+    assert_eq!(lists.len(), 2);
+    assert_eq!(lists[0].microversion, None, "refused: 2.35 > 2.30");
+    assert_eq!(lists[1].microversion.as_deref(), Some("2.30"));
+    assert_eq!(lists[1].query, None);
 }
 
 #[tokio::test]

@@ -8,16 +8,18 @@ use serde_json::Value;
 use super::{KpsProvider, Op, MAX_PAGE};
 use crate::error::{Error, Result};
 use crate::model::KeyPair;
-use crate::provider::ListQuery;
+use crate::provider::{pipeline, ListQuery};
 use crate::sign::huawei as signer;
 
+/// One page as the server sent it: the raw items (converted later, while the next page is in
+/// flight) and the marker it hands out.
+struct Page {
+    items: Vec<Value>,
+    next: Option<String>,
+}
+
 impl KpsProvider {
-    async fn fetch_page(
-        &self,
-        project_id: &str,
-        limit: u32,
-        marker: Option<&str>,
-    ) -> Result<(Vec<KeyPair>, Option<String>)> {
+    async fn fetch_page(&self, project_id: &str, limit: u32, marker: Option<&str>) -> Result<Page> {
         let limit_s = limit.to_string();
         let mut query = vec![("limit", limit_s.as_str())];
         if let Some(m) = marker {
@@ -29,41 +31,64 @@ impl KpsProvider {
             &query,
         )?;
         let resp = self.send(&url, Some(project_id), Op::List).await?;
-        let body: Value = resp.json()?;
-        let items = super::wire::reply_array(&body, "keypairs", &resp, "the key pair list")?;
-        let mut out = Vec::with_capacity(items.len());
-        for item in items {
-            // Each item is wrapped as {"keypair": {...}}; accept a bare object too.
-            let kp = item.get("keypair").unwrap_or(item);
-            out.push(self.to_keypair(kp, project_id)?);
-        }
+        let mut body: Value = resp.json()?;
+        super::wire::reply_array(&body, "keypairs", &resp, "the key pair list")?;
         let next = body
             .get("page_info")
             .and_then(|p| p.get("next_marker"))
             .and_then(Value::as_str)
             .filter(|m| !m.is_empty())
             .map(str::to_string);
-        Ok((out, next))
+        let items = match body.get_mut("keypairs").map(Value::take) {
+            Some(Value::Array(items)) => items,
+            // reply_array above has just seen the array.
+            _ => Vec::new(),
+        };
+        Ok(Page { items, next })
     }
 
+    fn convert(&self, item: &Value, project_id: &str) -> Result<KeyPair> {
+        // Each item is wrapped as {"keypair": {...}}; accept a bare object too.
+        let kp = item.get("keypair").unwrap_or(item);
+        self.to_keypair(kp, project_id)
+    }
+
+    /// The whole list, in the server's order. The next page is requested as soon as this page's
+    /// marker is known, and this page is converted while it is in flight (see
+    /// [`crate::provider::pipeline`]); errors are the sequential walk's, in its order.
     pub(super) async fn list_all(&self, query: &ListQuery) -> Result<Vec<KeyPair>> {
         let project_id = self.project_id().await?;
         let limit = query.page_size.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
         let mut all = Vec::new();
-        let mut marker: Option<String> = None;
         let mut markers_seen: HashSet<String> = HashSet::new();
+        let mut page = self.fetch_page(project_id, limit, None).await?;
         loop {
-            let (page, next) = self
-                .fetch_page(project_id, limit, marker.as_deref())
-                .await?;
-            let short = page.len() < limit as usize;
-            all.extend(page);
-            match next_marker(next, short, &mut markers_seen, all.len())? {
-                Some(next) => marker = Some(next),
-                None => break,
+            let short = page.items.len() < limit as usize;
+            let so_far = all.len() + page.items.len();
+            let convert = |item: &Value| self.convert(item, project_id);
+            match next_marker(page.next.take(), short, &mut markers_seen, so_far) {
+                Ok(Some(marker)) => {
+                    let fetch = self.fetch_page(project_id, limit, Some(&marker));
+                    let (converted, next) =
+                        pipeline::convert_while(&page.items, convert, fetch).await?;
+                    all.extend(converted);
+                    page = next?;
+                }
+                Ok(None) => {
+                    for item in &page.items {
+                        all.push(convert(item)?);
+                    }
+                    return Ok(all);
+                }
+                // A bad item on this page is what the sequential walk would have reported first.
+                Err(e) => {
+                    for item in &page.items {
+                        convert(item)?;
+                    }
+                    return Err(e);
+                }
             }
         }
-        Ok(all)
     }
 }
 

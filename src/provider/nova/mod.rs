@@ -24,7 +24,7 @@ use crate::error::{Error, Kind, Result};
 use crate::http::{judge_by_status, retry_after, Http, HttpRequest, HttpResponse, Verdict};
 use crate::log;
 use crate::model::{KeyPair, KeyType, ProviderKind};
-use crate::provider::{Context, ListQuery, Provider};
+use crate::provider::{pipeline, Context, ListQuery, Provider};
 use crate::secret::Secret;
 
 pub mod clouds;
@@ -109,6 +109,14 @@ struct Session {
     max: Mutex<Option<Microversion>>,
     /// The cache entry this session was made from or stored as (to add the max microversion).
     entry: Mutex<Option<Entry>>,
+}
+
+/// One list reply: its raw items (converted while the next page is in flight), whether it links
+/// to a next page, and the session it was fetched with.
+struct NovaPage {
+    items: Vec<Value>,
+    has_next: bool,
+    session: Arc<Session>,
 }
 
 impl Session {
@@ -645,80 +653,51 @@ impl NovaProvider {
         Ok(kp)
     }
 
+    /// The whole list, in the server's order. The next page is requested as soon as this page's
+    /// last name is known, and this page is converted while it is in flight (see
+    /// [`crate::provider::pipeline`]); errors are the sequential walk's, in its order.
     async fn list_all(&self, q: &ListQuery) -> Result<Vec<KeyPair>> {
         let s = self.session().await?;
-        let max = self.max_microversion(&s).await?;
         let user = q.user_id.as_deref();
-        if user.is_some() && max < MV_USER_ID {
-            return Err(self.place(Error::usage(format!(
-                "--user needs compute microversion {MV_USER_ID}; this cloud's maximum is {max}"
-            ))));
-        }
-        let mv = max.min(MV_PAGING);
-        let paged = mv >= MV_PAGING;
-        if !paged {
-            log::info(&format!(
-                "profile {}: microversion {mv} < {MV_PAGING}: listing in one unpaged request",
-                self.profile
-            ));
-        }
         let page_size = q.page_size.unwrap_or(DEFAULT_PAGE_SIZE).max(1);
+        let (mv, mut page) = match self.ecs_first_page(&s, page_size, user).await? {
+            Some(found) => found,
+            None => {
+                let mv = self.list_microversion(&s, user).await?;
+                (mv, self.fetch_page(mv, page_size, None, user).await?)
+            }
+        };
+        let paged = mv >= MV_PAGING;
         let owner = user.map(str::to_string).or_else(|| s.user_id.clone());
         let mut out = Vec::new();
-        let mut marker: Option<String> = None;
         let mut markers = HashSet::new();
         loop {
-            let mut params: Vec<String> = Vec::new();
-            if paged {
-                params.push(format!("limit={page_size}"));
-                if let Some(m) = &marker {
-                    params.push(format!("marker={}", enc(m)));
-                }
-            }
-            if let Some(u) = user {
-                params.push(format!("user_id={}", enc(u)));
-            }
-            let suffix = if params.is_empty() {
-                "/os-keypairs".to_string()
-            } else {
-                format!("/os-keypairs?{}", params.join("&"))
-            };
-            let (body, session) = self
-                .get(&suffix, Some(mv), Action::List { user_id: user })
-                .await?;
-            let items = body
-                .get("keypairs")
-                .and_then(Value::as_array)
-                .ok_or_else(|| {
-                    self.place(Error::protocol(format!(
-                        "Nova's list reply has no `keypairs` array: {}",
-                        snippet(&body)
-                    )))
-                })?;
-            for item in items {
+            let session = page.session.clone();
+            let convert = |item: &Value| {
                 let kp = item.get("keypair").unwrap_or(item);
-                out.push(self.to_keypair(&session, kp, owner.as_deref())?);
-            }
-            if !paged {
-                if !items.is_empty() && items.len() % DEFAULT_PAGE_SIZE as usize == 0 {
-                    log::warn(&format!(
-                        "profile {}: {} key pairs in one unpaged reply (microversion {mv}, no paging); some deployments cap unpaged lists at [api] max_limit, so the list may be incomplete",
-                        self.profile,
-                        items.len()
-                    ));
-                }
-                break;
-            }
-            let has_next = has_next_link(&body);
+                self.to_keypair(&session, kp, owner.as_deref())
+            };
             // A full last page still links to the next one, which is then empty.
-            let Some(last) = out
+            let last = page
+                .items
                 .last()
-                .map(|k| k.name.clone())
-                .filter(|_| !items.is_empty() && has_next)
-            else {
-                break;
+                .and_then(item_name)
+                .filter(|_| paged && page.has_next)
+                .map(str::to_string);
+            let Some(last) = last else {
+                for item in &page.items {
+                    out.push(convert(item)?);
+                }
+                if !paged {
+                    self.warn_if_capped(mv, page.items.len());
+                }
+                return Ok(out);
             };
             if !markers.insert(last.clone()) {
+                // A bad item on this page is what the sequential walk would have reported first.
+                for item in &page.items {
+                    convert(item)?;
+                }
                 return Err(self.place(Error::protocol(format!(
                     "Nova returned the same page twice (marker `{last}` repeated); stopping rather than looping"
                 ))));
@@ -726,11 +705,105 @@ impl NovaProvider {
             log::debug(&format!(
                 "profile {}: {} key pairs so far, next page after `{last}`",
                 self.profile,
-                out.len()
+                out.len() + page.items.len()
             ));
-            marker = Some(last);
+            let fetch = self.fetch_page(mv, page_size, Some(&last), user);
+            let (converted, next) = pipeline::convert_while(&page.items, convert, fetch).await?;
+            out.extend(converted);
+            page = next?;
         }
-        Ok(out)
+    }
+
+    /// The microversion to list at, from the server's maximum (discovered if not known).
+    async fn list_microversion(&self, s: &Session, user: Option<&str>) -> Result<Microversion> {
+        let max = self.max_microversion(s).await?;
+        if user.is_some() && max < MV_USER_ID {
+            return Err(self.place(Error::usage(format!(
+                "--user needs compute microversion {MV_USER_ID}; this cloud's maximum is {max}"
+            ))));
+        }
+        let mv = max.min(MV_PAGING);
+        if mv < MV_PAGING {
+            log::info(&format!(
+                "profile {}: microversion {mv} < {MV_PAGING}: listing in one unpaged request",
+                self.profile
+            ));
+        }
+        Ok(mv)
+    }
+
+    /// ECS: the first page asked for at 2.35 straight away, saving the version document's round
+    /// trip (ECS documents a maximum of 2.60). `None` when that does not apply, or when ECS
+    /// refuses 2.35 with a 406: the caller then negotiates as for any Nova.
+    async fn ecs_first_page(
+        &self,
+        s: &Session,
+        page_size: u32,
+        user: Option<&str>,
+    ) -> Result<Option<(Microversion, NovaPage)>> {
+        if !matches!(self.auth, Auth::Aksk { .. }) || s.known_max().is_some() {
+            return Ok(None);
+        }
+        match self.fetch_page(MV_PAGING, page_size, None, user).await {
+            Ok(page) => Ok(Some((MV_PAGING, page))),
+            Err(e) if e.place.status == Some(406) => {
+                log::info(&format!(
+                    "profile {}: ECS refused microversion {MV_PAGING}; reading its maximum",
+                    self.profile
+                ));
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One list request: a page after `marker` from 2.35, the whole list in one reply before.
+    async fn fetch_page(
+        &self,
+        mv: Microversion,
+        page_size: u32,
+        marker: Option<&str>,
+        user: Option<&str>,
+    ) -> Result<NovaPage> {
+        let mut params: Vec<String> = Vec::new();
+        if mv >= MV_PAGING {
+            params.push(format!("limit={page_size}"));
+            if let Some(m) = marker {
+                params.push(format!("marker={}", enc(m)));
+            }
+        }
+        if let Some(u) = user {
+            params.push(format!("user_id={}", enc(u)));
+        }
+        let suffix = if params.is_empty() {
+            "/os-keypairs".to_string()
+        } else {
+            format!("/os-keypairs?{}", params.join("&"))
+        };
+        let (mut body, session) = self
+            .get(&suffix, Some(mv), Action::List { user_id: user })
+            .await?;
+        let has_next = has_next_link(&body);
+        match body.get_mut("keypairs").map(Value::take) {
+            Some(Value::Array(items)) => Ok(NovaPage {
+                items,
+                has_next,
+                session,
+            }),
+            _ => Err(self.place(Error::protocol(format!(
+                "Nova's list reply has no `keypairs` array: {}",
+                snippet(&body)
+            )))),
+        }
+    }
+
+    fn warn_if_capped(&self, mv: Microversion, n: usize) {
+        if n > 0 && n % DEFAULT_PAGE_SIZE as usize == 0 {
+            log::warn(&format!(
+                "profile {}: {n} key pairs in one unpaged reply (microversion {mv}, no paging); some deployments cap unpaged lists at [api] max_limit, so the list may be incomplete",
+                self.profile
+            ));
+        }
     }
 
     async fn show_one(&self, name: &str, q: &ListQuery) -> Result<KeyPair> {
@@ -967,6 +1040,14 @@ fn has_next_link(body: &Value) -> bool {
                 .iter()
                 .any(|l| l.get("rel").and_then(Value::as_str) == Some("next"))
         })
+}
+
+/// A list item's name (items may be wrapped as `{"keypair": {...}}`).
+fn item_name(item: &Value) -> Option<&str> {
+    item.get("keypair")
+        .unwrap_or(item)
+        .get("name")
+        .and_then(Value::as_str)
 }
 
 fn parse_version_doc(resp: &HttpResponse) -> Option<Microversion> {
