@@ -819,3 +819,41 @@ async fn nova_server_errors_are_retried_with_a_fresh_signature() {
     assert_eq!(emu.state().faults.counts().1, 3);
     assert_eq!(list_requests(&emu).len(), 4);
 }
+
+/// The walk requests page k+1 while converting page k: a later page that fails a few times
+/// still leaves every page complete and in order, and one that keeps failing fails the listing
+/// after the pages before it, without a request past it.
+#[tokio::test]
+async fn a_later_page_failing_is_retried_or_fails_the_pipelined_walk() {
+    let list = |fail_range: std::ops::Range<u64>| async move {
+        let emu = Emulator::start(Config {
+            faults: FaultConfig {
+                fail_range,
+                ..Default::default()
+            },
+            ..Default::default()
+        });
+        // ECS: no Keystone and no version document, so request n is page n + 1's n-th attempt.
+        let p = ecs_profile(&emu);
+        let prov = NovaProvider::huawei_ecs(&p, p.region.clone(), &ctx(None)).unwrap();
+        let result = prov.list(&paged(5)).await;
+        (result, emu)
+    };
+    let (keys, emu) = list(2..4).await;
+    let keys = keys.expect("page 3 succeeds on its third attempt");
+    let mut expected: Vec<String> = emu_nova::default_admin_keys(25)
+        .into_iter()
+        .map(|k| k.name)
+        .collect();
+    expected.sort();
+    assert_eq!(names(&keys), expected);
+    // 28 keys in pages of 5: six pages, page 3 tried three times.
+    assert_eq!(emu.state().faults.counts(), (6 + 2, 2));
+
+    let (e, emu) = list(2..u64::MAX).await;
+    let e = e.expect_err("page 3 never succeeds");
+    assert_eq!(e.kind, Kind::Server, "{e}");
+    assert_eq!(e.attempts, Some(5));
+    // Pages 1 and 2 once, page 3 five times, nothing after: its marker was never known.
+    assert_eq!(emu.state().faults.counts(), (2 + 5, 5));
+}
