@@ -7,15 +7,48 @@ use serde_json::Value;
 
 use super::{KpsProvider, Op, MAX_PAGE};
 use crate::error::{Error, Result};
+use crate::http::HttpResponse;
 use crate::model::KeyPair;
-use crate::provider::{pipeline, ListQuery};
+use crate::provider::pipeline::{self, ListHead};
+use crate::provider::ListQuery;
 use crate::sign::huawei as signer;
 
-/// One page as the server sent it: the raw items (converted later, while the next page is in
-/// flight) and the marker it hands out.
+/// One page as the server sent it: the marker it hands out, how many items it holds, and the
+/// items themselves, parsed later (while the next page is in flight) when a quick scan could
+/// read the rest.
 struct Page {
-    items: Vec<Value>,
+    items: Items,
+    count: usize,
     next: Option<String>,
+}
+
+enum Items {
+    /// A reply whose scan succeeded: the full parse cannot fail and is deferred.
+    Raw(HttpResponse),
+    Parsed(Vec<Value>),
+}
+
+impl Items {
+    fn parse(self) -> Result<Vec<Value>> {
+        match self {
+            Items::Parsed(items) => Ok(items),
+            Items::Raw(resp) => Ok(take_keypairs(resp.json()?)),
+        }
+    }
+}
+
+fn take_keypairs(mut body: Value) -> Vec<Value> {
+    match body.get_mut("keypairs").map(Value::take) {
+        Some(Value::Array(items)) => items,
+        _ => Vec::new(),
+    }
+}
+
+fn marker_of(next_marker: Option<&Value>) -> Option<String> {
+    next_marker
+        .and_then(Value::as_str)
+        .filter(|m| !m.is_empty())
+        .map(str::to_string)
 }
 
 impl KpsProvider {
@@ -31,20 +64,25 @@ impl KpsProvider {
             &query,
         )?;
         let resp = self.send(&url, Some(project_id), Op::List).await?;
-        let mut body: Value = resp.json()?;
+        if let Some(head) = ListHead::scan(&resp.body) {
+            let next = marker_of(head.page_info.as_ref().and_then(|p| p.get("next_marker")));
+            return Ok(Page {
+                count: head.items.len(),
+                items: Items::Raw(resp),
+                next,
+            });
+        }
+        // Anything the scan does not take (bad JSON, odd shapes, duplicate keys) gets the full
+        // parse and its errors, as it always did.
+        let body: Value = resp.json()?;
         super::wire::reply_array(&body, "keypairs", &resp, "the key pair list")?;
-        let next = body
-            .get("page_info")
-            .and_then(|p| p.get("next_marker"))
-            .and_then(Value::as_str)
-            .filter(|m| !m.is_empty())
-            .map(str::to_string);
-        let items = match body.get_mut("keypairs").map(Value::take) {
-            Some(Value::Array(items)) => items,
-            // reply_array above has just seen the array.
-            _ => Vec::new(),
-        };
-        Ok(Page { items, next })
+        let next = marker_of(body.get("page_info").and_then(|p| p.get("next_marker")));
+        let items = take_keypairs(body);
+        Ok(Page {
+            count: items.len(),
+            items: Items::Parsed(items),
+            next,
+        })
     }
 
     fn convert(&self, item: &Value, project_id: &str) -> Result<KeyPair> {
@@ -63,26 +101,26 @@ impl KpsProvider {
         let mut markers_seen: HashSet<String> = HashSet::new();
         let mut page = self.fetch_page(project_id, limit, None).await?;
         loop {
-            let short = page.items.len() < limit as usize;
-            let so_far = all.len() + page.items.len();
+            let Page { items, count, next } = page;
+            let short = count < limit as usize;
             let convert = |item: &Value| self.convert(item, project_id);
-            match next_marker(page.next.take(), short, &mut markers_seen, so_far) {
+            match next_marker(next, short, &mut markers_seen, all.len() + count) {
                 Ok(Some(marker)) => {
                     let fetch = self.fetch_page(project_id, limit, Some(&marker));
                     let (converted, next) =
-                        pipeline::convert_while(&page.items, convert, fetch).await?;
+                        pipeline::convert_while(|| items.parse(), convert, fetch).await?;
                     all.extend(converted);
                     page = next?;
                 }
                 Ok(None) => {
-                    for item in &page.items {
+                    for item in &items.parse()? {
                         all.push(convert(item)?);
                     }
                     return Ok(all);
                 }
                 // A bad item on this page is what the sequential walk would have reported first.
                 Err(e) => {
-                    for item in &page.items {
+                    for item in &items.parse()? {
                         convert(item)?;
                     }
                     return Err(e);

@@ -24,7 +24,8 @@ use crate::error::{Error, Kind, Result};
 use crate::http::{judge_by_status, retry_after, Http, HttpRequest, HttpResponse, Verdict};
 use crate::log;
 use crate::model::{KeyPair, KeyType, ProviderKind};
-use crate::provider::{pipeline, Context, ListQuery, Provider};
+use crate::provider::pipeline::{self, ListHead};
+use crate::provider::{Context, ListQuery, Provider};
 use crate::secret::Secret;
 
 pub mod clouds;
@@ -111,12 +112,28 @@ struct Session {
     entry: Mutex<Option<Entry>>,
 }
 
-/// One list reply: its raw items (converted while the next page is in flight), whether it links
-/// to a next page, and the session it was fetched with.
+/// One list reply: what the walk needs to go on (item count, last name, next link), the items
+/// (parsed while the next page is in flight when a quick scan could read the rest), and the
+/// session it was fetched with.
 struct NovaPage {
-    items: Vec<Value>,
+    items: Items,
+    count: usize,
+    last: Option<String>,
     has_next: bool,
     session: Arc<Session>,
+}
+
+enum Items {
+    /// A reply whose scan succeeded: the full parse cannot fail and is deferred.
+    Raw(HttpResponse),
+    Parsed(Vec<Value>),
+}
+
+fn take_keypairs(mut body: Value) -> Vec<Value> {
+    match body.get_mut("keypairs").map(Value::take) {
+        Some(Value::Array(items)) => items,
+        _ => Vec::new(),
+    }
 }
 
 impl Session {
@@ -564,19 +581,30 @@ impl NovaProvider {
             .map_err(|e| self.place(e))
     }
 
-    /// GET `suffix` (`/os-keypairs?…`) below the compute base, re-authenticating once on a 401.
+    /// GET `suffix` (`/os-keypairs/{name}`) below the compute base, as JSON.
     async fn get(
         &self,
         suffix: &str,
         mv: Option<Microversion>,
         action: Action<'_>,
     ) -> Result<(Value, Arc<Session>)> {
+        let (resp, s) = self.get_raw(suffix, mv, action).await?;
+        Ok((resp.json().map_err(|e| self.place(e))?, s))
+    }
+
+    /// GET `suffix` (`/os-keypairs?…`) below the compute base, re-authenticating once on a 401.
+    async fn get_raw(
+        &self,
+        suffix: &str,
+        mv: Option<Microversion>,
+        action: Action<'_>,
+    ) -> Result<(HttpResponse, Arc<Session>)> {
         let mut s = self.session().await?;
         let mut renewed = false;
         loop {
             let url = join(&s.compute, suffix)?;
             match self.send(&s, &url, mv, action).await {
-                Ok(resp) => return Ok((resp.json().map_err(|e| self.place(e))?, s)),
+                Ok(resp) => return Ok((resp, s)),
                 Err(e) if e.place.status == Some(401) && !renewed => match self.renew(&s).await? {
                     Some(fresh) => {
                         s = fresh;
@@ -672,30 +700,30 @@ impl NovaProvider {
         let mut out = Vec::new();
         let mut markers = HashSet::new();
         loop {
-            let session = page.session.clone();
+            let NovaPage {
+                items,
+                count,
+                last,
+                has_next,
+                session,
+            } = page;
             let convert = |item: &Value| {
                 let kp = item.get("keypair").unwrap_or(item);
                 self.to_keypair(&session, kp, owner.as_deref())
             };
             // A full last page still links to the next one, which is then empty.
-            let last = page
-                .items
-                .last()
-                .and_then(item_name)
-                .filter(|_| paged && page.has_next)
-                .map(str::to_string);
-            let Some(last) = last else {
-                for item in &page.items {
+            let Some(last) = last.filter(|_| paged && has_next) else {
+                for item in &self.parse_items(items)? {
                     out.push(convert(item)?);
                 }
                 if !paged {
-                    self.warn_if_capped(mv, page.items.len());
+                    self.warn_if_capped(mv, count);
                 }
                 return Ok(out);
             };
             if !markers.insert(last.clone()) {
                 // A bad item on this page is what the sequential walk would have reported first.
-                for item in &page.items {
+                for item in &self.parse_items(items)? {
                     convert(item)?;
                 }
                 return Err(self.place(Error::protocol(format!(
@@ -705,10 +733,11 @@ impl NovaProvider {
             log::debug(&format!(
                 "profile {}: {} key pairs so far, next page after `{last}`",
                 self.profile,
-                out.len() + page.items.len()
+                out.len() + count
             ));
             let fetch = self.fetch_page(mv, page_size, Some(&last), user);
-            let (converted, next) = pipeline::convert_while(&page.items, convert, fetch).await?;
+            let parse = || self.parse_items(items);
+            let (converted, next) = pipeline::convert_while(parse, convert, fetch).await?;
             out.extend(converted);
             page = next?;
         }
@@ -780,20 +809,45 @@ impl NovaProvider {
         } else {
             format!("/os-keypairs?{}", params.join("&"))
         };
-        let (mut body, session) = self
-            .get(&suffix, Some(mv), Action::List { user_id: user })
+        let (resp, session) = self
+            .get_raw(&suffix, Some(mv), Action::List { user_id: user })
             .await?;
-        let has_next = has_next_link(&body);
-        match body.get_mut("keypairs").map(Value::take) {
-            Some(Value::Array(items)) => Ok(NovaPage {
-                items,
-                has_next,
+        if let Some(head) = ListHead::scan(&resp.body) {
+            return Ok(NovaPage {
+                count: head.items.len(),
+                last: head.items.last().and_then(|i| i.name()).map(str::to_string),
+                has_next: links_have_next(head.links.as_ref()),
+                items: Items::Raw(resp),
                 session,
-            }),
-            _ => Err(self.place(Error::protocol(format!(
-                "Nova's list reply has no `keypairs` array: {}",
-                snippet(&body)
-            )))),
+            });
+        }
+        // Anything the scan does not take (bad JSON, odd shapes, duplicate keys) gets the full
+        // parse and its errors, as it always did.
+        let body: Value = resp.json().map_err(|e| self.place(e))?;
+        let has_next = has_next_link(&body);
+        let items = match body.get("keypairs") {
+            Some(Value::Array(_)) => take_keypairs(body),
+            _ => {
+                return Err(self.place(Error::protocol(format!(
+                    "Nova's list reply has no `keypairs` array: {}",
+                    snippet(&body)
+                ))))
+            }
+        };
+        Ok(NovaPage {
+            count: items.len(),
+            last: items.last().and_then(item_name).map(str::to_string),
+            has_next,
+            items: Items::Parsed(items),
+            session,
+        })
+    }
+
+    /// A page's items, parsed now if the scan deferred it.
+    fn parse_items(&self, items: Items) -> Result<Vec<Value>> {
+        match items {
+            Items::Parsed(items) => Ok(items),
+            Items::Raw(resp) => Ok(take_keypairs(resp.json().map_err(|e| self.place(e))?)),
         }
     }
 
@@ -1033,13 +1087,15 @@ fn join(base: &Url, suffix: &str) -> Result<Url> {
 /// Whether a list reply links to a next page. Only the link's presence is used: its href may
 /// name an internal host, so the next URL is built from our own base and the last name.
 fn has_next_link(body: &Value) -> bool {
-    body.get("keypairs_links")
-        .and_then(Value::as_array)
-        .is_some_and(|links| {
-            links
-                .iter()
-                .any(|l| l.get("rel").and_then(Value::as_str) == Some("next"))
-        })
+    links_have_next(body.get("keypairs_links"))
+}
+
+fn links_have_next(links: Option<&Value>) -> bool {
+    links.and_then(Value::as_array).is_some_and(|links| {
+        links
+            .iter()
+            .any(|l| l.get("rel").and_then(Value::as_str) == Some("next"))
+    })
 }
 
 /// A list item's name (items may be wrapped as `{"keypair": {...}}`).
