@@ -6,7 +6,9 @@
 //!
 //! Both speak the same Nova: microversions negotiated against the server's maximum (2.35 for
 //! paging, 2.2 for `type`, 2.10 for `user_id`), `limit`/`marker` paging that follows the next
-//! link but builds every URL itself, and Nova's error bodies turned into typed errors.
+//! link but builds every URL itself, and Nova's error bodies turned into typed errors. ECS skips
+//! the version document: it is asked for 2.35 (list) or 2.2 (show) directly and only read on a
+//! 406. A page is converted while the next one is in flight (`crate::provider::pipeline`).
 
 use std::collections::HashSet;
 use std::fmt;
