@@ -579,6 +579,7 @@ async fn throttling_and_server_errors_are_retried_to_completion() {
         throttle_rate: 0.3,
         error_rate: 0.1,
         seed: 7,
+        ..Default::default()
     };
     let emu = start_with_faults(HuaweiConfig::default(), faults);
     let keys = provider(&profile(&emu))
@@ -764,4 +765,38 @@ mod binary {
         );
         assert!(!stderr.contains(wrong), "{stderr}");
     }
+}
+
+/// The walk requests page k+1 while converting page k: a later page that fails a few times
+/// still leaves every page complete and in order, and one that keeps failing fails the listing
+/// after the pages before it, without a request past it.
+#[tokio::test]
+async fn a_later_page_failing_is_retried_or_fails_the_pipelined_walk() {
+    // Requests 0 and 1 are pages 1 and 2; page 3 (request 2) fails twice, then succeeds.
+    let faults = FaultConfig {
+        fail_range: 2..4,
+        ..Default::default()
+    };
+    let emu = start_with_faults(HuaweiConfig::default(), faults);
+    let keys = provider(&profile(&emu))
+        .list(&paged(3))
+        .await
+        .expect("page 3 succeeds on its third attempt");
+    assert_eq!(names(&keys), expected_names());
+    assert_eq!(emu.state().faults.counts(), (9 + 2, 2));
+    assert_eq!(emu.state().huawei.kps_requests(), 9);
+
+    let faults = FaultConfig {
+        fail_range: 2..u64::MAX,
+        ..Default::default()
+    };
+    let emu = start_with_faults(HuaweiConfig::default(), faults);
+    let e = provider(&profile(&emu))
+        .list(&paged(3))
+        .await
+        .expect_err("page 3 never succeeds");
+    assert_eq!(e.kind, Kind::Server, "{e}");
+    assert_eq!(e.attempts, Some(6));
+    // Pages 1 and 2 once, page 3 six times, nothing after: its marker was never known.
+    assert_eq!(emu.state().faults.counts(), (2 + 6, 6));
 }

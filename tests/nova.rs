@@ -690,16 +690,11 @@ async fn huawei_ecs_lists_and_shows_signed() {
     assert!(kp.key_protection.is_some());
     assert_eq!(kp.region.as_deref(), Some("cn-north-4"));
     assert_eq!(emu.state().nova.tokens_issued(), 0);
-    // One version document, read the way ECS documents it (`GET /v2.1`, no trailing slash).
-    let versions: Vec<String> = emu
-        .state()
-        .nova
-        .seen()
-        .into_iter()
-        .filter(|s| s.path.starts_with("/v2.1") && !s.path.contains("os-keypairs"))
-        .map(|s| s.path)
-        .collect();
-    assert_eq!(versions, ["/v2.1"]);
+    // No version document: ECS is asked for 2.35 straight away (list) and 2.2 (show).
+    assert_eq!(version_documents(&emu), Vec::<String>::new());
+    assert!(lists
+        .iter()
+        .all(|s| s.microversion.as_deref() == Some("2.35")));
     // A wrong secret key: the gateway's 401, an auth error.
     let mut bad = ecs_profile(&emu);
     secret(&mut bad, "secret_key", "not-the-secret-key");
@@ -707,6 +702,36 @@ async fn huawei_ecs_lists_and_shows_signed() {
     let e = prov.list(&all()).await.unwrap_err();
     assert_eq!(e.kind, Kind::Auth, "{e}");
     assert!(e.hint.unwrap().contains("secret_key"));
+}
+
+fn version_documents(emu: &Emulator) -> Vec<String> {
+    emu.state()
+        .nova
+        .seen()
+        .into_iter()
+        .filter(|s| s.path.starts_with("/v2.1") && !s.path.contains("os-keypairs"))
+        .map(|s| s.path)
+        .collect()
+}
+
+#[tokio::test]
+async fn huawei_ecs_below_2_35_falls_back_to_the_version_document_on_406() {
+    let emu = start(NovaConfig {
+        max_microversion: (2, 30),
+        ..Default::default()
+    });
+    let p = ecs_profile(&emu);
+    let prov = NovaProvider::huawei_ecs(&p, p.region.clone(), &ctx(None)).unwrap();
+    let keys = prov.list(&paged(10)).await.unwrap();
+    assert_eq!(keys.len(), 28);
+    // The refused guess, then the version document read the way ECS documents it (`GET /v2.1`,
+    // no trailing slash), then one unpaged list at the server's maximum.
+    assert_eq!(version_documents(&emu), ["/v2.1"]);
+    let lists = list_requests(&emu);
+    assert_eq!(lists.len(), 2);
+    assert_eq!(lists[0].microversion, None, "refused: 2.35 > 2.30");
+    assert_eq!(lists[1].microversion.as_deref(), Some("2.30"));
+    assert_eq!(lists[1].query, None);
 }
 
 #[tokio::test]
@@ -793,4 +818,42 @@ async fn nova_server_errors_are_retried_with_a_fresh_signature() {
     assert_eq!(prov.list(&all()).await.unwrap().len(), 28);
     assert_eq!(emu.state().faults.counts().1, 3);
     assert_eq!(list_requests(&emu).len(), 4);
+}
+
+/// The walk requests page k+1 while converting page k: a later page that fails a few times
+/// still leaves every page complete and in order, and one that keeps failing fails the listing
+/// after the pages before it, without a request past it.
+#[tokio::test]
+async fn a_later_page_failing_is_retried_or_fails_the_pipelined_walk() {
+    let list = |fail_range: std::ops::Range<u64>| async move {
+        let emu = Emulator::start(Config {
+            faults: FaultConfig {
+                fail_range,
+                ..Default::default()
+            },
+            ..Default::default()
+        });
+        // ECS: no Keystone and no version document, so request n is page n + 1's n-th attempt.
+        let p = ecs_profile(&emu);
+        let prov = NovaProvider::huawei_ecs(&p, p.region.clone(), &ctx(None)).unwrap();
+        let result = prov.list(&paged(5)).await;
+        (result, emu)
+    };
+    let (keys, emu) = list(2..4).await;
+    let keys = keys.expect("page 3 succeeds on its third attempt");
+    let mut expected: Vec<String> = emu_nova::default_admin_keys(25)
+        .into_iter()
+        .map(|k| k.name)
+        .collect();
+    expected.sort();
+    assert_eq!(names(&keys), expected);
+    // 28 keys in pages of 5: six pages, page 3 tried three times.
+    assert_eq!(emu.state().faults.counts(), (6 + 2, 2));
+
+    let (e, emu) = list(2..u64::MAX).await;
+    let e = e.expect_err("page 3 never succeeds");
+    assert_eq!(e.kind, Kind::Server, "{e}");
+    assert_eq!(e.attempts, Some(5));
+    // Pages 1 and 2 once, page 3 five times, nothing after: its marker was never known.
+    assert_eq!(emu.state().faults.counts(), (2 + 5, 5));
 }

@@ -169,6 +169,7 @@ async fn throttling_and_internal_errors_still_give_the_complete_set() {
         error_rate: 0.15,
         fail_first: 1,
         seed: 42,
+        ..Default::default()
     };
     let emu = Emulator::start(Config {
         tencent: with_keys(1000),

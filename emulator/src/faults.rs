@@ -15,6 +15,9 @@ pub struct FaultConfig {
     pub fail_first: u64,
     /// Seed for the fault dice, so a run is reproducible.
     pub seed: u64,
+    /// Requests numbered in this range (from 0, in the order served) fail with a server error,
+    /// whatever the rates: a later page failing, for tests of a walk that is already under way.
+    pub fail_range: std::ops::Range<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +48,7 @@ impl Faults {
     /// Decides this request's fate.
     pub fn roll(&self) -> Fault {
         let n = self.served.fetch_add(1, Ordering::SeqCst);
-        let fault = if n < self.config.fail_first {
+        let fault = if n < self.config.fail_first || self.config.fail_range.contains(&n) {
             Fault::ServerError
         } else {
             let x = self.next_f64();

@@ -15,6 +15,7 @@ use crate::model::{KeyPair, ProviderKind};
 
 pub mod huawei;
 pub mod nova;
+pub(crate) mod pipeline;
 pub mod tencent;
 
 /// What `list` asks for beyond "everything". Adapters push to the server what their API can

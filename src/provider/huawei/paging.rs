@@ -7,17 +7,52 @@ use serde_json::Value;
 
 use super::{KpsProvider, Op, MAX_PAGE};
 use crate::error::{Error, Result};
+use crate::http::HttpResponse;
 use crate::model::KeyPair;
+use crate::provider::pipeline::{self, ListHead};
 use crate::provider::ListQuery;
 use crate::sign::huawei as signer;
 
+/// One page as the server sent it: the marker it hands out, how many items it holds, and the
+/// items themselves, parsed later (while the next page is in flight) when a quick scan could
+/// read the rest.
+struct Page {
+    items: Items,
+    count: usize,
+    next: Option<String>,
+}
+
+enum Items {
+    /// A reply whose scan succeeded: the full parse cannot fail and is deferred.
+    Raw(HttpResponse),
+    Parsed(Vec<Value>),
+}
+
+impl Items {
+    fn parse(self) -> Result<Vec<Value>> {
+        match self {
+            Items::Parsed(items) => Ok(items),
+            Items::Raw(resp) => Ok(take_keypairs(resp.json()?)),
+        }
+    }
+}
+
+fn take_keypairs(mut body: Value) -> Vec<Value> {
+    match body.get_mut("keypairs").map(Value::take) {
+        Some(Value::Array(items)) => items,
+        _ => Vec::new(),
+    }
+}
+
+fn marker_of(next_marker: Option<&Value>) -> Option<String> {
+    next_marker
+        .and_then(Value::as_str)
+        .filter(|m| !m.is_empty())
+        .map(str::to_string)
+}
+
 impl KpsProvider {
-    async fn fetch_page(
-        &self,
-        project_id: &str,
-        limit: u32,
-        marker: Option<&str>,
-    ) -> Result<(Vec<KeyPair>, Option<String>)> {
+    async fn fetch_page(&self, project_id: &str, limit: u32, marker: Option<&str>) -> Result<Page> {
         let limit_s = limit.to_string();
         let mut query = vec![("limit", limit_s.as_str())];
         if let Some(m) = marker {
@@ -29,41 +64,69 @@ impl KpsProvider {
             &query,
         )?;
         let resp = self.send(&url, Some(project_id), Op::List).await?;
-        let body: Value = resp.json()?;
-        let items = super::wire::reply_array(&body, "keypairs", &resp, "the key pair list")?;
-        let mut out = Vec::with_capacity(items.len());
-        for item in items {
-            // Each item is wrapped as {"keypair": {...}}; accept a bare object too.
-            let kp = item.get("keypair").unwrap_or(item);
-            out.push(self.to_keypair(kp, project_id)?);
+        if let Some(head) = ListHead::scan(&resp.body) {
+            let next = marker_of(head.page_info.as_ref().and_then(|p| p.get("next_marker")));
+            return Ok(Page {
+                count: head.items.len(),
+                items: Items::Raw(resp),
+                next,
+            });
         }
-        let next = body
-            .get("page_info")
-            .and_then(|p| p.get("next_marker"))
-            .and_then(Value::as_str)
-            .filter(|m| !m.is_empty())
-            .map(str::to_string);
-        Ok((out, next))
+        // Anything the scan does not take (bad JSON, odd shapes, duplicate keys) gets the full
+        // parse and its errors, as it always did.
+        let body: Value = resp.json()?;
+        super::wire::reply_array(&body, "keypairs", &resp, "the key pair list")?;
+        let next = marker_of(body.get("page_info").and_then(|p| p.get("next_marker")));
+        let items = take_keypairs(body);
+        Ok(Page {
+            count: items.len(),
+            items: Items::Parsed(items),
+            next,
+        })
     }
 
+    fn convert(&self, item: &Value, project_id: &str) -> Result<KeyPair> {
+        // Each item is wrapped as {"keypair": {...}}; accept a bare object too.
+        let kp = item.get("keypair").unwrap_or(item);
+        self.to_keypair(kp, project_id)
+    }
+
+    /// The whole list, in the server's order. The next page is requested as soon as this page's
+    /// marker is known, and this page is converted while it is in flight (see
+    /// [`crate::provider::pipeline`]); errors are the sequential walk's, in its order.
     pub(super) async fn list_all(&self, query: &ListQuery) -> Result<Vec<KeyPair>> {
         let project_id = self.project_id().await?;
         let limit = query.page_size.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
         let mut all = Vec::new();
-        let mut marker: Option<String> = None;
         let mut markers_seen: HashSet<String> = HashSet::new();
+        let mut page = self.fetch_page(project_id, limit, None).await?;
         loop {
-            let (page, next) = self
-                .fetch_page(project_id, limit, marker.as_deref())
-                .await?;
-            let short = page.len() < limit as usize;
-            all.extend(page);
-            match next_marker(next, short, &mut markers_seen, all.len())? {
-                Some(next) => marker = Some(next),
-                None => break,
+            let Page { items, count, next } = page;
+            let short = count < limit as usize;
+            let convert = |item: &Value| self.convert(item, project_id);
+            match next_marker(next, short, &mut markers_seen, all.len() + count) {
+                Ok(Some(marker)) => {
+                    let fetch = self.fetch_page(project_id, limit, Some(&marker));
+                    let (converted, next) =
+                        pipeline::convert_while(|| items.parse(), convert, fetch).await?;
+                    all.extend(converted);
+                    page = next?;
+                }
+                Ok(None) => {
+                    for item in &items.parse()? {
+                        all.push(convert(item)?);
+                    }
+                    return Ok(all);
+                }
+                // A bad item on this page is what the sequential walk would have reported first.
+                Err(e) => {
+                    for item in &items.parse()? {
+                        convert(item)?;
+                    }
+                    return Err(e);
+                }
             }
         }
-        Ok(all)
     }
 }
 

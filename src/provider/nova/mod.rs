@@ -6,7 +6,9 @@
 //!
 //! Both speak the same Nova: microversions negotiated against the server's maximum (2.35 for
 //! paging, 2.2 for `type`, 2.10 for `user_id`), `limit`/`marker` paging that follows the next
-//! link but builds every URL itself, and Nova's error bodies turned into typed errors.
+//! link but builds every URL itself, and Nova's error bodies turned into typed errors. ECS skips
+//! the version document: it is asked for 2.35 (list) or 2.2 (show) directly and only read on a
+//! 406. A page is converted while the next one is in flight (`crate::provider::pipeline`).
 
 use std::collections::HashSet;
 use std::fmt;
@@ -24,6 +26,7 @@ use crate::error::{Error, Kind, Result};
 use crate::http::{judge_by_status, retry_after, Http, HttpRequest, HttpResponse, Verdict};
 use crate::log;
 use crate::model::{KeyPair, KeyType, ProviderKind};
+use crate::provider::pipeline::{self, ListHead};
 use crate::provider::{Context, ListQuery, Provider};
 use crate::secret::Secret;
 
@@ -109,6 +112,30 @@ struct Session {
     max: Mutex<Option<Microversion>>,
     /// The cache entry this session was made from or stored as (to add the max microversion).
     entry: Mutex<Option<Entry>>,
+}
+
+/// One list reply: what the walk needs to go on (item count, last name, next link), the items
+/// (parsed while the next page is in flight when a quick scan could read the rest), and the
+/// session it was fetched with.
+struct NovaPage {
+    items: Items,
+    count: usize,
+    last: Option<String>,
+    has_next: bool,
+    session: Arc<Session>,
+}
+
+enum Items {
+    /// A reply whose scan succeeded: the full parse cannot fail and is deferred.
+    Raw(HttpResponse),
+    Parsed(Vec<Value>),
+}
+
+fn take_keypairs(mut body: Value) -> Vec<Value> {
+    match body.get_mut("keypairs").map(Value::take) {
+        Some(Value::Array(items)) => items,
+        _ => Vec::new(),
+    }
 }
 
 impl Session {
@@ -556,19 +583,30 @@ impl NovaProvider {
             .map_err(|e| self.place(e))
     }
 
-    /// GET `suffix` (`/os-keypairs?…`) below the compute base, re-authenticating once on a 401.
+    /// GET `suffix` (`/os-keypairs/{name}`) below the compute base, as JSON.
     async fn get(
         &self,
         suffix: &str,
         mv: Option<Microversion>,
         action: Action<'_>,
     ) -> Result<(Value, Arc<Session>)> {
+        let (resp, s) = self.get_raw(suffix, mv, action).await?;
+        Ok((resp.json().map_err(|e| self.place(e))?, s))
+    }
+
+    /// GET `suffix` (`/os-keypairs?…`) below the compute base, re-authenticating once on a 401.
+    async fn get_raw(
+        &self,
+        suffix: &str,
+        mv: Option<Microversion>,
+        action: Action<'_>,
+    ) -> Result<(HttpResponse, Arc<Session>)> {
         let mut s = self.session().await?;
         let mut renewed = false;
         loop {
             let url = join(&s.compute, suffix)?;
             match self.send(&s, &url, mv, action).await {
-                Ok(resp) => return Ok((resp.json().map_err(|e| self.place(e))?, s)),
+                Ok(resp) => return Ok((resp, s)),
                 Err(e) if e.place.status == Some(401) && !renewed => match self.renew(&s).await? {
                     Some(fresh) => {
                         s = fresh;
@@ -645,80 +683,51 @@ impl NovaProvider {
         Ok(kp)
     }
 
+    /// The whole list, in the server's order. The next page is requested as soon as this page's
+    /// last name is known, and this page is converted while it is in flight (see
+    /// [`crate::provider::pipeline`]); errors are the sequential walk's, in its order.
     async fn list_all(&self, q: &ListQuery) -> Result<Vec<KeyPair>> {
         let s = self.session().await?;
-        let max = self.max_microversion(&s).await?;
         let user = q.user_id.as_deref();
-        if user.is_some() && max < MV_USER_ID {
-            return Err(self.place(Error::usage(format!(
-                "--user needs compute microversion {MV_USER_ID}; this cloud's maximum is {max}"
-            ))));
-        }
-        let mv = max.min(MV_PAGING);
-        let paged = mv >= MV_PAGING;
-        if !paged {
-            log::info(&format!(
-                "profile {}: microversion {mv} < {MV_PAGING}: listing in one unpaged request",
-                self.profile
-            ));
-        }
         let page_size = q.page_size.unwrap_or(DEFAULT_PAGE_SIZE).max(1);
+        let (mv, mut page) = match self.ecs_first_page(&s, page_size, user).await? {
+            Some(found) => found,
+            None => {
+                let mv = self.list_microversion(&s, user).await?;
+                (mv, self.fetch_page(mv, page_size, None, user).await?)
+            }
+        };
+        let paged = mv >= MV_PAGING;
         let owner = user.map(str::to_string).or_else(|| s.user_id.clone());
         let mut out = Vec::new();
-        let mut marker: Option<String> = None;
         let mut markers = HashSet::new();
         loop {
-            let mut params: Vec<String> = Vec::new();
-            if paged {
-                params.push(format!("limit={page_size}"));
-                if let Some(m) = &marker {
-                    params.push(format!("marker={}", enc(m)));
-                }
-            }
-            if let Some(u) = user {
-                params.push(format!("user_id={}", enc(u)));
-            }
-            let suffix = if params.is_empty() {
-                "/os-keypairs".to_string()
-            } else {
-                format!("/os-keypairs?{}", params.join("&"))
-            };
-            let (body, session) = self
-                .get(&suffix, Some(mv), Action::List { user_id: user })
-                .await?;
-            let items = body
-                .get("keypairs")
-                .and_then(Value::as_array)
-                .ok_or_else(|| {
-                    self.place(Error::protocol(format!(
-                        "Nova's list reply has no `keypairs` array: {}",
-                        snippet(&body)
-                    )))
-                })?;
-            for item in items {
+            let NovaPage {
+                items,
+                count,
+                last,
+                has_next,
+                session,
+            } = page;
+            let convert = |item: &Value| {
                 let kp = item.get("keypair").unwrap_or(item);
-                out.push(self.to_keypair(&session, kp, owner.as_deref())?);
-            }
-            if !paged {
-                if !items.is_empty() && items.len() % DEFAULT_PAGE_SIZE as usize == 0 {
-                    log::warn(&format!(
-                        "profile {}: {} key pairs in one unpaged reply (microversion {mv}, no paging); some deployments cap unpaged lists at [api] max_limit, so the list may be incomplete",
-                        self.profile,
-                        items.len()
-                    ));
-                }
-                break;
-            }
-            let has_next = has_next_link(&body);
+                self.to_keypair(&session, kp, owner.as_deref())
+            };
             // A full last page still links to the next one, which is then empty.
-            let Some(last) = out
-                .last()
-                .map(|k| k.name.clone())
-                .filter(|_| !items.is_empty() && has_next)
-            else {
-                break;
+            let Some(last) = last.filter(|_| paged && has_next) else {
+                for item in &self.parse_items(items)? {
+                    out.push(convert(item)?);
+                }
+                if !paged {
+                    self.warn_if_capped(mv, count);
+                }
+                return Ok(out);
             };
             if !markers.insert(last.clone()) {
+                // A bad item on this page is what the sequential walk would have reported first.
+                for item in &self.parse_items(items)? {
+                    convert(item)?;
+                }
                 return Err(self.place(Error::protocol(format!(
                     "Nova returned the same page twice (marker `{last}` repeated); stopping rather than looping"
                 ))));
@@ -726,11 +735,131 @@ impl NovaProvider {
             log::debug(&format!(
                 "profile {}: {} key pairs so far, next page after `{last}`",
                 self.profile,
-                out.len()
+                out.len() + count
             ));
-            marker = Some(last);
+            let fetch = self.fetch_page(mv, page_size, Some(&last), user);
+            let parse = || self.parse_items(items);
+            let (converted, next) = pipeline::convert_while(parse, convert, fetch).await?;
+            out.extend(converted);
+            page = next?;
         }
-        Ok(out)
+    }
+
+    /// The microversion to list at, from the server's maximum (discovered if not known).
+    async fn list_microversion(&self, s: &Session, user: Option<&str>) -> Result<Microversion> {
+        let max = self.max_microversion(s).await?;
+        if user.is_some() && max < MV_USER_ID {
+            return Err(self.place(Error::usage(format!(
+                "--user needs compute microversion {MV_USER_ID}; this cloud's maximum is {max}"
+            ))));
+        }
+        let mv = max.min(MV_PAGING);
+        if mv < MV_PAGING {
+            log::info(&format!(
+                "profile {}: microversion {mv} < {MV_PAGING}: listing in one unpaged request",
+                self.profile
+            ));
+        }
+        Ok(mv)
+    }
+
+    /// ECS: the first page asked for at 2.35 straight away, saving the version document's round
+    /// trip (ECS documents a maximum of 2.60). `None` when that does not apply, or when ECS
+    /// refuses 2.35 with a 406: the caller then negotiates as for any Nova.
+    async fn ecs_first_page(
+        &self,
+        s: &Session,
+        page_size: u32,
+        user: Option<&str>,
+    ) -> Result<Option<(Microversion, NovaPage)>> {
+        if !matches!(self.auth, Auth::Aksk { .. }) || s.known_max().is_some() {
+            return Ok(None);
+        }
+        match self.fetch_page(MV_PAGING, page_size, None, user).await {
+            Ok(page) => Ok(Some((MV_PAGING, page))),
+            Err(e) if e.place.status == Some(406) => {
+                log::info(&format!(
+                    "profile {}: ECS refused microversion {MV_PAGING}; reading its maximum",
+                    self.profile
+                ));
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One list request: a page after `marker` from 2.35, the whole list in one reply before.
+    async fn fetch_page(
+        &self,
+        mv: Microversion,
+        page_size: u32,
+        marker: Option<&str>,
+        user: Option<&str>,
+    ) -> Result<NovaPage> {
+        let mut params: Vec<String> = Vec::new();
+        if mv >= MV_PAGING {
+            params.push(format!("limit={page_size}"));
+            if let Some(m) = marker {
+                params.push(format!("marker={}", enc(m)));
+            }
+        }
+        if let Some(u) = user {
+            params.push(format!("user_id={}", enc(u)));
+        }
+        let suffix = if params.is_empty() {
+            "/os-keypairs".to_string()
+        } else {
+            format!("/os-keypairs?{}", params.join("&"))
+        };
+        let (resp, session) = self
+            .get_raw(&suffix, Some(mv), Action::List { user_id: user })
+            .await?;
+        if let Some(head) = ListHead::scan(&resp.body) {
+            return Ok(NovaPage {
+                count: head.items.len(),
+                last: head.items.last().and_then(|i| i.name()).map(str::to_string),
+                has_next: links_have_next(head.links.as_ref()),
+                items: Items::Raw(resp),
+                session,
+            });
+        }
+        // Anything the scan does not take (bad JSON, odd shapes, duplicate keys) gets the full
+        // parse and its errors, as it always did.
+        let body: Value = resp.json().map_err(|e| self.place(e))?;
+        let has_next = has_next_link(&body);
+        let items = match body.get("keypairs") {
+            Some(Value::Array(_)) => take_keypairs(body),
+            _ => {
+                return Err(self.place(Error::protocol(format!(
+                    "Nova's list reply has no `keypairs` array: {}",
+                    snippet(&body)
+                ))))
+            }
+        };
+        Ok(NovaPage {
+            count: items.len(),
+            last: items.last().and_then(item_name).map(str::to_string),
+            has_next,
+            items: Items::Parsed(items),
+            session,
+        })
+    }
+
+    /// A page's items, parsed now if the scan deferred it.
+    fn parse_items(&self, items: Items) -> Result<Vec<Value>> {
+        match items {
+            Items::Parsed(items) => Ok(items),
+            Items::Raw(resp) => Ok(take_keypairs(resp.json().map_err(|e| self.place(e))?)),
+        }
+    }
+
+    fn warn_if_capped(&self, mv: Microversion, n: usize) {
+        if n > 0 && n % DEFAULT_PAGE_SIZE as usize == 0 {
+            log::warn(&format!(
+                "profile {}: {n} key pairs in one unpaged reply (microversion {mv}, no paging); some deployments cap unpaged lists at [api] max_limit, so the list may be incomplete",
+                self.profile
+            ));
+        }
     }
 
     async fn show_one(&self, name: &str, q: &ListQuery) -> Result<KeyPair> {
@@ -960,13 +1089,23 @@ fn join(base: &Url, suffix: &str) -> Result<Url> {
 /// Whether a list reply links to a next page. Only the link's presence is used: its href may
 /// name an internal host, so the next URL is built from our own base and the last name.
 fn has_next_link(body: &Value) -> bool {
-    body.get("keypairs_links")
-        .and_then(Value::as_array)
-        .is_some_and(|links| {
-            links
-                .iter()
-                .any(|l| l.get("rel").and_then(Value::as_str) == Some("next"))
-        })
+    links_have_next(body.get("keypairs_links"))
+}
+
+fn links_have_next(links: Option<&Value>) -> bool {
+    links.and_then(Value::as_array).is_some_and(|links| {
+        links
+            .iter()
+            .any(|l| l.get("rel").and_then(Value::as_str) == Some("next"))
+    })
+}
+
+/// A list item's name (items may be wrapped as `{"keypair": {...}}`).
+fn item_name(item: &Value) -> Option<&str> {
+    item.get("keypair")
+        .unwrap_or(item)
+        .get("name")
+        .and_then(Value::as_str)
 }
 
 fn parse_version_doc(resp: &HttpResponse) -> Option<Microversion> {
