@@ -318,7 +318,7 @@ pub(crate) async fn list_everything(env: &Env) -> Result<Everything> {
 /// Writes to stdout; a closed pipe (`keyctl list | head`) is not an error.
 pub fn write_stdout(f: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> Result<()> {
     let stdout = std::io::stdout();
-    let mut lock = std::io::BufWriter::new(stdout.lock());
+    let mut lock = std::io::BufWriter::with_capacity(256 * 1024, stdout.lock());
     let result = f(&mut lock).and_then(|_| std::io::Write::flush(&mut lock));
     match result {
         Ok(()) => Ok(()),
