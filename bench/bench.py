@@ -201,6 +201,10 @@ class Emulator:
                 "--huawei-keys", str(n), "--nova-keys", str(n), "--tencent-keys", str(n),
                 "--tencent-rate-limit", str(tc_limit), "--tencent-secret-id", self.secret_id,
                 "--write-config", self.config]
+        # A config left by an earlier size's emulator would name its (closed) port: the
+        # file's appearance is the signal that *this* emulator is listening.
+        if os.path.exists(self.config):
+            os.remove(self.config)
         self.proc = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 60
         while not os.path.exists(self.config):
