@@ -2,16 +2,12 @@
 //! signature from the raw request it received (its verifier shares no code with keyctl's
 //! signer).
 
-use std::time::Duration;
-
 use chrono::{TimeZone, Utc};
 use keyctl::config::{Origin, Profile};
 use keyctl::error::{Error, Kind};
-use keyctl::http::{Http, HttpOptions, RetryPolicy};
 use keyctl::model::{KeyPair, KeyType, ProviderKind, Status};
 use keyctl::provider::huawei::KpsProvider;
 use keyctl::provider::{Context, ListQuery, Provider};
-use keyctl::secret::{Secret, SecretSource};
 use keyctl::sign::huawei as signer;
 use keyctl_emulator::faults::FaultConfig;
 use keyctl_emulator::huawei::{
@@ -38,8 +34,7 @@ fn start_with_faults(huawei: HuaweiConfig, faults: FaultConfig) -> Emulator {
 }
 
 fn secret(p: &mut Profile, key: &str, value: &str) {
-    p.secrets
-        .insert(key.to_string(), SecretSource::Inline(Secret::new(value)));
+    common::inline_secret(p, key, value);
 }
 
 /// A profile pointing at the emulator with its demo AK/SK and project.
@@ -55,19 +50,7 @@ fn profile(emu: &Emulator) -> Profile {
 
 /// Fast retries so fault-injection tests take milliseconds.
 fn ctx() -> Context {
-    let retry = RetryPolicy {
-        max_attempts: 6,
-        base_delay: Duration::from_millis(2),
-        max_delay: Duration::from_millis(10),
-        budget: Duration::from_secs(20),
-    };
-    let http = Http::new(HttpOptions {
-        retry,
-        timeout: Duration::from_secs(10),
-        ..Default::default()
-    })
-    .expect("http client");
-    Context::new(http, None)
+    common::fast_context(6, 2, 10, None)
 }
 
 fn provider(p: &Profile) -> KpsProvider {

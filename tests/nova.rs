@@ -2,15 +2,15 @@
 //! Keystone + Nova, which checks tokens, microversions and paging the way the real services do
 //! and verifies ECS AK/SK signatures from the raw request (sharing no code with keyctl's signer).
 
+mod common;
+
 use std::time::Duration;
 
 use keyctl::config::{Origin, Profile, Setting};
 use keyctl::error::Kind;
-use keyctl::http::{Http, HttpOptions, RetryPolicy};
 use keyctl::model::{KeyType, ProviderKind};
 use keyctl::provider::nova::NovaProvider;
 use keyctl::provider::{Context, ListQuery, Provider};
-use keyctl::secret::{Secret, SecretSource};
 use keyctl_emulator::faults::FaultConfig;
 use keyctl_emulator::huawei::{DEMO_ACCESS_KEY, DEMO_PROJECT_ID, DEMO_SECRET_KEY};
 use keyctl_emulator::nova::{self as emu_nova, NovaConfig, UrlStyle};
@@ -24,24 +24,11 @@ fn start(nova: NovaConfig) -> Emulator {
 }
 
 fn ctx(cache: Option<&std::path::Path>) -> Context {
-    let retry = RetryPolicy {
-        max_attempts: 5,
-        base_delay: Duration::from_millis(2),
-        max_delay: Duration::from_millis(10),
-        budget: Duration::from_secs(20),
-    };
-    let http = Http::new(HttpOptions {
-        retry,
-        timeout: Duration::from_secs(10),
-        ..Default::default()
-    })
-    .unwrap();
-    Context::new(http, cache.map(|p| p.to_path_buf()))
+    common::fast_context(5, 2, 10, cache)
 }
 
 fn secret(p: &mut Profile, key: &str, value: &str) {
-    p.secrets
-        .insert(key.to_string(), SecretSource::Inline(Secret::new(value)));
+    common::inline_secret(p, key, value);
 }
 
 /// The admin by user name + domain name, project by name + domain name.

@@ -11,16 +11,16 @@
 //! (CI and scripts/test-all.sh must run them), and
 //! otherwise print a loud SKIPPED line and pass.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::time::Duration;
 
 use keyctl::config::{Origin, Profile};
 use keyctl::error::Kind;
-use keyctl::http::{Http, HttpOptions};
 use keyctl::model::{KeyPair, KeyType, ProviderKind};
 use keyctl::provider::nova::NovaProvider;
 use keyctl::provider::{Context, ListQuery, Provider};
-use keyctl::secret::{Secret, SecretSource};
 use serde_json::{json, Value};
 
 struct Real {
@@ -87,17 +87,11 @@ fn reachable(url: &str) -> bool {
 }
 
 fn ctx(cache: Option<&std::path::Path>) -> Context {
-    let http = Http::new(HttpOptions {
-        timeout: Duration::from_secs(60),
-        ..Default::default()
-    })
-    .unwrap();
-    Context::new(http, cache.map(|p| p.to_path_buf()))
+    common::fast_context(6, 200, 8000, cache)
 }
 
 fn secret(p: &mut Profile, key: &str, value: &str) {
-    p.secrets
-        .insert(key.to_string(), SecretSource::Inline(Secret::new(value)));
+    common::inline_secret(p, key, value);
 }
 
 fn password_profile(r: &Real, user: &(String, String)) -> Profile {

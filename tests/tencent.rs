@@ -2,12 +2,13 @@
 //! the raw request it received (its own code, not keyctl's signer) and enforces the API's
 //! 10 requests/second limit per SecretId.
 
+mod common;
+
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use keyctl::config::{Origin, Profile};
 use keyctl::error::{Error, Kind};
-use keyctl::http::{Http, HttpOptions, RetryPolicy};
 use keyctl::model::{KeyPair, KeyType, ProviderKind};
 use keyctl::provider::tencent::TencentProvider;
 use keyctl::provider::{Context, ListQuery, Provider};
@@ -52,18 +53,7 @@ fn demo_profile(emu: &Emulator) -> Profile {
 
 /// Retries fast enough for tests, with room for a few throttled answers in a row.
 fn context() -> Context {
-    let retry = RetryPolicy {
-        max_attempts: 10,
-        base_delay: Duration::from_millis(10),
-        max_delay: Duration::from_millis(100),
-        budget: Duration::from_secs(30),
-    };
-    let http = Http::new(HttpOptions {
-        retry,
-        ..HttpOptions::default()
-    })
-    .expect("http client");
-    Context::new(http, None)
+    common::fast_context(10, 10, 100, None)
 }
 
 fn provider(p: &Profile, ctx: &Context) -> TencentProvider {

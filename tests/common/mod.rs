@@ -69,3 +69,35 @@ pub fn chmod(p: &Path, mode: u32) {
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
 }
+
+/// An adapter context with retries fast enough for tests (`base_ms`..`max_ms` backoff) and an
+/// optional token cache directory.
+pub fn fast_context(
+    max_attempts: u32,
+    base_ms: u64,
+    max_ms: u64,
+    cache: Option<&Path>,
+) -> keyctl::provider::Context {
+    use std::time::Duration;
+    let retry = keyctl::http::RetryPolicy {
+        max_attempts,
+        base_delay: Duration::from_millis(base_ms),
+        max_delay: Duration::from_millis(max_ms),
+        budget: Duration::from_secs(30),
+    };
+    let http = keyctl::http::Http::new(keyctl::http::HttpOptions {
+        retry,
+        timeout: Duration::from_secs(60),
+        ..Default::default()
+    })
+    .expect("http client");
+    keyctl::provider::Context::new(http, cache.map(Path::to_path_buf))
+}
+
+/// Gives `p` an inline secret.
+pub fn inline_secret(p: &mut keyctl::config::Profile, key: &str, value: &str) {
+    p.secrets.insert(
+        key.to_string(),
+        keyctl::secret::SecretSource::Inline(keyctl::secret::Secret::new(value)),
+    );
+}
