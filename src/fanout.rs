@@ -46,11 +46,38 @@ where
     Fut: Future<Output = Result<T>> + Send + 'static,
     T: Send + 'static,
 {
+    let mut outcomes = Vec::with_capacity(targets.len());
+    let collected: std::result::Result<(), std::convert::Infallible> =
+        for_each(targets, ctx, max_concurrency, op, |o| {
+            outcomes.push(o);
+            Ok(())
+        })
+        .await;
+    let Ok(()) = collected;
+    outcomes
+}
+
+/// As [`run`], but hands each outcome to `on_outcome` as soon as it and every target before it
+/// have answered, so a caller can write one target's key pairs and drop them while later
+/// targets are still in flight. An error from `on_outcome` (the reader of stdout went away)
+/// stops the fan-out there, dropping the queries still running.
+pub async fn for_each<T, E, F, Fut>(
+    targets: Vec<Target>,
+    ctx: &Context,
+    max_concurrency: usize,
+    op: F,
+    mut on_outcome: impl FnMut(Outcome<T>) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E>
+where
+    F: Fn(Box<dyn Provider>) -> Fut,
+    Fut: Future<Output = Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
     let hosts: Arc<std::sync::Mutex<HashMap<String, Arc<Semaphore>>>> = Arc::default();
     let pending = crate::progress::Pending::start(targets.iter().map(label).collect());
     let op = &op;
     let pending_ref = &pending;
-    let outcomes = stream::iter(targets.into_iter().map(|target| {
+    let mut outcomes = std::pin::pin!(stream::iter(targets.into_iter().map(|target| {
         let host = host_semaphore(&hosts, &target);
         async move {
             let _permit = host.acquire_owned().await.ok();
@@ -74,11 +101,17 @@ where
             Outcome { target, result }
         }
     }))
-    .buffered(max_concurrency.max(1))
-    .collect::<Vec<_>>()
-    .await;
+    .buffered(max_concurrency.max(1)));
+    let mut result = Ok(());
+    while let Some(outcome) = outcomes.next().await {
+        // The spinner is cleared before anything is written beside it.
+        if let Err(e) = crate::progress::suspend(|| on_outcome(outcome)) {
+            result = Err(e);
+            break;
+        }
+    }
     pending.finish();
-    outcomes
+    result
 }
 
 fn label(t: &Target) -> String {

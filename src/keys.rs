@@ -144,10 +144,20 @@ pub fn md5_colon_hex(blob: &[u8]) -> String {
     colon_hex(&Md5::digest(blob))
 }
 
-/// Lowercase hex pairs joined by `:`.
+/// Lowercase hex pairs joined by `:`. Written digit by digit into one allocation: it runs for
+/// every key pair listed (twice with the `MD5:` form), and a `format!` per byte was a tenth of
+/// a listing's CPU time.
 pub fn colon_hex(bytes: &[u8]) -> String {
-    let pairs: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    pairs.join(":")
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 3);
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 {
+            out.push(':');
+        }
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+    out
 }
 
 /// Decodes standard base64 with or without padding (shared with fingerprint normalization).

@@ -194,10 +194,39 @@ impl KeyPair {
         }
     }
 
-    /// The value of a JSON field by name, for `--columns`, `--sort` and filters.
+    /// The value of a JSON field by name, for `--columns`, `--sort` and filters: the same
+    /// value as in the key pair's JSON (a test holds every field to that), converting only the
+    /// field asked for, since tables and TSV ask for a few fields of every key pair.
     pub fn field(&self, name: &str) -> Option<serde_json::Value> {
-        match serde_json::to_value(self) {
-            Ok(serde_json::Value::Object(map)) => map.get(name).cloned(),
+        fn json<T: Serialize + ?Sized>(v: &T) -> Option<serde_json::Value> {
+            serde_json::to_value(v).ok()
+        }
+        match name {
+            "profile" => json(&self.profile),
+            "provider" => json(&self.provider),
+            "region" => json(&self.region),
+            "project_id" => json(&self.project_id),
+            "id" => json(&self.id),
+            "name" => json(&self.name),
+            "type" => json(&self.key_type),
+            "algorithm" => json(&self.algorithm),
+            "bits" => json(&self.bits),
+            "comment" => json(&self.comment),
+            "public_key" => json(&self.public_key),
+            "fingerprint_sha256" => json(&self.fingerprint_sha256),
+            "fingerprint_md5" => json(&self.fingerprint_md5),
+            "provider_fingerprint" => json(&self.provider_fingerprint),
+            "created_at" => json(&self.created_at),
+            "description" => json(&self.description),
+            "user_id" => json(&self.user_id),
+            "scope" => json(&self.scope),
+            "status" => json(&self.status),
+            "status_code" => json(&self.status_code),
+            "status_reason" => json(&self.status_reason),
+            "key_protection" => json(&self.key_protection),
+            "instance_ids" => json(&self.instance_ids),
+            "tags" => json(&self.tags),
+            "extra" => json(&self.extra),
             _ => None,
         }
     }
@@ -248,6 +277,25 @@ mod tests {
         assert_eq!(got, expected);
         assert_eq!(v["provider"], "huawei-ecs");
         assert!(v["created_at"].is_null());
+    }
+
+    #[test]
+    fn field_is_the_json_value_of_every_field() {
+        let mut k = KeyPair::new("p", ProviderKind::Tencent, Some("r"), "n");
+        k.id = Some("skey-1".into());
+        k.key_type = Some(KeyType::Ssh);
+        k.bits = Some(256);
+        k.created_at = Some(DateTime::from_timestamp(1_700_000_000, 0).unwrap());
+        k.status = Some(Status::Frozen);
+        k.key_protection = Some(true);
+        k.instance_ids = Some(vec!["ins-1".into()]);
+        k.tags = Some(BTreeMap::from([("team".into(), "ops".into())]));
+        k.extra.insert("deleted_at".into(), serde_json::json!(null));
+        let whole = serde_json::to_value(&k).unwrap();
+        for f in FIELDS {
+            assert_eq!(k.field(f).as_ref(), whole.get(*f), "field {f}");
+        }
+        assert_eq!(k.field("nope"), None);
     }
 
     #[test]

@@ -194,6 +194,56 @@ fn wrong_secret_is_exit_4_with_hint_and_never_echoed() {
     assert!(!err.contains("WrongSecretKey-That-Must-Not-Leak"));
 }
 
+/// Key pairs are written target by target as the targets answer: whatever order the config
+/// names profiles in, and with a failing profile first in line, the output is the one stable
+/// order, whole, and `--limit` cuts it across targets.
+#[test]
+fn streamed_listing_is_in_the_stable_order_whatever_the_config_order() {
+    let emu = Emulator::start(Config::default());
+    let sb = Sandbox::new();
+    let base = config_for(&emu.url());
+    let (hw, tc) = base.split_at(base.find("[profiles.tc]").unwrap());
+    let hw2 = hw.replace("[profiles.hw]", "[profiles.hw2]");
+    let bad = hw.replace("[profiles.hw]", "[profiles.a-bad]").replace(
+        "secret_key_env = \"HW_SK\"",
+        "secret_key = \"wrong-secret-key\"",
+    );
+    sb.write_config(&format!("{tc}\n{hw2}\n{hw}\n{bad}"));
+    let (code, out, err) = run(&sb, &["list", "-o", "json"]);
+    assert_eq!(code, 6, "{err}");
+    assert!(err.contains("a-bad"), "{err}");
+    let v: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let hw_count = emu.state().config.huawei.keys.len();
+    assert_eq!(v.len(), expected_count(&emu) + hw_count);
+    let rank = |p: &str| {
+        ["huawei", "huawei-ecs", "openstack", "tencent"]
+            .iter()
+            .position(|x| *x == p)
+    };
+    let key = |k: &Value| {
+        let s = |f: &str| k[f].as_str().unwrap_or("").to_string();
+        (rank(&s("provider")), s("profile"), s("region"), s("name"))
+    };
+    let mut sorted = v.clone();
+    sorted.sort_by_key(key);
+    assert_eq!(v, sorted);
+    assert_eq!(v[0]["profile"], "hw");
+    assert_eq!(v[hw_count]["profile"], "hw2");
+    // --limit counts across targets; JSONL carries the same objects one per line.
+    let (_, out, _) = run(
+        &sb,
+        &["list", "-o", "json", "--limit", &(hw_count + 2).to_string()],
+    );
+    let limited: Vec<Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(limited[..], v[..hw_count + 2]);
+    let (_, out, _) = run(&sb, &["list", "-o", "jsonl"]);
+    let lines: Vec<Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines, v);
+}
+
 #[test]
 fn one_dead_profile_never_hides_the_others() {
     let emu = Emulator::start(Config::default());

@@ -5,7 +5,7 @@ use std::cmp::Ordering;
 use clap::Args;
 use serde_json::Value;
 
-use super::{report, write_stdout, Env};
+use super::{output_error, report, Env};
 use crate::error::{Error, Result};
 use crate::fanout;
 use crate::model::{KeyPair, FIELDS};
@@ -57,7 +57,7 @@ pub async fn run(env: &Env, args: &ListArgs) -> Result<i32> {
     let filter = Filter::new(args)?;
     let sort = args.sort.as_deref().map(SortKey::parse).transpose()?;
     let ctx = env.context()?;
-    let targets = env.config.targets(&env.selection())?;
+    let mut targets = env.config.targets(&env.selection())?;
     let query = ListQuery {
         // An exact name can be pushed to the server; a glob cannot. The pattern's own literal,
         // not its text: `a\b` names `ab`, and pushing `a\b` would filter `ab` out.
@@ -66,33 +66,99 @@ pub async fn run(env: &Env, args: &ListArgs) -> Result<i32> {
         project_id: args.project_id.clone(),
         page_size: args.page_size,
     };
-    let outcomes = fanout::run(targets, &ctx, env.concurrency(), |adapter| {
-        let query = query.clone();
-        async move { adapter.list(&query).await }
-    })
+    // In the default order (provider, profile, region, name) each target's key pairs are one
+    // run of the output, so with the targets in that order every target is written as soon as
+    // it and those before it have answered, and dropped: a listing of many large accounts
+    // never holds all of them. `--sort FIELD` needs every key pair first.
+    if sort.is_none() {
+        targets.sort_by(|a, b| {
+            (a.profile.provider, &a.profile.name, &a.region).cmp(&(
+                b.profile.provider,
+                &b.profile.name,
+                &b.region,
+            ))
+        });
+    }
+    let total = targets.len();
+    let mut listing = Listing {
+        rows: output::Rows::new(&style, DEFAULT_LIST_COLUMNS, "name"),
+        out: std::io::BufWriter::with_capacity(256 * 1024, std::io::stdout()),
+        held: sort.as_ref().map(|_| Vec::new()),
+        left: args.limit.unwrap_or(usize::MAX),
+        failures: Vec::new(),
+        answered: false,
+        errors: env.global.errors,
+    };
+    let written = fanout::for_each(
+        targets,
+        &ctx,
+        env.concurrency(),
+        |adapter| {
+            let query = query.clone();
+            async move { adapter.list(&query).await }
+        },
+        |outcome| listing.take(outcome.result, &filter),
+    )
     .await;
-    let code = report::report_outcomes(&outcomes, env.global.errors);
-    let answered = outcomes.iter().any(|o| o.result.is_ok());
-    // Sized up front: growing by doubling would briefly hold two copies of every key pair.
-    let total = outcomes
-        .iter()
-        .map(|o| o.result.as_ref().map_or(0, Vec::len))
-        .sum();
-    let mut keys: Vec<KeyPair> = Vec::with_capacity(total);
-    for page in outcomes.into_iter().filter_map(|o| o.result.ok()) {
-        keys.extend(page);
-    }
-    keys.retain(|k| filter.keep(k));
-    sort_keys(&mut keys, sort.as_ref());
-    if let Some(limit) = args.limit {
-        keys.truncate(limit);
-    }
-    if answered {
-        write_stdout(|out| {
-            output::render_objects(out, &keys, &style, DEFAULT_LIST_COLUMNS, "name")
-        })?;
-    }
+    let code = report::exit_code_for(total, &listing.failures.iter().collect::<Vec<_>>());
+    written
+        .and_then(|()| listing.finish(sort.as_ref()))
+        .map_err(output_error)?;
     Ok(code)
+}
+
+/// `keyctl list`'s output as the targets answer: each answer filtered, put in order and
+/// written, or held for `--sort`; each failure reported on stderr as it comes.
+struct Listing {
+    rows: output::Rows,
+    out: std::io::BufWriter<std::io::Stdout>,
+    /// Every key pair, when `--sort` orders them across targets.
+    held: Option<Vec<KeyPair>>,
+    /// What `--limit` still lets through.
+    left: usize,
+    failures: Vec<Error>,
+    answered: bool,
+    errors: super::ErrorFormat,
+}
+
+impl Listing {
+    fn take(&mut self, result: Result<Vec<KeyPair>>, filter: &Filter) -> std::io::Result<()> {
+        let mut keys = match result {
+            Ok(keys) => keys,
+            Err(e) => {
+                report::report_error(&e, self.errors);
+                self.failures.push(e);
+                return Ok(());
+            }
+        };
+        self.answered = true;
+        keys.retain(|k| filter.keep(k));
+        if let Some(held) = &mut self.held {
+            held.append(&mut keys);
+            return Ok(());
+        }
+        sort_keys(&mut keys, None);
+        keys.truncate(self.left);
+        self.left -= keys.len();
+        self.rows.write(&mut self.out, &keys)?;
+        // Written out now, while the spinner (if any) is suspended around this call.
+        std::io::Write::flush(&mut self.out)
+    }
+
+    /// Writes what was held for `--sort` and closes the output. Nothing at all when no target
+    /// answered: an empty array would read as "no key pairs".
+    fn finish(mut self, sort: Option<&SortKey>) -> std::io::Result<()> {
+        if !self.answered {
+            return Ok(());
+        }
+        if let Some(mut keys) = self.held.take() {
+            sort_keys(&mut keys, sort);
+            keys.truncate(self.left);
+            self.rows.write(&mut self.out, &keys)?;
+        }
+        self.rows.finish(&mut self.out)?;
+        std::io::Write::flush(&mut self.out)
+    }
 }
 
 pub(super) fn list_style(env: &Env) -> Result<output::Style> {

@@ -319,12 +319,17 @@ pub(crate) async fn list_everything(env: &Env) -> Result<Everything> {
 pub fn write_stdout(f: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> Result<()> {
     let stdout = std::io::stdout();
     let mut lock = std::io::BufWriter::with_capacity(256 * 1024, stdout.lock());
-    let result = f(&mut lock).and_then(|_| std::io::Write::flush(&mut lock));
-    match result {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
-            Err(Error::new(crate::error::Kind::Other, "broken pipe").with_code("EPIPE"))
-        }
-        Err(e) => Err(Error::other(format!("cannot write output: {e}"))),
+    f(&mut lock)
+        .and_then(|_| std::io::Write::flush(&mut lock))
+        .map_err(output_error)
+}
+
+/// A failed write to stdout: a reader that went away (`keyctl list | head`, exit 0 in `main`)
+/// or a real write error.
+pub(crate) fn output_error(e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        Error::new(crate::error::Kind::Other, "broken pipe").with_code("EPIPE")
+    } else {
+        Error::other(format!("cannot write output: {e}"))
     }
 }

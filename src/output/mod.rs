@@ -92,63 +92,143 @@ pub fn cell_text(v: Option<&Value>, null: &str) -> String {
     }
 }
 
-/// Rows of JSON objects rendered in any format. Each row is what `to_value` makes of it (the
-/// JSON the user gets, keys sorted), converted one row at a time as it is written, so that a
-/// listing of 100,000 key pairs never holds a second, JSON copy of all of them.
-pub fn render_objects<T: Serialize>(
+/// What a renderer needs of one row: its JSON (serialized as is, so the text is the same as
+/// serializing the row's `serde_json::Value`), and one field's value by its JSON name for the
+/// table, TSV and name formats.
+pub trait Record: Serialize {
+    fn field(&self, name: &str) -> Option<Value>;
+}
+
+impl Record for Value {
+    fn field(&self, name: &str) -> Option<Value> {
+        self.get(name).cloned()
+    }
+}
+
+impl Record for KeyPair {
+    fn field(&self, name: &str) -> Option<Value> {
+        KeyPair::field(self, name)
+    }
+}
+
+/// Rows of JSON objects rendered in any format (see [`Rows`]).
+pub fn render_objects<T: Record>(
     out: &mut dyn Write,
     objects: &[T],
     style: &Style,
     default_columns: &[&str],
     name_field: &str,
 ) -> io::Result<()> {
-    let cols: Vec<String> = style
-        .columns
-        .clone()
-        .unwrap_or_else(|| default_columns.iter().map(|c| c.to_string()).collect());
-    match style.format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, &OneByOne(objects))?;
-            writeln!(out)
-        }
-        Format::Jsonl => {
-            for o in objects {
-                serde_json::to_writer(&mut *out, &to_value(o))?;
-                writeln!(out)?;
-            }
-            Ok(())
-        }
-        Format::Name => {
-            for o in objects {
-                writeln!(out, "{}", cell_text(to_value(o).get(name_field), ""))?;
-            }
-            Ok(())
-        }
-        Format::Tsv => {
-            for o in objects {
-                let o = to_value(o);
-                let line: Vec<String> = cols
-                    .iter()
-                    .map(|c| tsv_escape(&cell_text(o.get(c.as_str()), "")))
-                    .collect();
-                writeln!(out, "{}", line.join("\t"))?;
-            }
-            Ok(())
-        }
-        Format::Table => {
+    let mut rows = Rows::new(style, default_columns, name_field);
+    rows.write(out, objects)?;
+    rows.finish(out)
+}
+
+/// Rows written as they come, in chunks, so a listing never holds more than it must: JSON (one
+/// array; the same text as `serde_json::to_writer_pretty` of all the rows), JSONL, TSV and
+/// names go out chunk by chunk; a table needs every row for its column widths, so its cells are
+/// kept and written by [`Rows::finish`].
+pub struct Rows {
+    format: Format,
+    color: bool,
+    cols: Vec<String>,
+    name_field: String,
+    /// Rows written so far (JSON needs it for its separators and its empty `[]`).
+    written: usize,
+    table: Option<Table>,
+    /// One JSON row, serialized before it is indented into the array.
+    scratch: Vec<u8>,
+}
+
+impl Rows {
+    pub fn new(style: &Style, default_columns: &[&str], name_field: &str) -> Rows {
+        let cols: Vec<String> = style
+            .columns
+            .clone()
+            .unwrap_or_else(|| default_columns.iter().map(|c| c.to_string()).collect());
+        let table = (style.format == Format::Table).then(|| {
             let mut table = new_table(style.color);
             table.set_header(cols.iter().map(|c| header_cell(&header(c), style.color)));
-            for o in objects {
-                let o = to_value(o);
-                table.add_row(
-                    cols.iter()
-                        .map(|c| value_cell(c, o.get(c.as_str()), style.color)),
-                );
+            table
+        });
+        Rows {
+            format: style.format,
+            color: style.color,
+            cols,
+            name_field: name_field.to_string(),
+            written: 0,
+            table,
+            scratch: Vec::new(),
+        }
+    }
+
+    pub fn write<T: Record>(&mut self, out: &mut dyn Write, rows: &[T]) -> io::Result<()> {
+        for row in rows {
+            self.write_one(out, row)?;
+            self.written += 1;
+        }
+        Ok(())
+    }
+
+    fn write_one<T: Record>(&mut self, out: &mut dyn Write, row: &T) -> io::Result<()> {
+        match self.format {
+            Format::Json => {
+                out.write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
+                self.scratch.clear();
+                serde_json::to_writer_pretty(&mut self.scratch, row)?;
+                // One level deeper, as inside the array. A serialized string never holds a raw
+                // newline (JSON escapes it), so every newline here is the formatter's own.
+                out.write_all(b"  ")?;
+                for (i, line) in self.scratch.split(|&b| b == b'\n').enumerate() {
+                    if i > 0 {
+                        out.write_all(b"\n  ")?;
+                    }
+                    out.write_all(line)?;
+                }
+                Ok(())
             }
-            if objects.is_empty() {
-                return Ok(());
+            Format::Jsonl => {
+                serde_json::to_writer(&mut *out, row)?;
+                writeln!(out)
             }
-            writeln!(out, "{}", trim_lines(&table.to_string()))
+            Format::Name => {
+                let name = row.field(&self.name_field);
+                writeln!(out, "{}", cell_text(name.as_ref(), ""))
+            }
+            Format::Tsv => {
+                for (i, c) in self.cols.iter().enumerate() {
+                    if i > 0 {
+                        out.write_all(b"\t")?;
+                    }
+                    let v = row.field(c);
+                    out.write_all(tsv_escape(&cell_text(v.as_ref(), "")).as_bytes())?;
+                }
+                writeln!(out)
+            }
+            Format::Table => {
+                let cells: Vec<Cell> = self
+                    .cols
+                    .iter()
+                    .map(|c| value_cell(c, row.field(c).as_ref(), self.color))
+                    .collect();
+                if let Some(table) = &mut self.table {
+                    table.add_row(cells);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Closes the output: the JSON array's bracket, or the whole table (nothing for no rows).
+    pub fn finish(self, out: &mut dyn Write) -> io::Result<()> {
+        match self.format {
+            Format::Json if self.written == 0 => writeln!(out, "[]"),
+            Format::Json => writeln!(out, "\n]"),
+            Format::Table if self.written > 0 => match &self.table {
+                Some(table) => writeln!(out, "{}", trim_lines(&table.to_string())),
+                None => Ok(()),
+            },
+            _ => Ok(()),
         }
     }
 }
@@ -195,24 +275,6 @@ pub fn render_object(
             DEFAULT_LIST_COLUMNS,
             name_field,
         ),
-    }
-}
-
-/// A slice serialized as a JSON array whose items go through [`to_value`] one at a time: the
-/// same text as serializing a `Vec<Value>` of them, without building that vector.
-struct OneByOne<'a, T>(&'a [T]);
-
-impl<T: Serialize> Serialize for OneByOne<'_, T> {
-    fn serialize<S: serde::Serializer>(
-        &self,
-        serializer: S,
-    ) -> std::result::Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
-        for item in self.0 {
-            seq.serialize_element(&to_value(item))?;
-        }
-        seq.end()
     }
 }
 
@@ -335,6 +397,35 @@ mod tests {
         let mut out = Vec::new();
         render_objects(&mut out, &keys(), &style(format), cols, "name").unwrap();
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn json_written_in_chunks_is_serde_json_pretty_text_of_the_whole_list() {
+        let mut a = KeyPair::new("hw", ProviderKind::Huawei, Some("cn-north-4"), "a\nb");
+        a.tags = Some([("k".to_string(), "v".to_string())].into());
+        a.extra
+            .insert("nested".into(), serde_json::json!({"x": [1, {"y": null}]}));
+        let all = vec![
+            a,
+            KeyPair::new("tc", ProviderKind::Tencent, None, "c"),
+            KeyPair::new("x", ProviderKind::Openstack, None, "d"),
+        ];
+        for split in 0..=all.len() {
+            let mut out = Vec::new();
+            let mut rows = Rows::new(&style(Format::Json), DEFAULT_LIST_COLUMNS, "name");
+            rows.write(&mut out, &all[..split]).unwrap();
+            rows.write(&mut out, &all[split..]).unwrap();
+            rows.finish(&mut out).unwrap();
+            let mut expected = serde_json::to_vec_pretty(&all).unwrap();
+            expected.push(b'\n');
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                String::from_utf8(expected).unwrap()
+            );
+        }
+        let mut out = Vec::new();
+        render_objects::<KeyPair>(&mut out, &[], &style(Format::Json), &[], "name").unwrap();
+        assert_eq!(out, b"[]\n");
     }
 
     #[test]

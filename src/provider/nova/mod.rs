@@ -6,9 +6,10 @@
 //!
 //! Both speak the same Nova: microversions negotiated against the server's maximum (2.35 for
 //! paging, 2.2 for `type`, 2.10 for `user_id`), `limit`/`marker` paging that follows the next
-//! link but builds every URL itself, and Nova's error bodies turned into typed errors. ECS skips
-//! the version document: it is asked for 2.35 (list) or 2.2 (show) directly and only read on a
-//! 406. A page is converted while the next one is in flight (`crate::provider::pipeline`).
+//! link but builds every URL itself, and Nova's error bodies turned into typed errors. A list
+//! skips the version document: the first page is asked for at 2.35 directly and the document
+//! only read on a 406 (ECS does the same for a show, at 2.2). A page is converted while the
+//! next one is in flight (`crate::provider::pipeline`).
 
 use std::collections::HashSet;
 use std::fmt;
@@ -690,7 +691,10 @@ impl NovaProvider {
         let s = self.session().await?;
         let user = q.user_id.as_deref();
         let page_size = q.page_size.unwrap_or(DEFAULT_PAGE_SIZE).max(1);
-        let (mv, mut page) = match self.ecs_first_page(&s, page_size, user).await? {
+        let (mv, mut page) = match self
+            .first_page_at_paging_version(&s, page_size, user)
+            .await?
+        {
             Some(found) => found,
             None => {
                 let mv = self.list_microversion(&s, user).await?;
@@ -763,23 +767,25 @@ impl NovaProvider {
         Ok(mv)
     }
 
-    /// ECS: the first page asked for at 2.35 straight away, saving the version document's round
-    /// trip (ECS documents a maximum of 2.60). `None` when that does not apply, or when ECS
-    /// refuses 2.35 with a 406: the caller then negotiates as for any Nova.
-    async fn ecs_first_page(
+    /// The first page asked for at 2.35 straight away, saving the version document's round
+    /// trip on every cold run: 2.35 is from Newton (2016), and ECS documents a maximum of 2.60.
+    /// `None` when the server's maximum is already known (then it decides), or when the server
+    /// refuses 2.35 with a 406 (as Nova does for a microversion above its maximum): the caller
+    /// then negotiates from the version document, one round trip more for such an old cloud.
+    async fn first_page_at_paging_version(
         &self,
         s: &Session,
         page_size: u32,
         user: Option<&str>,
     ) -> Result<Option<(Microversion, NovaPage)>> {
-        if !matches!(self.auth, Auth::Aksk { .. }) || s.known_max().is_some() {
+        if s.known_max().is_some() {
             return Ok(None);
         }
         match self.fetch_page(MV_PAGING, page_size, None, user).await {
             Ok(page) => Ok(Some((MV_PAGING, page))),
             Err(e) if e.place.status == Some(406) => {
                 log::info(&format!(
-                    "profile {}: ECS refused microversion {MV_PAGING}; reading its maximum",
+                    "profile {}: the compute API refused microversion {MV_PAGING}; reading its maximum",
                     self.profile
                 ));
                 Ok(None)
