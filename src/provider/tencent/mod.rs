@@ -206,18 +206,15 @@ impl Provider for TencentProvider {
             key_ids: Vec::new(),
             filters,
         };
-        let items = self.walk(&selector, page_size(query)).await?;
-        Ok(items
-            .into_iter()
+        self.walk(&selector, page_size(query), |k| {
             // key-name matches fuzzily on the server: keep exact names only.
-            .filter(|k| {
-                query
-                    .name
-                    .as_ref()
-                    .is_none_or(|n| k.key_name.as_ref() == Some(n))
-            })
-            .map(|k| self.to_keypair(k))
-            .collect())
+            let exact = query
+                .name
+                .as_ref()
+                .is_none_or(|n| k.key_name.as_ref() == Some(n));
+            exact.then(|| self.to_keypair(k))
+        })
+        .await
     }
 
     async fn show(&self, name: &str, query: &ListQuery) -> Result<KeyPair> {
@@ -227,7 +224,7 @@ impl Provider for TencentProvider {
                 key_ids: vec![name.to_string()],
                 filters: Vec::new(),
             };
-            let items = self.walk(&selector, page_size(query)).await?;
+            let items = self.walk(&selector, page_size(query), Some).await?;
             let found = items
                 .into_iter()
                 .find(|k| k.key_id.as_deref() == Some(name));
@@ -244,11 +241,10 @@ impl Provider for TencentProvider {
             filters,
         };
         let mut matches: Vec<TcKeyPair> = self
-            .walk(&selector, page_size(query))
-            .await?
-            .into_iter()
-            .filter(|k| k.key_name.as_deref() == Some(name))
-            .collect();
+            .walk(&selector, page_size(query), |k| {
+                (k.key_name.as_deref() == Some(name)).then_some(k)
+            })
+            .await?;
         match matches.len() {
             0 => Err(self.not_found(&format!("named `{name}`"))),
             1 => Ok(self.to_keypair(matches.remove(0))),
