@@ -104,8 +104,7 @@ where
     .buffered(max_concurrency.max(1)));
     let mut result = Ok(());
     while let Some(outcome) = outcomes.next().await {
-        // The spinner is cleared before anything is written beside it.
-        if let Err(e) = crate::progress::suspend(|| on_outcome(outcome)) {
+        if let Err(e) = on_outcome(outcome) {
             result = Err(e);
             break;
         }

@@ -65,8 +65,12 @@ impl Pending {
         if let Some(i) = names.iter().position(|n| n == name) {
             names.remove(i);
         }
+        let none_left = names.is_empty();
         drop(names);
-        if let Some(bar) = &self.bar {
+        if none_left {
+            // Every target has answered: no "waiting for" (for nobody) while the output is written.
+            self.finish();
+        } else if let Some(bar) = &self.bar {
             bar.set_message(message(&self.names));
         }
     }
@@ -114,5 +118,19 @@ mod tests {
         drop(pending);
         assert!(bar.is_finished());
         assert!(ACTIVE.lock().unwrap_or_else(|e| e.into_inner()).is_none());
+    }
+
+    #[test]
+    fn the_last_target_answering_clears_the_spinner_before_the_output_is_written() {
+        let bar = ProgressBar::hidden();
+        let pending = Pending {
+            bar: Some(bar.clone()),
+            names: Arc::new(Mutex::new(vec!["hw".into(), "tc".into()])),
+        };
+        pending.done("tc");
+        assert!(!bar.is_finished());
+        assert_eq!(message(&pending.names), "waiting for hw");
+        pending.done("hw");
+        assert!(bar.is_finished());
     }
 }

@@ -448,6 +448,73 @@ fn interrupt_exits_130() {
     drop(silent);
 }
 
+/// On a terminal, a failure reported while the spinner is showing and the other profiles'
+/// key pairs written beside it: the run ends (the two once nested indicatif's suspend, which
+/// holds the bar's lock, and hung), with the data complete and exit 6. stderr is a real
+/// terminal here, through `script`'s pseudo-terminal.
+#[test]
+fn a_failure_shown_beside_the_spinner_on_a_terminal_never_hangs() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("SKIPPED: no `script` (util-linux) to give keyctl a terminal");
+        return;
+    }
+    // Slow enough for the spinner (it appears after 400 ms) to be up when the answers come.
+    let emu = Emulator::start(Config {
+        latency: std::time::Duration::from_millis(700),
+        ..Config::default()
+    });
+    let sb = Sandbox::new();
+    let base = config_for(&emu.url());
+    let hw = &base[..base.find("[profiles.tc]").unwrap()];
+    let bad = hw.replace("[profiles.hw]", "[profiles.a-bad]").replace(
+        "secret_key_env = \"HW_SK\"",
+        "secret_key = \"wrong-secret-key\"",
+    );
+    sb.write_config(&format!("{hw}\n{bad}"));
+    let out_path = sb.home().join("out.json");
+    let keyctl = assert_cmd::cargo::cargo_bin("keyctl");
+    let inner = format!(
+        "'{}' list -o json > '{}'",
+        keyctl.display(),
+        out_path.display()
+    );
+    // `script` runs the command on a pseudo-terminal, in the sandbox's environment.
+    let home = sb.home();
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &inner, "/dev/null"])
+        .env_clear()
+        .env("HOME", home)
+        .env("XDG_CONFIG_HOME", home.join(".config"))
+        .env("XDG_CACHE_HOME", home.join(".cache"))
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("SHELL", "/bin/sh")
+        .env("TERM", "xterm")
+        .env("HW_SK", HW_SK)
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("keyctl hung with the spinner on a terminal");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(6));
+    let v: Vec<Value> = serde_json::from_slice(&std::fs::read(&out_path).unwrap()).unwrap();
+    assert_eq!(v.len(), emu.state().config.huawei.keys.len());
+}
+
 /// A key set built to trigger every audit finding, served by Huawei KPS and Tencent.
 fn audit_emulator() -> Emulator {
     use keyctl_emulator::keys::{openssh_key, Algo, SeedKey};

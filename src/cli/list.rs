@@ -140,9 +140,13 @@ impl Listing {
         sort_keys(&mut keys, None);
         keys.truncate(self.left);
         self.left -= keys.len();
-        self.rows.write(&mut self.out, &keys)?;
-        // Written out now, while the spinner (if any) is suspended around this call.
-        std::io::Write::flush(&mut self.out)
+        // Written out at once, with the spinner (on the same terminal, maybe) hidden meanwhile.
+        // Not around the error report above: that suspends the spinner itself, and indicatif
+        // holds the bar's lock while suspended, so nesting the two would deadlock.
+        crate::progress::suspend(|| {
+            self.rows.write(&mut self.out, &keys)?;
+            std::io::Write::flush(&mut self.out)
+        })
     }
 
     /// Writes what was held for `--sort` and closes the output. Nothing at all when no target
