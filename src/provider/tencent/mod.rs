@@ -206,15 +206,18 @@ impl Provider for TencentProvider {
             key_ids: Vec::new(),
             filters,
         };
-        self.walk(&selector, page_size(query), |k| {
+        let items = self.walk(&selector, page_size(query)).await?;
+        Ok(items
+            .into_iter()
             // key-name matches fuzzily on the server: keep exact names only.
-            let exact = query
-                .name
-                .as_ref()
-                .is_none_or(|n| k.key_name.as_ref() == Some(n));
-            exact.then(|| self.to_keypair(k))
-        })
-        .await
+            .filter(|k| {
+                query
+                    .name
+                    .as_ref()
+                    .is_none_or(|n| k.key_name.as_ref() == Some(n))
+            })
+            .map(|k| self.to_keypair(k))
+            .collect())
     }
 
     async fn show(&self, name: &str, query: &ListQuery) -> Result<KeyPair> {
@@ -224,7 +227,7 @@ impl Provider for TencentProvider {
                 key_ids: vec![name.to_string()],
                 filters: Vec::new(),
             };
-            let items = self.walk(&selector, page_size(query), Some).await?;
+            let items = self.walk(&selector, page_size(query)).await?;
             let found = items
                 .into_iter()
                 .find(|k| k.key_id.as_deref() == Some(name));
@@ -241,10 +244,11 @@ impl Provider for TencentProvider {
             filters,
         };
         let mut matches: Vec<TcKeyPair> = self
-            .walk(&selector, page_size(query), |k| {
-                (k.key_name.as_deref() == Some(name)).then_some(k)
-            })
-            .await?;
+            .walk(&selector, page_size(query))
+            .await?
+            .into_iter()
+            .filter(|k| k.key_name.as_deref() == Some(name))
+            .collect();
         match matches.len() {
             0 => Err(self.not_found(&format!("named `{name}`"))),
             1 => Ok(self.to_keypair(matches.remove(0))),

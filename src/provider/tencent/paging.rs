@@ -17,8 +17,6 @@ use crate::log;
 const CONCURRENCY: usize = 10;
 /// No account holds this many key pairs: a TotalCount above it is a server bug, not an account.
 const MAX_OFFSET: u64 = 10_000_000;
-/// The most key pairs room is made for up front from TotalCount.
-const PREALLOCATE: u64 = 100_000;
 
 impl TencentProvider {
     /// One page: serialized once, the same bytes signed and sent on every attempt.
@@ -51,27 +49,13 @@ impl TencentProvider {
 
     /// Every key pair matching `selector`: the first page, then every remaining offset known from
     /// TotalCount, concurrently under the shared limiter. Ends at a short or empty page;
-    /// de-duplicated by KeyId (offsets shift when the set changes during the walk). Each page
-    /// is handed to `take` as it arrives, in offset order, so converting it (parsing keys,
-    /// fingerprints) happens while the rate limiter holds the next requests back, not all at
-    /// the end, and its raw items are dropped at once.
-    pub(super) async fn walk<T>(
-        &self,
-        selector: &Selector,
-        page_size: u32,
-        mut take: impl FnMut(TcKeyPair) -> Option<T>,
-    ) -> Result<Vec<T>> {
+    /// de-duplicated by KeyId (offsets shift when the set changes during the walk).
+    pub(super) async fn walk(&self, selector: &Selector, page_size: u32) -> Result<Vec<TcKeyPair>> {
         let first = self.fetch(selector, 0, page_size).await?;
         let first_total = first.total;
         let mut total = first.total;
         let mut done = (first.items.len() as u64) < u64::from(page_size);
-        let mut seen = Dedup::default();
-        // Sized from TotalCount (no doubling slack in a large listing), but never on the server's
-        // word alone past what a real account holds.
-        let mut out =
-            Vec::with_capacity(usize::try_from(first_total.min(PREALLOCATE)).unwrap_or(0));
-        let mut changed = false;
-        out.extend(seen.fresh(first.items).filter_map(&mut take));
+        let mut pages = vec![first];
         let mut next = u64::from(page_size);
         while !done && next < total {
             let offsets = remaining_offsets(next, total, page_size)?;
@@ -84,23 +68,22 @@ impl TencentProvider {
             while let Some(result) = stream.next().await {
                 let page = result?;
                 total = page.total;
-                changed |= page.total != first_total;
                 let short = (page.items.len() as u64) < u64::from(page_size);
-                out.extend(seen.fresh(page.items).filter_map(&mut take));
+                pages.push(page);
                 if short {
                     done = true;
                     break;
                 }
             }
         }
-        if changed {
+        if pages.iter().any(|p| p.total != first_total) {
             log::warn(&format!(
                 "profile {} (tencent, {}): the key pair set changed during the listing (TotalCount {first_total} → {total}); \
                  duplicates were dropped, but a key added or removed meanwhile may be missing; run again for a consistent view",
                 self.profile, self.region
             ));
         }
-        Ok(out)
+        Ok(dedup(pages))
     }
 }
 
@@ -117,22 +100,23 @@ fn remaining_offsets(next: u64, total: u64, page_size: u32) -> Result<Vec<u64>> 
     Ok((next..total).step_by(page_size.max(1) as usize).collect())
 }
 
-/// The KeyIds (or, without one, the names) seen so far in the walk: a page's items are kept
-/// when they were not on an earlier page; an item with neither is dropped.
-#[derive(Default)]
-struct Dedup(HashSet<String>);
-
-impl Dedup {
-    fn fresh(&mut self, items: Vec<TcKeyPair>) -> impl Iterator<Item = TcKeyPair> + '_ {
-        items.into_iter().filter(|item| {
+/// The pages in offset order, concatenated, keeping the first of every KeyId.
+fn dedup(pages: Vec<Page>) -> Vec<TcKeyPair> {
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for page in pages {
+        for item in page.items {
             let identity = match (&item.key_id, &item.key_name) {
                 (Some(id), _) => format!("id:{id}"),
                 (None, Some(name)) => format!("name:{name}"),
-                (None, None) => return false,
+                (None, None) => continue,
             };
-            self.0.insert(identity)
-        })
+            if seen.insert(identity) {
+                out.push(item);
+            }
+        }
     }
+    out
 }
 
 #[cfg(test)]
