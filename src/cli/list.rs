@@ -82,7 +82,7 @@ pub async fn run(env: &Env, args: &ListArgs) -> Result<i32> {
     let total = targets.len();
     let mut listing = Listing {
         rows: output::Rows::new(&style, DEFAULT_LIST_COLUMNS, "name"),
-        out: std::io::BufWriter::with_capacity(256 * 1024, std::io::stdout()),
+        out: std::io::BufWriter::with_capacity(super::STDOUT_BUFFER, std::io::stdout()),
         held: sort.as_ref().map(|_| Vec::new()),
         left: args.limit.unwrap_or(usize::MAX),
         failures: Vec::new(),

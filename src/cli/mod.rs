@@ -315,10 +315,13 @@ pub(crate) async fn list_everything(env: &Env) -> Result<Everything> {
     })
 }
 
+/// Stdout's buffer: 10,000 key pairs of JSON are tens of writes, not thousands.
+pub(crate) const STDOUT_BUFFER: usize = 256 * 1024;
+
 /// Writes to stdout; a closed pipe (`keyctl list | head`) is not an error.
 pub fn write_stdout(f: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> Result<()> {
     let stdout = std::io::stdout();
-    let mut lock = std::io::BufWriter::with_capacity(256 * 1024, stdout.lock());
+    let mut lock = std::io::BufWriter::with_capacity(STDOUT_BUFFER, stdout.lock());
     f(&mut lock)
         .and_then(|_| std::io::Write::flush(&mut lock))
         .map_err(output_error)
