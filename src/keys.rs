@@ -55,7 +55,8 @@ impl PublicKeyInfo {
         if line.is_empty() {
             return Err("empty public key".to_string());
         }
-        if line.lines().count() > 1 {
+        // `trim` took any line break at the ends, so one left inside means a second line.
+        if line.contains('\n') {
             return Err("expected one public key line, found several lines".to_string());
         }
         let (algorithm_text, rest) = split_word(line);
@@ -173,10 +174,34 @@ pub(crate) fn encode_base64_unpadded(bytes: &[u8]) -> String {
 /// Splits off the first whitespace-delimited word; the rest keeps its inner spacing.
 fn split_word(s: &str) -> (&str, &str) {
     let s = s.trim_start();
-    match s.find(char::is_whitespace) {
+    match find_whitespace(s) {
         Some(i) => (&s[..i], s[i..].trim()),
         None => (s, ""),
     }
+}
+
+/// `s.find(char::is_whitespace)`, a byte at a time over ASCII: the base64 word is hundreds of
+/// ASCII bytes and is scanned for every key pair listed. Only a non-ASCII byte is decoded.
+fn find_whitespace(s: &str) -> Option<usize> {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b.is_ascii() {
+            // char::is_whitespace on ASCII: space, \t, \n, vertical tab, form feed, \r.
+            if matches!(b, b' ' | b'\t'..=b'\r') {
+                return Some(i);
+            }
+            i += 1;
+        } else {
+            let c = s[i..].chars().next()?;
+            if c.is_whitespace() {
+                return Some(i);
+            }
+            i += c.len_utf8();
+        }
+    }
+    None
 }
 
 /// Keeps error messages readable when the input is garbage.
@@ -434,6 +459,32 @@ mod tests {
 
     /// Nova's own test vector (nova/tests/unit/test_crypto.py), see api/README.md §0.3.
     const NOVA_KEY: &str = "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBG1r4wzPTIjSo78POCq+u/czb8gYK0KvqlmCvcRPrnDWxgLw7y6BX51tuYREz7iLRCP7BwUt8R+ZWzFZDeOLIWU= Generated-by-Nova";
+
+    #[test]
+    fn the_whitespace_scan_is_char_is_whitespace() {
+        for s in [
+            "",
+            "abc",
+            "ab c",
+            "ab\tc",
+            "ab\u{b}c",
+            "ab\u{c}c",
+            "ab\rc",
+            "é\u{a0}x",
+            "éé\u{2003}",
+            "x\u{85}y",
+            "日本\u{3000}語",
+            "\u{1f600}z",
+            "a\u{200b}b",
+        ] {
+            assert_eq!(find_whitespace(s), s.find(char::is_whitespace), "{s:?}");
+        }
+        // Every char up to U+3000 (the last Unicode space), between two ASCII letters.
+        for c in (0u32..=0x3000).filter_map(char::from_u32) {
+            let s = format!("a{c}b");
+            assert_eq!(find_whitespace(&s), s.find(char::is_whitespace), "{c:?}");
+        }
+    }
 
     fn line(blob: &[u8], comment: &str) -> String {
         let name_len = u32::from_be_bytes([blob[0], blob[1], blob[2], blob[3]]) as usize;

@@ -14,6 +14,7 @@ use crate::http::{Http, RateLimiter};
 use crate::model::{KeyPair, ProviderKind};
 
 pub mod huawei;
+pub(crate) mod item;
 pub mod nova;
 pub(crate) mod pipeline;
 pub mod tencent;

@@ -7,41 +7,19 @@ use serde_json::Value;
 
 use super::{KpsProvider, Op, MAX_PAGE};
 use crate::error::{Error, Result};
-use crate::http::HttpResponse;
 use crate::model::KeyPair;
+use crate::provider::item::{take_keypairs, Field, PageItems};
 use crate::provider::pipeline::{self, ListHead};
 use crate::provider::ListQuery;
 use crate::sign::huawei as signer;
 
 /// One page as the server sent it: the marker it hands out, how many items it holds, and the
-/// items themselves, parsed later (while the next page is in flight) when a quick scan could
+/// items themselves, read later (while the next page is in flight) when a quick scan could
 /// read the rest.
 struct Page {
-    items: Items,
+    items: PageItems,
     count: usize,
     next: Option<String>,
-}
-
-enum Items {
-    /// A reply whose scan succeeded: the full parse cannot fail and is deferred.
-    Raw(HttpResponse),
-    Parsed(Vec<Value>),
-}
-
-impl Items {
-    fn parse(self) -> Result<Vec<Value>> {
-        match self {
-            Items::Parsed(items) => Ok(items),
-            Items::Raw(resp) => Ok(take_keypairs(resp.json()?)),
-        }
-    }
-}
-
-fn take_keypairs(mut body: Value) -> Vec<Value> {
-    match body.get_mut("keypairs").map(Value::take) {
-        Some(Value::Array(items)) => items,
-        _ => Vec::new(),
-    }
 }
 
 fn marker_of(next_marker: Option<&Value>) -> Option<String> {
@@ -68,7 +46,7 @@ impl KpsProvider {
             let next = marker_of(head.page_info.as_ref().and_then(|p| p.get("next_marker")));
             return Ok(Page {
                 count: head.items.len(),
-                items: Items::Raw(resp),
+                items: PageItems::deferred(resp),
                 next,
             });
         }
@@ -80,15 +58,15 @@ impl KpsProvider {
         let items = take_keypairs(body);
         Ok(Page {
             count: items.len(),
-            items: Items::Parsed(items),
+            items: PageItems::parsed(items),
             next,
         })
     }
 
-    fn convert(&self, item: &Value, project_id: &str) -> Result<KeyPair> {
+    fn convert(&self, item: &Field, project_id: &str) -> Result<KeyPair> {
         // Each item is wrapped as {"keypair": {...}}; accept a bare object too.
-        let kp = item.get("keypair").unwrap_or(item);
-        self.to_keypair(kp, project_id)
+        let kp = item.as_object().and_then(|o| o.get("keypair"));
+        self.to_keypair(kp.unwrap_or(item), project_id)
     }
 
     /// The whole list, in the server's order. The next page is requested as soon as this page's
@@ -103,24 +81,24 @@ impl KpsProvider {
         loop {
             let Page { items, count, next } = page;
             let short = count < limit as usize;
-            let convert = |item: &Value| self.convert(item, project_id);
+            let convert = |item: &Field| self.convert(item, project_id);
             match next_marker(next, short, &mut markers_seen, all.len() + count) {
                 Ok(Some(marker)) => {
                     let fetch = self.fetch_page(project_id, limit, Some(&marker));
                     let (converted, next) =
-                        pipeline::convert_while(|| items.parse(), convert, fetch).await?;
+                        pipeline::convert_while(|| items.read(), convert, fetch).await?;
                     all.extend(converted);
                     page = next?;
                 }
                 Ok(None) => {
-                    for item in &items.parse()? {
+                    for item in &items.read()? {
                         all.push(convert(item)?);
                     }
                     return Ok(all);
                 }
                 // A bad item on this page is what the sequential walk would have reported first.
                 Err(e) => {
-                    for item in &items.parse()? {
+                    for item in &items.read()? {
                         convert(item)?;
                     }
                     return Err(e);

@@ -8,18 +8,20 @@ use crate::error::{Error, Result};
 use crate::http::HttpResponse;
 use crate::log;
 use crate::model::{KeyPair, KeyType, ProviderKind, Status};
+use crate::provider::item::{Field, Object};
 
 impl KpsProvider {
     /// The KeyPair model from a list item or a detail object.
-    pub(super) fn to_keypair(&self, v: &Value, project_id: &str) -> Result<KeyPair> {
-        let name = v.get("name").and_then(Value::as_str).ok_or_else(|| {
+    pub(super) fn to_keypair(&self, v: &Field, project_id: &str) -> Result<KeyPair> {
+        let named = v.as_object().and_then(|o| Some((o, o.str("name")?)));
+        let Some((v, name)) = named else {
             // The field names only, never the values: a key pair object may carry a
             // `private_key` (KPS hosts them), and this message goes to stderr.
-            Error::protocol(format!(
+            return Err(Error::protocol(format!(
                 "a key pair without a name (fields: {})",
                 field_names(v)
-            ))
-        })?;
+            )));
+        };
         let mut kp = KeyPair::new(
             &self.profile,
             ProviderKind::Huawei,
@@ -28,13 +30,13 @@ impl KpsProvider {
         );
         kp.project_id = Some(project_id.to_string());
         kp.id = v.get("id").and_then(scalar_string);
-        kp.key_type = str_field(v, "type").and_then(|t| KeyType::parse(&t));
-        kp.provider_fingerprint = str_field(v, "fingerprint");
+        kp.key_type = str_field(v, "type").and_then(KeyType::parse);
+        kp.provider_fingerprint = str_field(v, "fingerprint").map(str::to_string);
         kp.created_at = v.get("create_time").and_then(epoch_time);
-        kp.description = str_field(v, "description");
-        kp.user_id = str_field(v, "user_id");
-        kp.scope = str_field(v, "scope");
-        kp.key_protection = v.get("is_key_protection").and_then(Value::as_bool);
+        kp.description = str_field(v, "description").map(str::to_string);
+        kp.user_id = str_field(v, "user_id").map(str::to_string);
+        kp.scope = str_field(v, "scope").map(str::to_string);
+        kp.key_protection = v.get("is_key_protection").and_then(Field::as_bool);
         if let Some(code) = v.get("frozen_state").and_then(scalar_string) {
             kp.status = Some(if code == "0" {
                 Status::Active
@@ -52,15 +54,15 @@ impl KpsProvider {
             "deleted",
         ] {
             match v.get(key) {
-                None | Some(Value::Null) => {}
-                Some(Value::String(s)) if s.is_empty() => {}
+                None => {}
+                Some(value) if value.is_null() || value.as_str() == Some("") => {}
                 Some(value) => {
-                    kp.extra.insert(key.to_string(), value.clone());
+                    kp.extra.insert(key.to_string(), value.to_value());
                 }
             }
         }
         if let Some(pk) = str_field(v, "public_key") {
-            if let Err(reason) = kp.set_public_key(&pk) {
+            if let Err(reason) = kp.set_public_key(pk) {
                 log::warn(&format!(
                     "profile {}: key pair {name}: cannot read its public key: {reason}",
                     self.profile
@@ -72,27 +74,24 @@ impl KpsProvider {
 }
 
 /// A string, or a number written as a string (ids and frozen_state come as either).
-pub(super) fn scalar_string(v: &Value) -> Option<String> {
+pub(super) fn scalar_string(v: &Field) -> Option<String> {
     match v {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Value::Number(n) => Some(n.to_string()),
+        Field::Str(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+        Field::Other(Value::Number(n)) => Some(n.to_string()),
         _ => None,
     }
 }
 
-fn str_field(v: &Value, key: &str) -> Option<String> {
-    v.get(key)
-        .and_then(Value::as_str)
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
+fn str_field<'v>(v: &'v Object, key: &str) -> Option<&'v str> {
+    v.str(key).filter(|s| !s.is_empty())
 }
 
 /// `create_time` is documented as seconds but seen as milliseconds (README §1.6): a value above
 /// 1e11 (year 5138 in seconds, 1973 in ms) is milliseconds. 0 means "not set".
-fn epoch_time(v: &Value) -> Option<DateTime<Utc>> {
+fn epoch_time(v: &Field) -> Option<DateTime<Utc>> {
     let raw = match v {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64))?,
-        Value::String(s) => s.trim().parse::<i64>().ok()?,
+        Field::Other(Value::Number(n)) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64))?,
+        Field::Str(s) => s.trim().parse::<i64>().ok()?,
         _ => return None,
     };
     if raw <= 0 {
@@ -156,26 +155,11 @@ fn missing_field(field: &str, shape: &str, resp: &HttpResponse, what: &str) -> E
 }
 
 /// `a, b, c` for an object's keys; what the value is, for anything else.
-fn field_names(v: &Value) -> String {
+fn field_names(v: &Field) -> String {
     match v.as_object() {
-        Some(map) if map.is_empty() => "none".to_string(),
-        Some(map) => map
-            .keys()
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .join(", "),
-        None => format!("not an object but {}", json_type(v)),
-    }
-}
-
-fn json_type(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
+        Some(obj) if obj.is_empty() => "none".to_string(),
+        Some(obj) => obj.iter().map(|(k, _)| k).collect::<Vec<_>>().join(", "),
+        None => format!("not an object but {}", v.json_type()),
     }
 }
 
@@ -214,7 +198,9 @@ mod tests {
             "id": 7,
             "private_key": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjE=\n",
         });
-        let e = kps.to_keypair(&item, PROJECT).unwrap_err();
+        let e = kps
+            .to_keypair(&Field::from_value(&item), PROJECT)
+            .unwrap_err();
         assert_eq!(e.kind, crate::error::Kind::Protocol);
         assert!(e.message.contains("id, private_key"), "{}", e.message);
         assert!(
@@ -223,7 +209,7 @@ mod tests {
             e.message
         );
         let e = kps
-            .to_keypair(&serde_json::json!("x"), PROJECT)
+            .to_keypair(&Field::from_value(&serde_json::json!("x")), PROJECT)
             .unwrap_err();
         assert!(
             e.message.contains("not an object but a string"),
@@ -234,13 +220,22 @@ mod tests {
 
     #[test]
     fn create_time_units() {
-        let ms = epoch_time(&serde_json::json!(1_704_067_200_000_i64)).unwrap();
-        let s = epoch_time(&serde_json::json!(1_704_067_200)).unwrap();
+        let ms = epoch_time(&Field::from_value(&serde_json::json!(
+            1_704_067_200_000_i64
+        )))
+        .unwrap();
+        let s = epoch_time(&Field::from_value(&serde_json::json!(1_704_067_200))).unwrap();
         assert_eq!(ms, s);
         assert_eq!(ms.to_rfc3339(), "2024-01-01T00:00:00+00:00");
-        assert_eq!(epoch_time(&serde_json::json!("1704067200")), Some(s));
-        assert_eq!(epoch_time(&serde_json::json!(0)), None);
-        assert_eq!(epoch_time(&serde_json::json!(null)), None);
+        assert_eq!(
+            epoch_time(&Field::from_value(&serde_json::json!("1704067200"))),
+            Some(s)
+        );
+        assert_eq!(epoch_time(&Field::from_value(&serde_json::json!(0))), None);
+        assert_eq!(
+            epoch_time(&Field::from_value(&serde_json::json!(null))),
+            None
+        );
     }
 
     #[test]
@@ -251,7 +246,13 @@ mod tests {
             Some("ordinary, police and violation freeze")
         );
         assert_eq!(frozen_reason("11"), None);
-        assert_eq!(scalar_string(&serde_json::json!(3)), Some("3".into()));
-        assert_eq!(scalar_string(&serde_json::json!("3")), Some("3".into()));
+        assert_eq!(
+            scalar_string(&Field::from_value(&serde_json::json!(3))),
+            Some("3".into())
+        );
+        assert_eq!(
+            scalar_string(&Field::from_value(&serde_json::json!("3"))),
+            Some("3".into())
+        );
     }
 }

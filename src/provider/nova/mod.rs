@@ -27,6 +27,7 @@ use crate::error::{Error, Kind, Result};
 use crate::http::{judge_by_status, retry_after, Http, HttpRequest, HttpResponse, Verdict};
 use crate::log;
 use crate::model::{KeyPair, KeyType, ProviderKind};
+use crate::provider::item::{take_keypairs, Field, PageItems};
 use crate::provider::pipeline::{self, ListHead};
 use crate::provider::{Context, ListQuery, Provider};
 use crate::secret::Secret;
@@ -119,24 +120,11 @@ struct Session {
 /// (parsed while the next page is in flight when a quick scan could read the rest), and the
 /// session it was fetched with.
 struct NovaPage {
-    items: Items,
+    items: PageItems,
     count: usize,
     last: Option<String>,
     has_next: bool,
     session: Arc<Session>,
-}
-
-enum Items {
-    /// A reply whose scan succeeded: the full parse cannot fail and is deferred.
-    Raw(HttpResponse),
-    Parsed(Vec<Value>),
-}
-
-fn take_keypairs(mut body: Value) -> Vec<Value> {
-    match body.get_mut("keypairs").map(Value::take) {
-        Some(Value::Array(items)) => items,
-        _ => Vec::new(),
-    }
 }
 
 impl Session {
@@ -620,23 +608,21 @@ impl NovaProvider {
         }
     }
 
-    fn to_keypair(&self, s: &Session, v: &Value, user_id: Option<&str>) -> Result<KeyPair> {
-        let name = v.get("name").and_then(Value::as_str).ok_or_else(|| {
-            self.place(Error::protocol(format!(
+    fn to_keypair(&self, s: &Session, v: &Field, user_id: Option<&str>) -> Result<KeyPair> {
+        let named = v.as_object().and_then(|o| Some((o, o.str("name")?)));
+        let Some((v, name)) = named else {
+            return Err(self.place(Error::protocol(format!(
                 "a key pair in Nova's reply has no name: {}",
-                snippet(v)
-            )))
-        })?;
+                snippet(&v.to_value())
+            ))));
+        };
         let region = s.region.as_deref().or(self.region.as_deref());
         let mut kp = KeyPair::new(&self.profile, self.kind, region, name);
         if let Auth::Aksk { project_id, .. } = &self.auth {
             kp.project_id = Some(project_id.clone());
         }
-        kp.key_type = v
-            .get("type")
-            .and_then(Value::as_str)
-            .and_then(KeyType::parse);
-        if let Some(pk) = v.get("public_key").and_then(Value::as_str) {
+        kp.key_type = v.str("type").and_then(KeyType::parse);
+        if let Some(pk) = v.str("public_key") {
             // Below 2.2 Nova does not say `type`; a PEM certificate is an x509 entry all the same.
             if kp.key_type.is_none() && pk.trim_start().starts_with("-----BEGIN CERTIFICATE-----") {
                 kp.key_type = Some(KeyType::X509);
@@ -647,20 +633,17 @@ impl NovaProvider {
                 ));
             }
         }
-        let text = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+        let text = |k: &str| v.str(k).map(str::to_string);
         kp.provider_fingerprint = text("fingerprint");
         kp.id = match v.get("id") {
-            Some(Value::Number(n)) => Some(n.to_string()),
-            Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
+            Some(Field::Other(Value::Number(n))) => Some(n.to_string()),
+            Some(Field::Str(s)) if !s.is_empty() => Some(s.to_string()),
             _ => None,
         };
         kp.user_id = text("user_id").or_else(|| user_id.map(str::to_string));
-        kp.created_at = v
-            .get("created_at")
-            .and_then(Value::as_str)
-            .and_then(parse_time);
+        kp.created_at = v.str("created_at").and_then(parse_time);
         kp.description = text("description").filter(|d| !d.is_empty());
-        kp.key_protection = v.get("is_key_protection").and_then(Value::as_bool);
+        kp.key_protection = v.get("is_key_protection").and_then(Field::as_bool);
         const MAPPED: &[&str] = &[
             "name",
             "type",
@@ -672,13 +655,11 @@ impl NovaProvider {
             "description",
             "is_key_protection",
         ];
-        if let Some(obj) = v.as_object() {
-            for (k, val) in obj {
-                // `deleted: false` is on every live key pair and says nothing.
-                let noise = val.is_null() || (k == "deleted" && val == &Value::Bool(false));
-                if !MAPPED.contains(&k.as_str()) && !noise {
-                    kp.extra.insert(k.clone(), val.clone());
-                }
+        for (k, val) in v.iter() {
+            // `deleted: false` is on every live key pair and says nothing.
+            let noise = val.is_null() || (k == "deleted" && val.as_bool() == Some(false));
+            if !MAPPED.contains(&k) && !noise {
+                kp.extra.insert(k.to_string(), val.to_value());
             }
         }
         Ok(kp)
@@ -713,13 +694,13 @@ impl NovaProvider {
                 has_next,
                 session,
             } = page;
-            let convert = |item: &Value| {
-                let kp = item.get("keypair").unwrap_or(item);
-                self.to_keypair(&session, kp, owner.as_deref())
+            let convert = |item: &Field| {
+                let kp = item.as_object().and_then(|o| o.get("keypair"));
+                self.to_keypair(&session, kp.unwrap_or(item), owner.as_deref())
             };
             // A full last page still links to the next one, which is then empty.
             let Some(last) = last.filter(|_| paged && has_next) else {
-                for item in &self.parse_items(items)? {
+                for item in &self.read_items(&items)? {
                     out.push(convert(item)?);
                 }
                 if !paged {
@@ -729,7 +710,7 @@ impl NovaProvider {
             };
             if !markers.insert(last.clone()) {
                 // A bad item on this page is what the sequential walk would have reported first.
-                for item in &self.parse_items(items)? {
+                for item in &self.read_items(&items)? {
                     convert(item)?;
                 }
                 return Err(self.place(Error::protocol(format!(
@@ -742,7 +723,7 @@ impl NovaProvider {
                 out.len() + count
             ));
             let fetch = self.fetch_page(mv, page_size, Some(&last), user);
-            let parse = || self.parse_items(items);
+            let parse = || self.read_items(&items);
             let (converted, next) = pipeline::convert_while(parse, convert, fetch).await?;
             out.extend(converted);
             page = next?;
@@ -825,7 +806,7 @@ impl NovaProvider {
                 count: head.items.len(),
                 last: head.items.last().and_then(|i| i.name()).map(str::to_string),
                 has_next: links_have_next(head.links.as_ref()),
-                items: Items::Raw(resp),
+                items: PageItems::deferred(resp),
                 session,
             });
         }
@@ -846,17 +827,14 @@ impl NovaProvider {
             count: items.len(),
             last: items.last().and_then(item_name).map(str::to_string),
             has_next,
-            items: Items::Parsed(items),
+            items: PageItems::parsed(items),
             session,
         })
     }
 
-    /// A page's items, parsed now if the scan deferred it.
-    fn parse_items(&self, items: Items) -> Result<Vec<Value>> {
-        match items {
-            Items::Parsed(items) => Ok(items),
-            Items::Raw(resp) => Ok(take_keypairs(resp.json().map_err(|e| self.place(e))?)),
-        }
+    /// A page's items, read now if the scan deferred it.
+    fn read_items<'i>(&self, items: &'i PageItems) -> Result<Vec<Field<'i>>> {
+        items.read().map_err(|e| self.place(e))
     }
 
     fn warn_if_capped(&self, mv: Microversion, n: usize) {
@@ -918,7 +896,7 @@ impl NovaProvider {
                 snippet(&body)
             )))
         })?;
-        self.to_keypair(&session, kp, user)
+        self.to_keypair(&session, &Field::from_value(kp), user)
     }
 }
 
