@@ -124,6 +124,77 @@ pub fn render_objects<T: Record>(
     rows.finish(out)
 }
 
+/// `serde_json`'s pretty layout (two spaces a level) one level deep, as an element of the
+/// top-level array: each row is written straight in place, instead of pretty-printed and then
+/// re-indented line by line (which doubled the cost of `-o json`).
+#[derive(Default)]
+struct InArray {
+    /// Levels below the array: the row's own object is level 1.
+    depth: usize,
+    has_value: bool,
+}
+
+impl InArray {
+    fn newline<W: ?Sized + Write>(&self, w: &mut W, first: bool) -> io::Result<()> {
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        self.indent(w, self.depth + 1)
+    }
+
+    fn indent<W: ?Sized + Write>(&self, w: &mut W, levels: usize) -> io::Result<()> {
+        for _ in 0..levels {
+            w.write_all(b"  ")?;
+        }
+        Ok(())
+    }
+
+    fn open<W: ?Sized + Write>(&mut self, w: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.depth += 1;
+        self.has_value = false;
+        w.write_all(bracket)
+    }
+
+    fn close<W: ?Sized + Write>(&mut self, w: &mut W, bracket: &[u8]) -> io::Result<()> {
+        self.depth -= 1;
+        if self.has_value {
+            w.write_all(b"\n")?;
+            self.indent(w, self.depth + 1)?;
+        }
+        w.write_all(bracket)
+    }
+}
+
+impl serde_json::ser::Formatter for InArray {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.open(w, b"[")
+    }
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.close(w, b"]")
+    }
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.newline(w, first)
+    }
+    fn end_array_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.open(w, b"{")
+    }
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.close(w, b"}")
+    }
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.newline(w, first)
+    }
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(b": ")
+    }
+    fn end_object_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+}
+
 /// Rows written as they come, in chunks, so a listing never holds more than it must: JSON (one
 /// array; the same text as `serde_json::to_writer_pretty` of all the rows), JSONL, TSV and
 /// names go out chunk by chunk; a table needs every row for its column widths, so its cells are
@@ -175,17 +246,11 @@ impl Rows {
             Format::Json => {
                 out.write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
                 self.scratch.clear();
-                serde_json::to_writer_pretty(&mut self.scratch, row)?;
-                // One level deeper, as inside the array. A serialized string never holds a raw
-                // newline (JSON escapes it), so every newline here is the formatter's own.
-                out.write_all(b"  ")?;
-                for (i, line) in self.scratch.split(|&b| b == b'\n').enumerate() {
-                    if i > 0 {
-                        out.write_all(b"\n  ")?;
-                    }
-                    out.write_all(line)?;
-                }
-                Ok(())
+                self.scratch.extend_from_slice(b"  ");
+                let mut ser =
+                    serde_json::Serializer::with_formatter(&mut self.scratch, InArray::default());
+                row.serialize(&mut ser)?;
+                out.write_all(&self.scratch)
             }
             Format::Jsonl => {
                 serde_json::to_writer(&mut *out, row)?;
@@ -405,6 +470,10 @@ mod tests {
         a.tags = Some([("k".to_string(), "v".to_string())].into());
         a.extra
             .insert("nested".into(), serde_json::json!({"x": [1, {"y": null}]}));
+        a.extra.insert(
+            "empty".into(),
+            serde_json::json!({"a": [], "o": {}, "deep": [[[]], [{}], {"z": [[1]]}]}),
+        );
         let all = vec![
             a,
             KeyPair::new("tc", ProviderKind::Tencent, None, "c"),
