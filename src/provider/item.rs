@@ -236,8 +236,15 @@ impl<'de> DeserializeSeed<'de> for Items {
     }
 }
 
-/// An object key, borrowed unless it has escapes.
-struct Key<'a>(Cow<'a, str>);
+/// An object key, borrowed unless it has escapes (also read by the list scan in `pipeline`,
+/// which would otherwise allocate a `String` for every key of every item).
+pub(crate) struct Key<'a>(Cow<'a, str>);
+
+impl Key<'_> {
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
 
 impl<'de> Deserialize<'de> for Key<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

@@ -16,6 +16,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use crate::error::Result;
+use crate::provider::item::Key;
 
 /// Items converted between two yields: about a millisecond of work, so a reply that arrives
 /// mid-conversion waits at most that long to be read.
@@ -115,7 +116,7 @@ impl<'de> Deserialize<'de> for ListHead {
             ) -> std::result::Result<ListHead, A::Error> {
                 let (mut items, mut page_info, mut links) = (None, None, None);
                 // Later duplicates win, as in serde_json's own maps.
-                while let Some(key) = map.next_key::<String>()? {
+                while let Some(key) = map.next_key::<Key>()? {
                     match key.as_str() {
                         "keypairs" => items = Some(map.next_value::<Vec<ItemHead>>()?),
                         "page_info" => page_info = Some(map.next_value::<Value>()?),
@@ -150,7 +151,7 @@ impl<'de> Deserialize<'de> for ItemHead {
                 mut map: A,
             ) -> std::result::Result<ItemHead, A::Error> {
                 let (mut keypair, mut name) = (None, None);
-                while let Some(key) = map.next_key::<String>()? {
+                while let Some(key) = map.next_key::<Key>()? {
                     match key.as_str() {
                         "keypair" => keypair = Some(Box::new(map.next_value::<ItemHead>()?)),
                         "name" => name = Some(map.next_value::<Value>()?),
