@@ -1,6 +1,7 @@
 //! `keyctl list`: every key pair of the selected profiles and regions, merged into one list.
 
 use std::cmp::Ordering;
+use std::sync::Arc;
 
 use clap::Args;
 use serde_json::Value;
@@ -80,8 +81,21 @@ pub async fn run(env: &Env, args: &ListArgs) -> Result<i32> {
         });
     }
     let total = targets.len();
+    let rows = output::Rows::new(&style, DEFAULT_LIST_COLUMNS, "name");
+    // In the default order with no `--limit`, each target's rows are rendered by its own task
+    // as soon as it answers: on another core than the one writing earlier targets, and held
+    // (when earlier targets are still out) as text rather than as key pairs.
+    // One target gains nothing from it: its rows go straight to stdout instead.
+    let render = (sort.is_none() && args.limit.is_none() && total > 1)
+        .then(|| rows.row_format())
+        .flatten();
+    let prepare = Arc::new(Prepare {
+        filter,
+        sort_each: sort.is_none(),
+        render,
+    });
     let mut listing = Listing {
-        rows: output::Rows::new(&style, DEFAULT_LIST_COLUMNS, "name"),
+        rows,
         out: std::io::BufWriter::with_capacity(super::STDOUT_BUFFER, std::io::stdout()),
         held: sort.as_ref().map(|_| Vec::new()),
         left: args.limit.unwrap_or(usize::MAX),
@@ -95,9 +109,10 @@ pub async fn run(env: &Env, args: &ListArgs) -> Result<i32> {
         env.concurrency(),
         |adapter| {
             let query = query.clone();
-            async move { adapter.list(&query).await }
+            let prepare = prepare.clone();
+            async move { prepare.answer(adapter.list(&query).await?) }
         },
-        |outcome| listing.take(outcome.result, &filter),
+        |outcome| listing.take(outcome.result),
     )
     .await;
     let code = report::exit_code_for(total, &listing.failures.iter().collect::<Vec<_>>());
@@ -107,8 +122,40 @@ pub async fn run(env: &Env, args: &ListArgs) -> Result<i32> {
     Ok(code)
 }
 
-/// `keyctl list`'s output as the targets answer: each answer filtered, put in order and
-/// written, or held for `--sort`; each failure reported on stderr as it comes.
+/// What each target's task does with its key pairs before handing them over.
+struct Prepare {
+    filter: Filter,
+    /// Put the target's key pairs in the default order (they are one run of the output).
+    sort_each: bool,
+    /// Render them, too.
+    render: Option<output::RowFormat>,
+}
+
+/// One target's key pairs, ready for [`Listing::take`].
+enum Answer {
+    Keys(Vec<KeyPair>),
+    Rendered(output::Rendered),
+}
+
+impl Prepare {
+    fn answer(&self, mut keys: Vec<KeyPair>) -> Result<Answer> {
+        keys.retain(|k| self.filter.keep(k));
+        if self.sort_each {
+            sort_keys(&mut keys, None);
+        }
+        match &self.render {
+            Some(format) => match format.render(keys) {
+                Ok(Ok(rendered)) => Ok(Answer::Rendered(rendered)),
+                Ok(Err(e)) => Err(Error::other(format!("cannot render the key pairs: {e}"))),
+                Err(keys) => Ok(Answer::Keys(keys)),
+            },
+            None => Ok(Answer::Keys(keys)),
+        }
+    }
+}
+
+/// `keyctl list`'s output as the targets answer: each answer put in order and written, or
+/// held for `--sort`; each failure reported on stderr as it comes.
 struct Listing {
     rows: output::Rows,
     out: std::io::BufWriter<std::io::Stdout>,
@@ -122,9 +169,9 @@ struct Listing {
 }
 
 impl Listing {
-    fn take(&mut self, result: Result<Vec<KeyPair>>, filter: &Filter) -> std::io::Result<()> {
-        let mut keys = match result {
-            Ok(keys) => keys,
+    fn take(&mut self, result: Result<Answer>) -> std::io::Result<()> {
+        let answer = match result {
+            Ok(answer) => answer,
             Err(e) => {
                 report::report_error(&e, self.errors);
                 self.failures.push(e);
@@ -132,12 +179,19 @@ impl Listing {
             }
         };
         self.answered = true;
-        keys.retain(|k| filter.keep(k));
+        let mut keys = match answer {
+            Answer::Rendered(rendered) => {
+                return crate::progress::suspend(|| {
+                    self.rows.write_rendered(&mut self.out, &rendered)?;
+                    std::io::Write::flush(&mut self.out)
+                })
+            }
+            Answer::Keys(keys) => keys,
+        };
         if let Some(held) = &mut self.held {
             held.append(&mut keys);
             return Ok(());
         }
-        sort_keys(&mut keys, None);
         keys.truncate(self.left);
         self.left -= keys.len();
         // Written out at once, with the spinner (on the same terminal, maybe) hidden meanwhile.

@@ -200,15 +200,113 @@ impl serde_json::ser::Formatter for InArray {
 /// names go out chunk by chunk; a table needs every row for its column widths, so its cells are
 /// kept and written by [`Rows::finish`].
 pub struct Rows {
-    format: Format,
+    format: RowFormat,
     color: bool,
-    cols: Vec<String>,
-    name_field: String,
     /// Rows written so far (JSON needs it for its separators and its empty `[]`).
     written: usize,
     table: Option<Table>,
-    /// One JSON row, serialized before it is indented into the array.
+    /// One JSON row, serialized before it is written out.
     scratch: Vec<u8>,
+}
+
+/// How one row is written in the formats that write rows one by one (JSON, JSONL, TSV, names):
+/// what a task needs to render its own rows into bytes ([`RowFormat::render`]) while another
+/// task writes the output. Tables have none: their column widths depend on every row.
+#[derive(Debug, Clone)]
+pub struct RowFormat {
+    format: Format,
+    cols: Vec<String>,
+    name_field: String,
+}
+
+/// Rows rendered ahead by [`RowFormat::render`], to be written by [`Rows::write_rendered`].
+#[derive(Debug, Default)]
+pub struct Rendered {
+    /// Every row as if rows came before it (JSON rows start with their `,` separator), in
+    /// pieces of about [`RENDER_PIECE`] bytes.
+    pieces: Vec<Vec<u8>>,
+    rows: usize,
+}
+
+/// Rendered text is kept in pieces this small (under glibc's mmap threshold) so that it is
+/// carved from the heap the rendered rows are freed into, instead of a large block of its own
+/// beside them: rendering a target's rows then costs little more memory than holding them.
+const RENDER_PIECE: usize = 32 * 1024;
+
+impl Rendered {
+    pub fn rows(&self) -> usize {
+        self.rows
+    }
+}
+
+impl RowFormat {
+    /// Renders `rows` as a later part of an output, dropping each row once it is rendered;
+    /// `Err(rows)` back for a table.
+    pub fn render<T: Record>(
+        &self,
+        rows: Vec<T>,
+    ) -> std::result::Result<io::Result<Rendered>, Vec<T>> {
+        if self.format == Format::Table {
+            return Err(rows);
+        }
+        Ok(self.render_rows(rows))
+    }
+
+    fn render_rows<T: Record>(&self, rows: Vec<T>) -> io::Result<Rendered> {
+        let mut rendered = Rendered {
+            pieces: Vec::new(),
+            rows: rows.len(),
+        };
+        let mut piece = Vec::with_capacity(RENDER_PIECE);
+        for row in rows {
+            self.write_row(&mut piece, &row, false)?;
+            if piece.len() >= RENDER_PIECE - RENDER_PIECE / 8 {
+                rendered.pieces.push(std::mem::replace(
+                    &mut piece,
+                    Vec::with_capacity(RENDER_PIECE),
+                ));
+            }
+        }
+        if !piece.is_empty() {
+            rendered.pieces.push(piece);
+        }
+        Ok(rendered)
+    }
+
+    /// One row; `first` is the output's first row (JSON opens its array with it).
+    fn write_row<T: Record, W: Write + ?Sized>(
+        &self,
+        out: &mut W,
+        row: &T,
+        first: bool,
+    ) -> io::Result<()> {
+        match self.format {
+            Format::Json => {
+                out.write_all(if first { b"[\n  " } else { b",\n  " })?;
+                let mut ser = serde_json::Serializer::with_formatter(out, InArray::default());
+                row.serialize(&mut ser).map_err(io::Error::from)
+            }
+            Format::Jsonl => {
+                serde_json::to_writer(&mut *out, row)?;
+                out.write_all(b"\n")
+            }
+            Format::Name => {
+                let name = row.field(&self.name_field);
+                writeln!(out, "{}", cell_text(name.as_ref(), ""))
+            }
+            Format::Tsv => {
+                for (i, c) in self.cols.iter().enumerate() {
+                    if i > 0 {
+                        out.write_all(b"\t")?;
+                    }
+                    let v = row.field(c);
+                    out.write_all(tsv_escape(&cell_text(v.as_ref(), "")).as_bytes())?;
+                }
+                out.write_all(b"\n")
+            }
+            Format::Table => Ok(()),
+        }
+    }
 }
 
 impl Rows {
@@ -223,14 +321,21 @@ impl Rows {
             table
         });
         Rows {
-            format: style.format,
+            format: RowFormat {
+                format: style.format,
+                cols,
+                name_field: name_field.to_string(),
+            },
             color: style.color,
-            cols,
-            name_field: name_field.to_string(),
             written: 0,
             table,
             scratch: Vec::new(),
         }
+    }
+
+    /// The format for rendering rows elsewhere, when this output writes rows one by one.
+    pub fn row_format(&self) -> Option<RowFormat> {
+        (self.format.format != Format::Table).then(|| self.format.clone())
     }
 
     pub fn write<T: Record>(&mut self, out: &mut dyn Write, rows: &[T]) -> io::Result<()> {
@@ -241,52 +346,47 @@ impl Rows {
         Ok(())
     }
 
-    fn write_one<T: Record>(&mut self, out: &mut dyn Write, row: &T) -> io::Result<()> {
-        match self.format {
-            Format::Json => {
-                out.write_all(if self.written == 0 { b"[\n" } else { b",\n" })?;
-                self.scratch.clear();
-                self.scratch.extend_from_slice(b"  ");
-                let mut ser =
-                    serde_json::Serializer::with_formatter(&mut self.scratch, InArray::default());
-                row.serialize(&mut ser)?;
-                out.write_all(&self.scratch)
-            }
-            Format::Jsonl => {
-                serde_json::to_writer(&mut *out, row)?;
-                writeln!(out)
-            }
-            Format::Name => {
-                let name = row.field(&self.name_field);
-                writeln!(out, "{}", cell_text(name.as_ref(), ""))
-            }
-            Format::Tsv => {
-                for (i, c) in self.cols.iter().enumerate() {
-                    if i > 0 {
-                        out.write_all(b"\t")?;
-                    }
-                    let v = row.field(c);
-                    out.write_all(tsv_escape(&cell_text(v.as_ref(), "")).as_bytes())?;
+    /// Writes rows rendered by this output's [`RowFormat`], as if they had been given to
+    /// [`Rows::write`].
+    pub fn write_rendered(&mut self, out: &mut dyn Write, rendered: &Rendered) -> io::Result<()> {
+        for (i, piece) in rendered.pieces.iter().enumerate() {
+            match piece.strip_prefix(b",") {
+                // The output's first JSON row opens the array instead of following a row.
+                Some(rest) if i == 0 && self.written == 0 && self.format.format == Format::Json => {
+                    out.write_all(b"[")?;
+                    out.write_all(rest)?;
                 }
-                writeln!(out)
-            }
-            Format::Table => {
-                let cells: Vec<Cell> = self
-                    .cols
-                    .iter()
-                    .map(|c| value_cell(c, row.field(c).as_ref(), self.color))
-                    .collect();
-                if let Some(table) = &mut self.table {
-                    table.add_row(cells);
-                }
-                Ok(())
+                _ => out.write_all(piece)?,
             }
         }
+        self.written += rendered.rows;
+        Ok(())
+    }
+
+    fn write_one<T: Record>(&mut self, out: &mut dyn Write, row: &T) -> io::Result<()> {
+        if self.format.format == Format::Table {
+            let cells: Vec<Cell> = self
+                .format
+                .cols
+                .iter()
+                .map(|c| value_cell(c, row.field(c).as_ref(), self.color))
+                .collect();
+            if let Some(table) = &mut self.table {
+                table.add_row(cells);
+            }
+            return Ok(());
+        }
+        // Serialized into a buffer first: serde through `dyn Write` pays a virtual call for
+        // every token.
+        self.scratch.clear();
+        self.format
+            .write_row(&mut self.scratch, row, self.written == 0)?;
+        out.write_all(&self.scratch)
     }
 
     /// Closes the output: the JSON array's bracket, or the whole table (nothing for no rows).
     pub fn finish(self, out: &mut dyn Write) -> io::Result<()> {
-        match self.format {
+        match self.format.format {
             Format::Json if self.written == 0 => writeln!(out, "[]"),
             Format::Json => writeln!(out, "\n]"),
             Format::Table if self.written > 0 => match &self.table {
@@ -495,6 +595,49 @@ mod tests {
         let mut out = Vec::new();
         render_objects::<KeyPair>(&mut out, &[], &style(Format::Json), &[], "name").unwrap();
         assert_eq!(out, b"[]\n");
+    }
+
+    #[test]
+    fn rows_rendered_by_other_tasks_write_the_same_text_as_rows_written_here() {
+        // Enough rows for several pieces, so a piece boundary falls between rows.
+        let many: Vec<KeyPair> = (0..200)
+            .map(|i| {
+                let mut k = KeyPair::new("hw", ProviderKind::Huawei, None, &format!("k{i}"));
+                k.public_key = Some("ssh-ed25519 AAAA".repeat(20));
+                k
+            })
+            .collect();
+        for format in [Format::Json, Format::Jsonl, Format::Tsv, Format::Name] {
+            // Split into an empty first part, a part, an empty part and the rest.
+            let parts = [&many[..0], &many[..3], &many[3..3], &many[3..]];
+            let mut expected = Vec::new();
+            let mut direct = Rows::new(&style(format), DEFAULT_LIST_COLUMNS, "name");
+            for part in parts {
+                direct.write(&mut expected, part).unwrap();
+            }
+            direct.finish(&mut expected).unwrap();
+
+            let mut out = Vec::new();
+            let mut rows = Rows::new(&style(format), DEFAULT_LIST_COLUMNS, "name");
+            let row_format = rows.row_format().unwrap();
+            for part in parts {
+                let rendered = row_format.render(part.to_vec()).unwrap().unwrap();
+                assert_eq!(rendered.rows(), part.len());
+                rows.write_rendered(&mut out, &rendered).unwrap();
+            }
+            rows.finish(&mut out).unwrap();
+            if matches!(format, Format::Json | Format::Jsonl) {
+                let pieces = row_format.render(many.clone()).unwrap().unwrap().pieces;
+                assert!(pieces.len() > 1);
+            }
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                String::from_utf8(expected).unwrap(),
+                "{format:?}"
+            );
+        }
+        let table = Rows::new(&style(Format::Table), DEFAULT_LIST_COLUMNS, "name");
+        assert!(table.row_format().is_none());
     }
 
     #[test]
