@@ -1,6 +1,7 @@
 //! `keyctl list`: every key pair of the selected profiles and regions, merged into one list.
 
 use std::cmp::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::Arc;
 
 use clap::Args;
@@ -82,21 +83,23 @@ pub async fn run(env: &Env, args: &ListArgs) -> Result<i32> {
     }
     let total = targets.len();
     let rows = output::Rows::new(&style, DEFAULT_LIST_COLUMNS, "name");
-    // In the default order with no `--limit`, each target's rows are rendered by its own task
-    // as soon as it answers: on another core than the one writing earlier targets, and held
-    // (when earlier targets are still out) as text rather than as key pairs.
-    // One target gains nothing from it: its rows go straight to stdout instead.
-    let render = (sort.is_none() && args.limit.is_none() && total > 1)
+    // In the default order with no `--limit`, a target that answers while earlier ones are
+    // still out or being written has its rows rendered by its own task, on another core than
+    // the one writing. One that answers after all earlier ones are written (and a lone target)
+    // is written straight from its key pairs: rendering ahead would only hold the text too.
+    let render = (sort.is_none() && args.limit.is_none())
         .then(|| rows.row_format())
         .flatten();
     let prepare = Arc::new(Prepare {
         filter,
         sort_each: sort.is_none(),
         render,
+        written: AtomicUsize::new(0),
     });
     let mut listing = Listing {
         rows,
         out: std::io::BufWriter::with_capacity(super::STDOUT_BUFFER, std::io::stdout()),
+        prepare: prepare.clone(),
         held: sort.as_ref().map(|_| Vec::new()),
         left: args.limit.unwrap_or(usize::MAX),
         failures: Vec::new(),
@@ -107,10 +110,10 @@ pub async fn run(env: &Env, args: &ListArgs) -> Result<i32> {
         targets,
         &ctx,
         env.concurrency(),
-        |adapter| {
+        |index, adapter| {
             let query = query.clone();
             let prepare = prepare.clone();
-            async move { prepare.answer(adapter.list(&query).await?) }
+            async move { prepare.answer(index, adapter.list(&query).await?) }
         },
         |outcome| listing.take(outcome.result),
     )
@@ -127,8 +130,10 @@ struct Prepare {
     filter: Filter,
     /// Put the target's key pairs in the default order (they are one run of the output).
     sort_each: bool,
-    /// Render them, too.
+    /// Render them, too, unless every target before is written already.
     render: Option<output::RowFormat>,
+    /// Targets handed over and written so far, in order.
+    written: AtomicUsize,
 }
 
 /// One target's key pairs, ready for [`Listing::take`].
@@ -138,18 +143,20 @@ enum Answer {
 }
 
 impl Prepare {
-    fn answer(&self, mut keys: Vec<KeyPair>) -> Result<Answer> {
+    /// `index`: the target's place in the output.
+    fn answer(&self, index: usize, mut keys: Vec<KeyPair>) -> Result<Answer> {
         keys.retain(|k| self.filter.keep(k));
         if self.sort_each {
             sort_keys(&mut keys, None);
         }
+        let next_to_write = self.written.load(AtomicOrdering::Acquire) == index;
         match &self.render {
-            Some(format) => match format.render(keys) {
+            Some(format) if !next_to_write => match format.render(keys) {
                 Ok(Ok(rendered)) => Ok(Answer::Rendered(rendered)),
                 Ok(Err(e)) => Err(Error::other(format!("cannot render the key pairs: {e}"))),
                 Err(keys) => Ok(Answer::Keys(keys)),
             },
-            None => Ok(Answer::Keys(keys)),
+            _ => Ok(Answer::Keys(keys)),
         }
     }
 }
@@ -159,6 +166,7 @@ impl Prepare {
 struct Listing {
     rows: output::Rows,
     out: std::io::BufWriter<std::io::Stdout>,
+    prepare: Arc<Prepare>,
     /// Every key pair, when `--sort` orders them across targets.
     held: Option<Vec<KeyPair>>,
     /// What `--limit` still lets through.
@@ -170,6 +178,12 @@ struct Listing {
 
 impl Listing {
     fn take(&mut self, result: Result<Answer>) -> std::io::Result<()> {
+        let taken = self.take_one(result);
+        self.prepare.written.fetch_add(1, AtomicOrdering::Release);
+        taken
+    }
+
+    fn take_one(&mut self, result: Result<Answer>) -> std::io::Result<()> {
         let answer = match result {
             Ok(answer) => answer,
             Err(e) => {
