@@ -151,11 +151,10 @@ impl Prepare {
         }
         let next_to_write = self.written.load(AtomicOrdering::Acquire) == index;
         match &self.render {
-            Some(format) if !next_to_write => match format.render(keys) {
-                Ok(Ok(rendered)) => Ok(Answer::Rendered(rendered)),
-                Ok(Err(e)) => Err(Error::other(format!("cannot render the key pairs: {e}"))),
-                Err(keys) => Ok(Answer::Keys(keys)),
-            },
+            Some(format) if !next_to_write => format
+                .render(keys)
+                .map(Answer::Rendered)
+                .map_err(|e| Error::other(format!("cannot render the key pairs: {e}"))),
             _ => Ok(Answer::Keys(keys)),
         }
     }

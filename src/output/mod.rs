@@ -240,19 +240,8 @@ impl Rendered {
 }
 
 impl RowFormat {
-    /// Renders `rows` as a later part of an output, dropping each row once it is rendered;
-    /// `Err(rows)` back for a table.
-    pub fn render<T: Record>(
-        &self,
-        rows: Vec<T>,
-    ) -> std::result::Result<io::Result<Rendered>, Vec<T>> {
-        if self.format == Format::Table {
-            return Err(rows);
-        }
-        Ok(self.render_rows(rows))
-    }
-
-    fn render_rows<T: Record>(&self, rows: Vec<T>) -> io::Result<Rendered> {
+    /// Renders `rows` as a later part of an output, dropping each row once it is rendered.
+    pub fn render<T: Record>(&self, rows: Vec<T>) -> io::Result<Rendered> {
         let mut rendered = Rendered {
             pieces: Vec::new(),
             rows: rows.len(),
@@ -260,6 +249,8 @@ impl RowFormat {
         let mut piece = Vec::with_capacity(RENDER_PIECE);
         for row in rows {
             self.write_row(&mut piece, &row, false)?;
+            // Closed a little short of full, so that a usual row never grows a piece (a
+            // reallocation past the capacity, and a copy).
             if piece.len() >= RENDER_PIECE - RENDER_PIECE / 8 {
                 rendered.pieces.push(std::mem::replace(
                     &mut piece,
@@ -304,6 +295,7 @@ impl RowFormat {
                 }
                 out.write_all(b"\n")
             }
+            // Never: a table has no `RowFormat` (see `Rows::row_format`); its rows are cells.
             Format::Table => Ok(()),
         }
     }
@@ -621,13 +613,13 @@ mod tests {
             let mut rows = Rows::new(&style(format), DEFAULT_LIST_COLUMNS, "name");
             let row_format = rows.row_format().unwrap();
             for part in parts {
-                let rendered = row_format.render(part.to_vec()).unwrap().unwrap();
+                let rendered = row_format.render(part.to_vec()).unwrap();
                 assert_eq!(rendered.rows(), part.len());
                 rows.write_rendered(&mut out, &rendered).unwrap();
             }
             rows.finish(&mut out).unwrap();
             if matches!(format, Format::Json | Format::Jsonl) {
-                let pieces = row_format.render(many.clone()).unwrap().unwrap().pieces;
+                let pieces = row_format.render(many.clone()).unwrap().pieces;
                 assert!(pieces.len() > 1);
             }
             assert_eq!(
