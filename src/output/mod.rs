@@ -200,7 +200,8 @@ impl serde_json::ser::Formatter for InArray {
 /// names go out chunk by chunk; a table needs every row for its column widths, so its cells are
 /// kept and written by [`Rows::finish`].
 pub struct Rows {
-    format: RowFormat,
+    /// How each row is written (and, for a table, which columns its cells are).
+    row: RowFormat,
     color: bool,
     /// Rows written so far (JSON needs it for its separators and its empty `[]`).
     written: usize,
@@ -220,7 +221,7 @@ pub struct RowFormat {
 }
 
 /// Rows rendered ahead by [`RowFormat::render`], to be written by [`Rows::write_rendered`].
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Rendered {
     /// Every row as if rows came before it (JSON rows start with their `,` separator), in
     /// pieces of about [`RENDER_PIECE`] bytes.
@@ -313,7 +314,7 @@ impl Rows {
             table
         });
         Rows {
-            format: RowFormat {
+            row: RowFormat {
                 format: style.format,
                 cols,
                 name_field: name_field.to_string(),
@@ -327,7 +328,7 @@ impl Rows {
 
     /// The format for rendering rows elsewhere, when this output writes rows one by one.
     pub fn row_format(&self) -> Option<RowFormat> {
-        (self.format.format != Format::Table).then(|| self.format.clone())
+        (self.row.format != Format::Table).then(|| self.row.clone())
     }
 
     pub fn write<T: Record>(&mut self, out: &mut dyn Write, rows: &[T]) -> io::Result<()> {
@@ -344,7 +345,7 @@ impl Rows {
         for (i, piece) in rendered.pieces.iter().enumerate() {
             match piece.strip_prefix(b",") {
                 // The output's first JSON row opens the array instead of following a row.
-                Some(rest) if i == 0 && self.written == 0 && self.format.format == Format::Json => {
+                Some(rest) if i == 0 && self.written == 0 && self.row.format == Format::Json => {
                     out.write_all(b"[")?;
                     out.write_all(rest)?;
                 }
@@ -356,9 +357,9 @@ impl Rows {
     }
 
     fn write_one<T: Record>(&mut self, out: &mut dyn Write, row: &T) -> io::Result<()> {
-        if self.format.format == Format::Table {
+        if self.row.format == Format::Table {
             let cells: Vec<Cell> = self
-                .format
+                .row
                 .cols
                 .iter()
                 .map(|c| value_cell(c, row.field(c).as_ref(), self.color))
@@ -371,14 +372,14 @@ impl Rows {
         // Serialized into a buffer first: serde through `dyn Write` pays a virtual call for
         // every token.
         self.scratch.clear();
-        self.format
+        self.row
             .write_row(&mut self.scratch, row, self.written == 0)?;
         out.write_all(&self.scratch)
     }
 
     /// Closes the output: the JSON array's bracket, or the whole table (nothing for no rows).
     pub fn finish(self, out: &mut dyn Write) -> io::Result<()> {
-        match self.format.format {
+        match self.row.format {
             Format::Json if self.written == 0 => writeln!(out, "[]"),
             Format::Json => writeln!(out, "\n]"),
             Format::Table if self.written > 0 => match &self.table {
