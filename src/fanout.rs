@@ -47,24 +47,19 @@ where
     T: Send + 'static,
 {
     let mut outcomes = Vec::with_capacity(targets.len());
-    let collected: std::result::Result<(), std::convert::Infallible> = for_each(
-        targets,
-        ctx,
-        max_concurrency,
-        |_, adapter| op(adapter),
-        |o| {
+    let collected: std::result::Result<(), std::convert::Infallible> =
+        for_each(targets, ctx, max_concurrency, op, |o| {
             outcomes.push(o);
             Ok(())
-        },
-    )
-    .await;
+        })
+        .await;
     let Ok(()) = collected;
     outcomes
 }
 
 /// As [`run`], but hands each outcome to `on_outcome` as soon as it and every target before it
 /// have answered, so a caller can write one target's key pairs and drop them while later
-/// targets are still in flight. `op` is also given the target's place in `targets`. An error
+/// targets are still in flight. An error
 /// from `on_outcome` (the reader of stdout went away) stops the fan-out there, dropping the
 /// queries still running.
 pub async fn for_each<T, E, F, Fut>(
@@ -75,7 +70,7 @@ pub async fn for_each<T, E, F, Fut>(
     mut on_outcome: impl FnMut(Outcome<T>) -> std::result::Result<(), E>,
 ) -> std::result::Result<(), E>
 where
-    F: Fn(usize, Box<dyn Provider>) -> Fut,
+    F: Fn(Box<dyn Provider>) -> Fut,
     Fut: Future<Output = Result<T>> + Send + 'static,
     T: Send + 'static,
 {
@@ -83,32 +78,30 @@ where
     let pending = crate::progress::Pending::start(targets.iter().map(label).collect());
     let op = &op;
     let pending_ref = &pending;
-    let mut outcomes = std::pin::pin!(stream::iter(targets.into_iter().enumerate().map(
-        |(index, target)| {
-            let host = host_semaphore(&hosts, &target);
-            async move {
-                let _permit = host.acquire_owned().await.ok();
-                let result = match provider::build(&target.profile, target.region.as_deref(), ctx) {
-                    // Each target is its own task, so parsing and fingerprinting one cloud's
-                    // pages runs on another core while the others wait on the network.
-                    Ok(adapter) => match tokio::spawn(op(index, adapter)).await {
-                        Ok(result) => result,
-                        Err(e) => Err(crate::error::Error::other(format!("internal error: {e}"))),
-                    },
-                    Err(e) => Err(e),
-                };
-                let result = result.map_err(|e| {
-                    e.in_profile(
-                        &target.profile.name,
-                        target.profile.provider.as_str(),
-                        target.region.as_deref(),
-                    )
-                });
-                pending_ref.done(&label(&target));
-                Outcome { target, result }
-            }
-        },
-    ))
+    let mut outcomes = std::pin::pin!(stream::iter(targets.into_iter().map(|target| {
+        let host = host_semaphore(&hosts, &target);
+        async move {
+            let _permit = host.acquire_owned().await.ok();
+            let result = match provider::build(&target.profile, target.region.as_deref(), ctx) {
+                // Each target is its own task, so parsing and fingerprinting one cloud's
+                // pages runs on another core while the others wait on the network.
+                Ok(adapter) => match tokio::spawn(op(adapter)).await {
+                    Ok(result) => result,
+                    Err(e) => Err(crate::error::Error::other(format!("internal error: {e}"))),
+                },
+                Err(e) => Err(e),
+            };
+            let result = result.map_err(|e| {
+                e.in_profile(
+                    &target.profile.name,
+                    target.profile.provider.as_str(),
+                    target.region.as_deref(),
+                )
+            });
+            pending_ref.done(&label(&target));
+            Outcome { target, result }
+        }
+    },))
     .buffered(max_concurrency.max(1)));
     let mut result = Ok(());
     while let Some(outcome) = outcomes.next().await {

@@ -643,3 +643,44 @@ fn show_in_several_profiles_is_ambiguous_for_json_unless_all() {
         "hw2"
     );
 }
+
+#[test]
+fn large_listings_spooled_to_a_temporary_file_come_out_in_the_stable_order() {
+    // 6,000 rendered key pairs are more than the 4 MiB the spools may hold in memory, so the
+    // later target's rows go to a temporary file; Tencent's, served in reverse name order,
+    // are written back sorted. `--sort provider` (ties in the default order) holds key pairs
+    // instead of spooling: the two must be the same bytes.
+    let mut config = Config::default();
+    config.huawei.keys = keyctl_emulator::keys::generate("hw", 3000, 1)
+        .iter()
+        .enumerate()
+        .map(|(i, k)| huawei::HuaweiKey::new(&k.name, &k.public_key, i as i64))
+        .collect();
+    let mut tc_keys = keyctl_emulator::keys::generate("tc", 3000, 2);
+    tc_keys.reverse();
+    config.tencent.keys = tencent::seed_keys(&tc_keys);
+    config.tencent.rate_limit_per_sec = 0;
+    let emu = Emulator::start(config);
+    let sb = Sandbox::new();
+    sb.write_config(&config_for(&emu.url()));
+    let (code, spooled, err) = run(&sb, &["list", "-o", "json", "-vv"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("read back from a temporary file"), "{err}");
+    let (code, held, err) = run(&sb, &["list", "-o", "json", "--sort", "provider"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(spooled == held, "spooled and held listings differ");
+    let v: Vec<Value> = serde_json::from_str(&spooled).unwrap();
+    assert_eq!(v.len(), 6000);
+    let tc: Vec<&str> = v[3000..]
+        .iter()
+        .map(|k| k["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        tc.windows(2).all(|w| w[0] <= w[1]),
+        "Tencent rows sorted by name"
+    );
+    let (_, tsv, _) = run(&sb, &["list", "-o", "tsv"]);
+    let (_, held_tsv, _) = run(&sb, &["list", "-o", "tsv", "--sort", "provider"]);
+    assert_eq!(tsv.lines().count(), 6000);
+    assert!(tsv == held_tsv, "spooled and held TSV differ");
+}

@@ -1,7 +1,6 @@
 //! `keyctl list`: every key pair of the selected profiles and regions, merged into one list.
 
 use std::cmp::Ordering;
-use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
 use std::sync::Arc;
 
 use clap::Args;
@@ -12,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::fanout;
 use crate::model::{KeyPair, FIELDS};
 use crate::output::{self, DEFAULT_LIST_COLUMNS};
-use crate::provider::ListQuery;
+use crate::provider::{ListQuery, PageSink};
 
 pub const EXAMPLES: &str = "\
 Examples:
@@ -83,23 +82,19 @@ pub async fn run(env: &Env, args: &ListArgs) -> Result<i32> {
     }
     let total = targets.len();
     let rows = output::Rows::new(&style, DEFAULT_LIST_COLUMNS, "name");
-    // In the default order with no `--limit`, a target that answers while earlier ones are
-    // still out or being written has its rows rendered by its own task, on another core than
-    // the one writing. One that answers after all earlier ones are written (and a lone target)
-    // is written straight from its key pairs: rendering ahead would only hold the text too.
-    let render = (sort.is_none() && args.limit.is_none())
-        .then(|| rows.row_format())
-        .flatten();
+    // In the default order, each target's task renders its rows page by page into a spool as
+    // they arrive (on another core than the one writing, while the next page is in flight),
+    // and the main task copies each spool out in turn. A table needs every row for its column
+    // widths and `--sort FIELD` every key pair first: those hold key pairs.
+    let spool_format = sort.is_none().then(|| rows.row_format()).flatten();
+    let budget = output::SpoolBudget::new(output::SPOOL_MEMORY);
     let prepare = Arc::new(Prepare {
         filter,
         sort_each: sort.is_none(),
-        render,
-        written: AtomicUsize::new(0),
     });
     let mut listing = Listing {
         rows,
         out: std::io::BufWriter::with_capacity(super::STDOUT_BUFFER, std::io::stdout()),
-        prepare: prepare.clone(),
         held: sort.as_ref().map(|_| Vec::new()),
         left: args.limit.unwrap_or(usize::MAX),
         failures: Vec::new(),
@@ -110,10 +105,22 @@ pub async fn run(env: &Env, args: &ListArgs) -> Result<i32> {
         targets,
         &ctx,
         env.concurrency(),
-        |index, adapter| {
+        |adapter| {
             let query = query.clone();
             let prepare = prepare.clone();
-            async move { prepare.answer(index, adapter.list(&query).await?) }
+            let spool = spool_format
+                .clone()
+                .map(|format| output::Spool::new(format, budget.clone()));
+            async move {
+                match spool {
+                    Some(spool) => {
+                        let mut sink = SpoolSink { prepare, spool };
+                        adapter.list_into(&query, &mut sink).await?;
+                        Ok(Answer::Spooled(sink.spool))
+                    }
+                    None => Ok(Answer::Keys(prepare.keys(adapter.list(&query).await?))),
+                }
+            }
         },
         |outcome| listing.take(outcome.result),
     )
@@ -130,34 +137,38 @@ struct Prepare {
     filter: Filter,
     /// Put the target's key pairs in the default order (they are one run of the output).
     sort_each: bool,
-    /// Render them, too, unless every target before is written already.
-    render: Option<output::RowFormat>,
-    /// Targets handed over and written so far, in order.
-    written: AtomicUsize,
+}
+
+impl Prepare {
+    fn keys(&self, mut keys: Vec<KeyPair>) -> Vec<KeyPair> {
+        keys.retain(|k| self.filter.keep(k));
+        if self.sort_each {
+            sort_keys(&mut keys, None);
+        }
+        keys
+    }
+}
+
+/// A target's pages, filtered and rendered into its spool as the walk reads them. Within one
+/// target provider, profile and region are the same, so the default order is by name.
+struct SpoolSink {
+    prepare: Arc<Prepare>,
+    spool: output::Spool,
+}
+
+impl PageSink for SpoolSink {
+    fn take(&mut self, mut keys: Vec<KeyPair>) -> Result<()> {
+        keys.retain(|k| self.prepare.filter.keep(k));
+        self.spool
+            .push(&keys, |k| k.name.as_str())
+            .map_err(|e| Error::other(format!("cannot render the key pairs: {e}")))
+    }
 }
 
 /// One target's key pairs, ready for [`Listing::take`].
 enum Answer {
     Keys(Vec<KeyPair>),
-    Rendered(output::Rendered),
-}
-
-impl Prepare {
-    /// `index`: the target's place in the output.
-    fn answer(&self, index: usize, mut keys: Vec<KeyPair>) -> Result<Answer> {
-        keys.retain(|k| self.filter.keep(k));
-        if self.sort_each {
-            sort_keys(&mut keys, None);
-        }
-        let next_to_write = self.written.load(AtomicOrdering::Acquire) == index;
-        match &self.render {
-            Some(format) if !next_to_write => format
-                .render(keys)
-                .map(Answer::Rendered)
-                .map_err(|e| Error::other(format!("cannot render the key pairs: {e}"))),
-            _ => Ok(Answer::Keys(keys)),
-        }
-    }
+    Spooled(output::Spool),
 }
 
 /// `keyctl list`'s output as the targets answer: each answer put in order and written, or
@@ -165,7 +176,6 @@ impl Prepare {
 struct Listing {
     rows: output::Rows,
     out: std::io::BufWriter<std::io::Stdout>,
-    prepare: Arc<Prepare>,
     /// Every key pair, when `--sort` orders them across targets.
     held: Option<Vec<KeyPair>>,
     /// What `--limit` still lets through.
@@ -177,12 +187,6 @@ struct Listing {
 
 impl Listing {
     fn take(&mut self, result: Result<Answer>) -> std::io::Result<()> {
-        let taken = self.take_one(result);
-        self.prepare.written.fetch_add(1, AtomicOrdering::Release);
-        taken
-    }
-
-    fn take_one(&mut self, result: Result<Answer>) -> std::io::Result<()> {
         let answer = match result {
             Ok(answer) => answer,
             Err(e) => {
@@ -193,11 +197,18 @@ impl Listing {
         };
         self.answered = true;
         let mut keys = match answer {
-            Answer::Rendered(rendered) => {
+            Answer::Spooled(spool) => {
+                if spool.spilled() > 0 {
+                    crate::log::debug(&format!(
+                        "{} rows, {} bytes of them read back from a temporary file",
+                        spool.rows(),
+                        spool.spilled()
+                    ));
+                }
                 return crate::progress::suspend(|| {
-                    self.rows.write_rendered(&mut self.out, &rendered)?;
+                    self.left -= self.rows.write_spooled(&mut self.out, &spool, self.left)?;
                     std::io::Write::flush(&mut self.out)
-                })
+                });
             }
             Answer::Keys(keys) => keys,
         };

@@ -11,6 +11,9 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::model::{KeyPair, FIELDS};
 
+pub mod spool;
+pub use spool::{Spool, SpoolBudget, SPOOL_MEMORY};
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     Table,
@@ -211,8 +214,8 @@ pub struct Rows {
 }
 
 /// How one row is written in the formats that write rows one by one (JSON, JSONL, TSV, names):
-/// what a task needs to render its own rows into bytes ([`RowFormat::render`]) while another
-/// task writes the output. Tables have none: their column widths depend on every row.
+/// what a target's task needs to render its own rows into a [`Spool`] while another task writes
+/// the output. Tables have none: their column widths depend on every row.
 #[derive(Debug, Clone)]
 pub struct RowFormat {
     format: Format,
@@ -220,51 +223,7 @@ pub struct RowFormat {
     name_field: String,
 }
 
-/// Rows rendered ahead by [`RowFormat::render`], to be written by [`Rows::write_rendered`].
-#[derive(Debug)]
-pub struct Rendered {
-    /// Every row as if rows came before it (JSON rows start with their `,` separator), in
-    /// pieces of about [`RENDER_PIECE`] bytes.
-    pieces: Vec<Vec<u8>>,
-    rows: usize,
-}
-
-/// Rendered text is kept in pieces this small (under glibc's mmap threshold) so that it is
-/// carved from the heap the rendered rows are freed into, instead of a large block of its own
-/// beside them: rendering a target's rows then costs little more memory than holding them.
-const RENDER_PIECE: usize = 32 * 1024;
-
-impl Rendered {
-    pub fn rows(&self) -> usize {
-        self.rows
-    }
-}
-
 impl RowFormat {
-    /// Renders `rows` as a later part of an output, dropping each row once it is rendered.
-    pub fn render<T: Record>(&self, rows: Vec<T>) -> io::Result<Rendered> {
-        let mut rendered = Rendered {
-            pieces: Vec::new(),
-            rows: rows.len(),
-        };
-        let mut piece = Vec::with_capacity(RENDER_PIECE);
-        for row in rows {
-            self.write_row(&mut piece, &row, false)?;
-            // Closed a little short of full, so that a usual row never grows a piece (a
-            // reallocation past the capacity, and a copy).
-            if piece.len() >= RENDER_PIECE - RENDER_PIECE / 8 {
-                rendered.pieces.push(std::mem::replace(
-                    &mut piece,
-                    Vec::with_capacity(RENDER_PIECE),
-                ));
-            }
-        }
-        if !piece.is_empty() {
-            rendered.pieces.push(piece);
-        }
-        Ok(rendered)
-    }
-
     /// One row; `first` is the output's first row (JSON opens its array with it).
     fn write_row<T: Record, W: Write + ?Sized>(
         &self,
@@ -339,21 +298,18 @@ impl Rows {
         Ok(())
     }
 
-    /// Writes rows rendered by this output's [`RowFormat`], as if they had been given to
-    /// [`Rows::write`].
-    pub fn write_rendered(&mut self, out: &mut dyn Write, rendered: &Rendered) -> io::Result<()> {
-        for (i, piece) in rendered.pieces.iter().enumerate() {
-            match piece.strip_prefix(b",") {
-                // The output's first JSON row opens the array instead of following a row.
-                Some(rest) if i == 0 && self.written == 0 && self.row.format == Format::Json => {
-                    out.write_all(b"[")?;
-                    out.write_all(rest)?;
-                }
-                _ => out.write_all(piece)?,
-            }
-        }
-        self.written += rendered.rows;
-        Ok(())
+    /// Writes at most `most` of a spool's rows (rendered by this output's [`RowFormat`]) as if
+    /// they had been given to [`Rows::write`], and returns how many.
+    pub fn write_spooled(
+        &mut self,
+        out: &mut dyn Write,
+        spool: &Spool,
+        most: usize,
+    ) -> io::Result<usize> {
+        let opens_array = self.row.format == Format::Json && self.written == 0;
+        let n = spool.write_to(out, most, opens_array)?;
+        self.written += n;
+        Ok(n)
     }
 
     fn write_one<T: Record>(&mut self, out: &mut dyn Write, row: &T) -> io::Result<()> {
@@ -588,49 +544,6 @@ mod tests {
         let mut out = Vec::new();
         render_objects::<KeyPair>(&mut out, &[], &style(Format::Json), &[], "name").unwrap();
         assert_eq!(out, b"[]\n");
-    }
-
-    #[test]
-    fn rows_rendered_by_other_tasks_write_the_same_text_as_rows_written_here() {
-        // Enough rows for several pieces, so a piece boundary falls between rows.
-        let many: Vec<KeyPair> = (0..200)
-            .map(|i| {
-                let mut k = KeyPair::new("hw", ProviderKind::Huawei, None, &format!("k{i}"));
-                k.public_key = Some("ssh-ed25519 AAAA".repeat(20));
-                k
-            })
-            .collect();
-        for format in [Format::Json, Format::Jsonl, Format::Tsv, Format::Name] {
-            // Split into an empty first part, a part, an empty part and the rest.
-            let parts = [&many[..0], &many[..3], &many[3..3], &many[3..]];
-            let mut expected = Vec::new();
-            let mut direct = Rows::new(&style(format), DEFAULT_LIST_COLUMNS, "name");
-            for part in parts {
-                direct.write(&mut expected, part).unwrap();
-            }
-            direct.finish(&mut expected).unwrap();
-
-            let mut out = Vec::new();
-            let mut rows = Rows::new(&style(format), DEFAULT_LIST_COLUMNS, "name");
-            let row_format = rows.row_format().unwrap();
-            for part in parts {
-                let rendered = row_format.render(part.to_vec()).unwrap();
-                assert_eq!(rendered.rows(), part.len());
-                rows.write_rendered(&mut out, &rendered).unwrap();
-            }
-            rows.finish(&mut out).unwrap();
-            if matches!(format, Format::Json | Format::Jsonl) {
-                let pieces = row_format.render(many.clone()).unwrap().pieces;
-                assert!(pieces.len() > 1);
-            }
-            assert_eq!(
-                String::from_utf8(out).unwrap(),
-                String::from_utf8(expected).unwrap(),
-                "{format:?}"
-            );
-        }
-        let table = Rows::new(&style(Format::Table), DEFAULT_LIST_COLUMNS, "name");
-        assert!(table.row_format().is_none());
     }
 
     #[test]

@@ -33,11 +33,35 @@ pub struct ListQuery {
     pub page_size: Option<u32>,
 }
 
+/// Where a walk hands each page's key pairs, in the server's order, as soon as they are
+/// converted: `list` renders and drops them while the next page is in flight, instead of
+/// holding a large account whole. An error from the sink ends the walk with it.
+pub trait PageSink: Send {
+    fn take(&mut self, keys: Vec<KeyPair>) -> Result<()>;
+}
+
+impl PageSink for Vec<KeyPair> {
+    fn take(&mut self, mut keys: Vec<KeyPair>) -> Result<()> {
+        self.append(&mut keys);
+        Ok(())
+    }
+}
+
 /// One configured account in one region, ready to answer.
 #[async_trait]
 pub trait Provider: Send + Sync {
-    /// Every key pair visible to this profile in this region, following every page.
-    async fn list(&self, query: &ListQuery) -> Result<Vec<KeyPair>>;
+    /// Every key pair visible to this profile in this region, following every page, each page
+    /// handed to `sink` as it is read. After an error the pages already handed over are an
+    /// incomplete listing: callers drop them.
+    async fn list_into(&self, query: &ListQuery, sink: &mut dyn PageSink) -> Result<()>;
+
+    /// Every key pair, collected.
+    async fn list(&self, query: &ListQuery) -> Result<Vec<KeyPair>> {
+        let mut all = Vec::new();
+        self.list_into(query, &mut all).await?;
+        Ok(all)
+    }
+
     /// One key pair in full. A missing name is an error of kind `NotFound`.
     async fn show(&self, name: &str, query: &ListQuery) -> Result<KeyPair>;
 }

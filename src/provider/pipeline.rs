@@ -22,18 +22,20 @@ use crate::provider::item::Key;
 /// mid-conversion waits at most that long to be read.
 const CHUNK: usize = 50;
 
-/// Reads a page's items with `prepare` (the full JSON parse, deferred until here) and converts
-/// them in order with `convert`, while driving `next` (the next page's request), which is started
+/// Reads a page's items with `prepare` (the full JSON parse, deferred until here), converts
+/// them in order with `convert` and hands them to `emit` a chunk at a time (so a page is never
+/// held whole as key pairs), while driving `next` (the next page's request), which is started
 /// and put on the wire before any of that work.
 ///
 /// An error here wins and drops `next` unfinished: the walk would have stopped there before
-/// sending it. Otherwise `next`'s own outcome comes back beside the converted page, for the
-/// caller to fail the listing with after this page if it is an error.
+/// sending it. Otherwise `next`'s own outcome comes back, for the caller to fail the listing
+/// with after this page if it is an error.
 pub(crate) async fn convert_while<I, T, N, F>(
     prepare: impl FnOnce() -> Result<Vec<I>>,
     mut convert: impl FnMut(&I) -> Result<T>,
+    mut emit: impl FnMut(Vec<T>) -> Result<()>,
     next: F,
-) -> Result<(Vec<T>, N)>
+) -> Result<N>
 where
     F: Future<Output = N>,
 {
@@ -42,21 +44,30 @@ where
     // The connection task writes the request when this task yields.
     tokio::task::yield_now().await;
     let items = prepare()?;
-    let mut out = Vec::with_capacity(items.len());
     for chunk in items.chunks(CHUNK) {
         if done.is_none() {
             done = poll_once(next.as_mut()).await;
         }
-        for item in chunk {
-            out.push(convert(item)?);
-        }
+        emit(chunk.iter().map(&mut convert).collect::<Result<_>>()?)?;
         tokio::task::yield_now().await;
     }
-    let next = match done {
+    Ok(match done {
         Some(n) => n,
         None => next.await,
-    };
-    Ok((out, next))
+    })
+}
+
+/// The last page: `items` converted and handed to `emit` a chunk at a time, as
+/// [`convert_while`] does with nothing to drive.
+pub(crate) fn convert_chunks<I, T>(
+    items: &[I],
+    mut convert: impl FnMut(&I) -> Result<T>,
+    mut emit: impl FnMut(Vec<T>) -> Result<()>,
+) -> Result<()> {
+    for chunk in items.chunks(CHUNK) {
+        emit(chunk.iter().map(&mut convert).collect::<Result<_>>()?)?;
+    }
+    Ok(())
 }
 
 /// Polls `f` once with this task's waker (so the task is woken when `f` can progress again, and
@@ -187,11 +198,17 @@ mod tests {
             tokio::task::yield_now().await;
             at_start
         };
-        let (out, started_at) = convert_while(
+        let mut out = Vec::new();
+        let started_at = convert_while(
             || Ok(items.clone()),
             |i| {
                 progress.fetch_add(1, Ordering::SeqCst);
                 Ok(i * 2)
+            },
+            |mut chunk| {
+                assert!(chunk.len() <= CHUNK);
+                out.append(&mut chunk);
+                Ok(())
             },
             next,
         )
@@ -217,6 +234,7 @@ mod tests {
                     Ok(i)
                 }
             },
+            |_| Ok(()),
             next,
         )
         .await

@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::http::{Http, HttpRequest, HttpResponse};
 use crate::log;
 use crate::model::{KeyPair, ProviderKind};
-use crate::provider::{Context, ListQuery, Provider};
+use crate::provider::{Context, ListQuery, PageSink, Provider};
 use crate::sign::huawei::{self as signer, Credentials};
 
 use auth::{read_auth, Auth};
@@ -203,8 +203,8 @@ impl KpsProvider {
 
 #[async_trait]
 impl Provider for KpsProvider {
-    async fn list(&self, query: &ListQuery) -> Result<Vec<KeyPair>> {
-        self.list_all(query).await.map_err(|e| self.place(e))
+    async fn list_into(&self, query: &ListQuery, sink: &mut dyn PageSink) -> Result<()> {
+        self.list_all(query, sink).await.map_err(|e| self.place(e))
     }
 
     async fn show(&self, name: &str, _query: &ListQuery) -> Result<KeyPair> {

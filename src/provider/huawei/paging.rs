@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::model::KeyPair;
 use crate::provider::item::{take_keypairs, Field, PageItems};
 use crate::provider::pipeline::{self, ListHead};
-use crate::provider::ListQuery;
+use crate::provider::{ListQuery, PageSink};
 use crate::sign::huawei as signer;
 
 /// One page as the server sent it: the marker it hands out, how many items it holds, and the
@@ -69,32 +69,29 @@ impl KpsProvider {
         self.to_keypair(kp.unwrap_or(item), project_id)
     }
 
-    /// The whole list, in the server's order. The next page is requested as soon as this page's
-    /// marker is known, and this page is converted while it is in flight (see
-    /// [`crate::provider::pipeline`]); errors are the sequential walk's, in its order.
-    pub(super) async fn list_all(&self, query: &ListQuery) -> Result<Vec<KeyPair>> {
+    /// The whole list, page by page into `sink`, in the server's order. The next page is
+    /// requested as soon as this page's marker is known, and this page is converted while it is
+    /// in flight (see [`crate::provider::pipeline`]); errors are the sequential walk's, in its
+    /// order.
+    pub(super) async fn list_all(&self, query: &ListQuery, sink: &mut dyn PageSink) -> Result<()> {
         let project_id = self.project_id().await?;
         let limit = query.page_size.unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
-        let mut all = Vec::new();
+        let mut so_far = 0;
         let mut markers_seen: HashSet<String> = HashSet::new();
         let mut page = self.fetch_page(project_id, limit, None).await?;
         loop {
             let Page { items, count, next } = page;
             let short = count < limit as usize;
             let convert = |item: &Field| self.convert(item, project_id);
-            match next_marker(next, short, &mut markers_seen, all.len() + count) {
+            so_far += count;
+            match next_marker(next, short, &mut markers_seen, so_far) {
                 Ok(Some(marker)) => {
                     let fetch = self.fetch_page(project_id, limit, Some(&marker));
-                    let (converted, next) =
-                        pipeline::convert_while(|| items.read(), convert, fetch).await?;
-                    all.extend(converted);
-                    page = next?;
+                    let emit = |chunk| sink.take(chunk);
+                    page = pipeline::convert_while(|| items.read(), convert, emit, fetch).await??;
                 }
                 Ok(None) => {
-                    for item in &items.read()? {
-                        all.push(convert(item)?);
-                    }
-                    return Ok(all);
+                    return pipeline::convert_chunks(&items.read()?, convert, |c| sink.take(c));
                 }
                 // A bad item on this page is what the sequential walk would have reported first.
                 Err(e) => {

@@ -29,7 +29,7 @@ use crate::log;
 use crate::model::{KeyPair, KeyType, ProviderKind};
 use crate::provider::item::{take_keypairs, Field, PageItems};
 use crate::provider::pipeline::{self, ListHead};
-use crate::provider::{Context, ListQuery, Provider};
+use crate::provider::{Context, ListQuery, PageSink, Provider};
 use crate::secret::Secret;
 
 pub mod clouds;
@@ -665,10 +665,11 @@ impl NovaProvider {
         Ok(kp)
     }
 
-    /// The whole list, in the server's order. The next page is requested as soon as this page's
-    /// last name is known, and this page is converted while it is in flight (see
-    /// [`crate::provider::pipeline`]); errors are the sequential walk's, in its order.
-    async fn list_all(&self, q: &ListQuery) -> Result<Vec<KeyPair>> {
+    /// The whole list, page by page into `sink`, in the server's order. The next page is
+    /// requested as soon as this page's last name is known, and this page is converted while it
+    /// is in flight (see [`crate::provider::pipeline`]); errors are the sequential walk's, in its
+    /// order.
+    async fn list_all(&self, q: &ListQuery, sink: &mut dyn PageSink) -> Result<()> {
         let s = self.session().await?;
         let user = q.user_id.as_deref();
         let page_size = q.page_size.unwrap_or(DEFAULT_PAGE_SIZE).max(1);
@@ -684,7 +685,7 @@ impl NovaProvider {
         };
         let paged = mv >= MV_PAGING;
         let owner = user.map(str::to_string).or_else(|| s.user_id.clone());
-        let mut out = Vec::new();
+        let mut so_far = 0;
         let mut markers = HashSet::new();
         loop {
             let NovaPage {
@@ -700,13 +701,11 @@ impl NovaProvider {
             };
             // A full last page still links to the next one, which is then empty.
             let Some(last) = last.filter(|_| paged && has_next) else {
-                for item in &self.read_items(&items)? {
-                    out.push(convert(item)?);
-                }
+                pipeline::convert_chunks(&self.read_items(&items)?, convert, |c| sink.take(c))?;
                 if !paged {
                     self.warn_if_capped(mv, count);
                 }
-                return Ok(out);
+                return Ok(());
             };
             if !markers.insert(last.clone()) {
                 // A bad item on this page is what the sequential walk would have reported first.
@@ -717,16 +716,15 @@ impl NovaProvider {
                     "Nova returned the same page twice (marker `{last}` repeated); stopping rather than looping"
                 ))));
             }
+            so_far += count;
             log::debug(&format!(
-                "profile {}: {} key pairs so far, next page after `{last}`",
+                "profile {}: {so_far} key pairs so far, next page after `{last}`",
                 self.profile,
-                out.len() + count
             ));
             let fetch = self.fetch_page(mv, page_size, Some(&last), user);
             let parse = || self.read_items(&items);
-            let (converted, next) = pipeline::convert_while(parse, convert, fetch).await?;
-            out.extend(converted);
-            page = next?;
+            let emit = |chunk| sink.take(chunk);
+            page = pipeline::convert_while(parse, convert, emit, fetch).await??;
         }
     }
 
@@ -902,8 +900,8 @@ impl NovaProvider {
 
 #[async_trait]
 impl Provider for NovaProvider {
-    async fn list(&self, query: &ListQuery) -> Result<Vec<KeyPair>> {
-        self.list_all(query).await
+    async fn list_into(&self, query: &ListQuery, sink: &mut dyn PageSink) -> Result<()> {
+        self.list_all(query, sink).await
     }
     async fn show(&self, name: &str, query: &ListQuery) -> Result<KeyPair> {
         self.show_one(name, query).await

@@ -27,7 +27,7 @@ use crate::error::{Error, Result};
 use crate::http::{Http, HttpRequest, RateLimiter};
 use crate::log;
 use crate::model::{KeyPair, KeyType, ProviderKind};
-use crate::provider::{Context, ListQuery, Provider};
+use crate::provider::{Context, ListQuery, PageSink, Provider};
 use crate::secret::Secret;
 use crate::sign::tencent::{sign, Credentials, Payload, Request};
 
@@ -194,7 +194,7 @@ impl TencentProvider {
 
 #[async_trait]
 impl Provider for TencentProvider {
-    async fn list(&self, query: &ListQuery) -> Result<Vec<KeyPair>> {
+    async fn list_into(&self, query: &ListQuery, sink: &mut dyn PageSink) -> Result<()> {
         let mut filters = Vec::new();
         if let Some(name) = &query.name {
             filters.push(Filter::new("key-name", name));
@@ -206,18 +206,21 @@ impl Provider for TencentProvider {
             key_ids: Vec::new(),
             filters,
         };
-        let items = self.walk(&selector, page_size(query)).await?;
-        Ok(items
-            .into_iter()
-            // key-name matches fuzzily on the server: keep exact names only.
-            .filter(|k| {
-                query
-                    .name
-                    .as_ref()
-                    .is_none_or(|n| k.key_name.as_ref() == Some(n))
-            })
-            .map(|k| self.to_keypair(k))
-            .collect())
+        self.walk(&selector, page_size(query), |items| {
+            let page = items
+                .into_iter()
+                // key-name matches fuzzily on the server: keep exact names only.
+                .filter(|k| {
+                    query
+                        .name
+                        .as_ref()
+                        .is_none_or(|n| k.key_name.as_ref() == Some(n))
+                })
+                .map(|k| self.to_keypair(k))
+                .collect();
+            sink.take(page)
+        })
+        .await
     }
 
     async fn show(&self, name: &str, query: &ListQuery) -> Result<KeyPair> {
@@ -227,7 +230,7 @@ impl Provider for TencentProvider {
                 key_ids: vec![name.to_string()],
                 filters: Vec::new(),
             };
-            let items = self.walk(&selector, page_size(query)).await?;
+            let items = self.walk_all(&selector, page_size(query)).await?;
             let found = items
                 .into_iter()
                 .find(|k| k.key_id.as_deref() == Some(name));
@@ -244,7 +247,7 @@ impl Provider for TencentProvider {
             filters,
         };
         let mut matches: Vec<TcKeyPair> = self
-            .walk(&selector, page_size(query))
+            .walk_all(&selector, page_size(query))
             .await?
             .into_iter()
             .filter(|k| k.key_name.as_deref() == Some(name))

@@ -1,6 +1,6 @@
 //! Offset paging: the first page gives TotalCount, so every remaining offset is known and the
-//! pages are fetched concurrently under the credential's rate limiter, in offset order; then the
-//! pages are de-duplicated by KeyId (offsets shift when keys are added or removed mid-walk).
+//! pages are fetched concurrently under the credential's rate limiter and handed on in offset
+//! order, de-duplicated by KeyId (offsets shift when keys are added or removed mid-walk).
 
 use std::collections::HashSet;
 
@@ -47,15 +47,23 @@ impl TencentProvider {
         })
     }
 
-    /// Every key pair matching `selector`: the first page, then every remaining offset known from
-    /// TotalCount, concurrently under the shared limiter. Ends at a short or empty page;
-    /// de-duplicated by KeyId (offsets shift when the set changes during the walk).
-    pub(super) async fn walk(&self, selector: &Selector, page_size: u32) -> Result<Vec<TcKeyPair>> {
+    /// Every key pair matching `selector`, page by page into `on_page` in offset order: the
+    /// first page, then every remaining offset known from TotalCount, concurrently under the
+    /// shared limiter. Ends at a short or empty page; de-duplicated by KeyId (offsets shift when
+    /// the set changes during the walk).
+    pub(super) async fn walk(
+        &self,
+        selector: &Selector,
+        page_size: u32,
+        mut on_page: impl FnMut(Vec<TcKeyPair>) -> Result<()> + Send,
+    ) -> Result<()> {
+        let mut seen = HashSet::new();
         let first = self.fetch(selector, 0, page_size).await?;
         let first_total = first.total;
         let mut total = first.total;
+        let mut changed = false;
         let mut done = (first.items.len() as u64) < u64::from(page_size);
-        let mut pages = vec![first];
+        on_page(first_of_each(&mut seen, first.items))?;
         let mut next = u64::from(page_size);
         while !done && next < total {
             let offsets = remaining_offsets(next, total, page_size)?;
@@ -68,22 +76,38 @@ impl TencentProvider {
             while let Some(result) = stream.next().await {
                 let page = result?;
                 total = page.total;
+                changed |= total != first_total;
                 let short = (page.items.len() as u64) < u64::from(page_size);
-                pages.push(page);
+                on_page(first_of_each(&mut seen, page.items))?;
                 if short {
                     done = true;
                     break;
                 }
             }
         }
-        if pages.iter().any(|p| p.total != first_total) {
+        if changed {
             log::warn(&format!(
                 "profile {} (tencent, {}): the key pair set changed during the listing (TotalCount {first_total} → {total}); \
                  duplicates were dropped, but a key added or removed meanwhile may be missing; run again for a consistent view",
                 self.profile, self.region
             ));
         }
-        Ok(dedup(pages))
+        Ok(())
+    }
+
+    /// [`TencentProvider::walk`]'s pages, collected.
+    pub(super) async fn walk_all(
+        &self,
+        selector: &Selector,
+        page_size: u32,
+    ) -> Result<Vec<TcKeyPair>> {
+        let mut all = Vec::new();
+        self.walk(selector, page_size, |mut items| {
+            all.append(&mut items);
+            Ok(())
+        })
+        .await?;
+        Ok(all)
     }
 }
 
@@ -100,23 +124,20 @@ fn remaining_offsets(next: u64, total: u64, page_size: u32) -> Result<Vec<u64>> 
     Ok((next..total).step_by(page_size.max(1) as usize).collect())
 }
 
-/// The pages in offset order, concatenated, keeping the first of every KeyId.
-fn dedup(pages: Vec<Page>) -> Vec<TcKeyPair> {
-    let mut seen = HashSet::new();
-    let mut out = Vec::new();
-    for page in pages {
-        for item in page.items {
+/// A page's items without those an earlier page (in offset order) already gave: the first of
+/// every KeyId is kept, as the offsets shift when keys are added or removed mid-walk.
+fn first_of_each(seen: &mut HashSet<String>, items: Vec<TcKeyPair>) -> Vec<TcKeyPair> {
+    items
+        .into_iter()
+        .filter(|item| {
             let identity = match (&item.key_id, &item.key_name) {
                 (Some(id), _) => format!("id:{id}"),
                 (None, Some(name)) => format!("name:{name}"),
-                (None, None) => continue,
+                (None, None) => return false,
             };
-            if seen.insert(identity) {
-                out.push(item);
-            }
-        }
-    }
-    out
+            seen.insert(identity)
+        })
+        .collect()
 }
 
 #[cfg(test)]

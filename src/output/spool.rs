@@ -1,0 +1,492 @@
+//! Rows rendered by a target's own task as its pages arrive, held until the target's turn in
+//! the output comes (targets are written in order; they answer in any order).
+//!
+//! The text is held in memory while the run's [`SpoolBudget`] lasts and in an unlinked
+//! temporary file after that, as `sort(1)` does, so a listing of many large accounts needs
+//! about the same memory as one. Each row keeps its sort key (the key pair's name): a target
+//! whose pages came in name order (KPS and Nova page by name) is written as it was rendered,
+//! one that did not (Tencent pages by offset, a server may collate names differently) is
+//! written row by row in name order.
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use super::{Record, RowFormat};
+use crate::log;
+
+/// Rendered text that all the spools of one run may hold in memory together (about: each page
+/// is counted once it is rendered). The rest goes to temporary files.
+pub const SPOOL_MEMORY: usize = 4 << 20;
+
+/// Text is kept in pieces this small (under glibc's mmap threshold), so that it is carved from
+/// the heap the rendered key pairs are freed into instead of growing beside it.
+const PIECE: usize = 32 * 1024;
+
+/// Bytes read back from a spill file at a time.
+const READ_BACK: usize = 64 * 1024;
+
+/// What the spools of one run hold in memory, against [`SPOOL_MEMORY`] (or a test's limit).
+#[derive(Debug)]
+pub struct SpoolBudget {
+    limit: usize,
+    held: AtomicUsize,
+}
+
+impl SpoolBudget {
+    pub fn new(limit: usize) -> Arc<SpoolBudget> {
+        Arc::new(SpoolBudget {
+            limit,
+            held: AtomicUsize::new(0),
+        })
+    }
+
+    fn has_room(&self) -> bool {
+        self.held.load(Ordering::Acquire) < self.limit
+    }
+}
+
+/// One target's rendered rows, in the order they were pushed.
+#[derive(Debug)]
+pub struct Spool {
+    format: RowFormat,
+    budget: Arc<SpoolBudget>,
+    /// Bytes of `pieces` counted against the budget (given back when the spool is dropped).
+    counted: usize,
+    pieces: Vec<Vec<u8>>,
+    /// Created when the budget is spent; `None` also after it could not be created or written
+    /// (`file_failed`), when the rest stays in memory.
+    file: Option<File>,
+    file_len: u64,
+    file_failed: bool,
+    rows: Vec<Row>,
+    /// Every row's name, back to back; a row's name ends at its `name_end`.
+    names: String,
+    /// Every row's name sorts at or after the one before it.
+    in_order: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    at: Place,
+    len: u32,
+    name_end: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    Memory { piece: u32, start: u32 },
+    File(u64),
+}
+
+impl Place {
+    fn after(self, len: u32) -> Place {
+        match self {
+            Place::Memory { piece, start } => Place::Memory {
+                piece,
+                start: start + len,
+            },
+            Place::File(at) => Place::File(at + u64::from(len)),
+        }
+    }
+}
+
+impl Spool {
+    pub fn new(format: RowFormat, budget: Arc<SpoolBudget>) -> Spool {
+        Spool {
+            format,
+            budget,
+            counted: 0,
+            pieces: Vec::new(),
+            file: None,
+            file_len: 0,
+            file_failed: false,
+            rows: Vec::new(),
+            names: String::new(),
+            in_order: true,
+        }
+    }
+
+    pub fn rows(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Bytes held in a temporary file.
+    pub fn spilled(&self) -> u64 {
+        self.file_len
+    }
+
+    /// Renders `rows` (one page) after those pushed before; `name` is each row's sort key.
+    pub fn push<T: Record>(&mut self, rows: &[T], name: impl Fn(&T) -> &str) -> io::Result<()> {
+        if self.budget.has_room() || self.file_failed {
+            return self.push_in_memory(rows, &name);
+        }
+        let mut text = Vec::new();
+        let mut lens = Vec::with_capacity(rows.len());
+        for row in rows {
+            let start = text.len();
+            self.format.write_row(&mut text, row, false)?;
+            lens.push(text.len() - start);
+        }
+        let at = self.file_len;
+        if self.spill(&text) {
+            let mut place = Place::File(at);
+            for (row, len) in rows.iter().zip(lens) {
+                let len = row_len(len)?;
+                self.add_row(place, len, name(row));
+                place = place.after(len);
+            }
+            return Ok(());
+        }
+        // No file after all: the text rendered for it goes to memory, row by row.
+        let mut start = 0;
+        for (row, len) in rows.iter().zip(lens) {
+            let place = self.room_for(len);
+            self.pieces
+                .last_mut()
+                .expect("room_for leaves a piece")
+                .extend_from_slice(&text[start..start + len]);
+            start += len;
+            self.add_row(place, row_len(len)?, name(row));
+        }
+        self.count(text.len());
+        Ok(())
+    }
+
+    fn push_in_memory<T: Record>(
+        &mut self,
+        rows: &[T],
+        name: &impl Fn(&T) -> &str,
+    ) -> io::Result<()> {
+        let mut added = 0;
+        for row in rows {
+            let place = self.room_for(0);
+            let piece = self.pieces.last_mut().expect("room_for leaves a piece");
+            let before = piece.len();
+            self.format.write_row(piece, row, false)?;
+            let len = piece.len() - before;
+            added += len;
+            self.add_row(place, row_len(len)?, name(row));
+        }
+        self.count(added);
+        Ok(())
+    }
+
+    /// Where the next row goes in memory: the last piece, or a fresh one when the last is about
+    /// full (closed a little short, so a usual row never grows a piece past its capacity).
+    fn room_for(&mut self, len: usize) -> Place {
+        let full = |p: &Vec<u8>| p.len() + len.max(1) > PIECE - PIECE / 8;
+        if self.pieces.last().is_none_or(full) {
+            self.pieces.push(Vec::with_capacity(PIECE.max(len)));
+        }
+        Place::Memory {
+            piece: (self.pieces.len() - 1) as u32,
+            start: self.pieces.last().map_or(0, Vec::len) as u32,
+        }
+    }
+
+    fn count(&mut self, bytes: usize) {
+        self.counted += bytes;
+        self.budget.held.fetch_add(bytes, Ordering::AcqRel);
+    }
+
+    fn add_row(&mut self, at: Place, len: u32, name: &str) {
+        if let Some(last) = self.rows.len().checked_sub(1) {
+            if name < self.name(last) {
+                self.in_order = false;
+            }
+        }
+        self.names.push_str(name);
+        self.rows.push(Row {
+            at,
+            len,
+            name_end: self.names.len() as u32,
+        });
+    }
+
+    fn name(&self, row: usize) -> &str {
+        let start = match row.checked_sub(1) {
+            Some(before) => self.rows[before].name_end,
+            None => 0,
+        };
+        &self.names[start as usize..self.rows[row].name_end as usize]
+    }
+
+    /// Appends `text` to the spill file (created on first use); `false` when there is none, or
+    /// it cannot be written, from then on.
+    fn spill(&mut self, text: &[u8]) -> bool {
+        if self.file.is_none() {
+            match tempfile::tempfile() {
+                Ok(f) => self.file = Some(f),
+                Err(e) => return self.give_up_file(&e),
+            }
+        }
+        let written = self.file.as_mut().map(|f| {
+            f.seek(SeekFrom::Start(self.file_len))
+                .and_then(|_| f.write_all(text))
+        });
+        match written {
+            Some(Ok(())) => {
+                self.file_len += text.len() as u64;
+                true
+            }
+            Some(Err(e)) => self.give_up_file(&e),
+            None => false,
+        }
+    }
+
+    fn give_up_file(&mut self, e: &io::Error) -> bool {
+        log::debug(&format!(
+            "cannot hold rendered rows in a temporary file ({e}); keeping them in memory"
+        ));
+        self.file_failed = true;
+        false
+    }
+
+    /// Writes at most `most` rows in name order (the pushed order when that is name order
+    /// already), and returns how many. `opens_array`: the first row opens the JSON array, so its
+    /// leading `,` is written as `[`.
+    pub fn write_to(
+        &self,
+        out: &mut dyn Write,
+        most: usize,
+        opens_array: bool,
+    ) -> io::Result<usize> {
+        let sorted: Vec<u32>;
+        let rows: Box<dyn Iterator<Item = &Row>> = if self.in_order {
+            Box::new(self.rows.iter())
+        } else {
+            let mut order: Vec<u32> = (0..self.rows.len() as u32).collect();
+            // Stable: rows of one name keep the order the server gave them in.
+            order.sort_by(|&a, &b| self.name(a as usize).cmp(self.name(b as usize)));
+            sorted = order;
+            Box::new(sorted.iter().map(|&i| &self.rows[i as usize]))
+        };
+        let mut first = opens_array;
+        // Rows that lie back to back are copied in one go.
+        let mut run: Option<(Place, u64)> = None;
+        let mut written = 0;
+        for row in rows.take(most) {
+            match &mut run {
+                Some((start, len)) if follows(*start, *len, row.at) => *len += u64::from(row.len),
+                _ => {
+                    if let Some((start, len)) = run {
+                        self.copy(out, start, len, &mut first)?;
+                    }
+                    run = Some((row.at, u64::from(row.len)));
+                }
+            }
+            written += 1;
+        }
+        if let Some((start, len)) = run {
+            self.copy(out, start, len, &mut first)?;
+        }
+        Ok(written)
+    }
+
+    /// Copies `len` bytes of text from `at` to `out`.
+    fn copy(&self, out: &mut dyn Write, at: Place, len: u64, first: &mut bool) -> io::Result<()> {
+        match at {
+            Place::Memory { piece, start } => {
+                let piece = &self.pieces[piece as usize];
+                let start = start as usize;
+                put_text(out, &piece[start..start + len as usize], first)
+            }
+            Place::File(offset) => {
+                let mut file = self
+                    .file
+                    .as_ref()
+                    .ok_or_else(|| io::Error::other("spilled rows without a spill file"))?;
+                file.seek(SeekFrom::Start(offset))?;
+                let mut left = len;
+                let mut buf = vec![0; READ_BACK.min(len as usize)];
+                while left > 0 {
+                    let n = READ_BACK.min(left as usize);
+                    file.read_exact(&mut buf[..n])?;
+                    put_text(out, &buf[..n], first)?;
+                    left -= n as u64;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl Drop for Spool {
+    fn drop(&mut self) {
+        self.budget.held.fetch_sub(self.counted, Ordering::AcqRel);
+    }
+}
+
+/// Writes rendered text; the output's first JSON row opens the array instead of following a row.
+fn put_text(out: &mut dyn Write, text: &[u8], first: &mut bool) -> io::Result<()> {
+    match text.split_first() {
+        Some((_, rest)) if *first => {
+            *first = false;
+            out.write_all(b"[")?;
+            out.write_all(rest)
+        }
+        _ => out.write_all(text),
+    }
+}
+
+/// Whether text at `next` starts where the `len` bytes at `start` end.
+fn follows(start: Place, len: u64, next: Place) -> bool {
+    u32::try_from(len).is_ok_and(|len| start.after(len) == next)
+}
+
+fn row_len(len: usize) -> io::Result<u32> {
+    u32::try_from(len).map_err(|_| io::Error::other("a rendered row of more than 4 GiB"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{KeyPair, ProviderKind};
+    use crate::output::{Format, Rows, Style, DEFAULT_LIST_COLUMNS};
+
+    fn rows(format: Format) -> Rows {
+        let style = Style {
+            format,
+            columns: None,
+            color: false,
+        };
+        Rows::new(&style, DEFAULT_LIST_COLUMNS, "name")
+    }
+
+    fn key(name: &str, i: usize) -> KeyPair {
+        let mut k = KeyPair::new("hw", ProviderKind::Huawei, Some("r"), name);
+        k.public_key = Some(format!("ssh-ed25519 {}", "A".repeat(i % 700)));
+        k.description = Some(format!("key {i}"));
+        k
+    }
+
+    /// What `Rows::write` makes of `parts` (each one target's key pairs, in output order).
+    fn written_directly(format: Format, parts: &[Vec<KeyPair>], most: usize) -> String {
+        let mut out = Vec::new();
+        let mut direct = rows(format);
+        let mut left = most;
+        for part in parts {
+            let part = &part[..left.min(part.len())];
+            left -= part.len();
+            direct.write(&mut out, part).unwrap();
+        }
+        direct.finish(&mut out).unwrap();
+        String::from_utf8(out).unwrap()
+    }
+
+    /// What the spools make of the same targets, each pushed in `pages`-sized pages.
+    fn written_spooled(
+        format: Format,
+        parts: &[Vec<KeyPair>],
+        pages: usize,
+        budget: usize,
+        most: usize,
+    ) -> String {
+        let budget = SpoolBudget::new(budget);
+        let mut out = Vec::new();
+        let mut output = rows(format);
+        let mut left = most;
+        for part in parts {
+            let mut spool = Spool::new(output.row_format().unwrap(), budget.clone());
+            spool.push::<KeyPair>(&[], |k| &k.name).unwrap();
+            for page in part.chunks(pages) {
+                spool.push(page, |k| &k.name).unwrap();
+            }
+            assert_eq!(spool.rows(), part.len());
+            left -= output.write_spooled(&mut out, &spool, left).unwrap();
+        }
+        output.finish(&mut out).unwrap();
+        assert_eq!(
+            budget.held.load(Ordering::Acquire),
+            0,
+            "dropped spools give their memory back"
+        );
+        String::from_utf8(out).unwrap()
+    }
+
+    const FORMATS: [Format; 4] = [Format::Json, Format::Jsonl, Format::Tsv, Format::Name];
+
+    #[test]
+    fn spooled_rows_in_name_order_are_the_text_rows_written_directly_would_be() {
+        // Enough rows for several memory pieces; budgets for all in memory, all in a file, and a
+        // spool that starts in memory and goes on in a file.
+        let first: Vec<KeyPair> = (0..300).map(|i| key(&format!("k{i:04}"), i)).collect();
+        let parts = vec![Vec::new(), first, vec![key("only", 1)], Vec::new()];
+        for format in FORMATS {
+            let expected = written_directly(format, &parts, usize::MAX);
+            for budget in [usize::MAX, 0, 40_000] {
+                for pages in [1, 7, 1000] {
+                    let got = written_spooled(format, &parts, pages, budget, usize::MAX);
+                    assert_eq!(
+                        got, expected,
+                        "{format:?}, budget {budget}, pages of {pages}"
+                    );
+                }
+            }
+            for most in [0, 1, 150, 301] {
+                let expected = written_directly(format, &parts, most);
+                assert_eq!(written_spooled(format, &parts, 13, 40_000, most), expected);
+            }
+        }
+    }
+
+    #[test]
+    fn rows_pushed_out_of_name_order_are_written_in_it_stably() {
+        // Pages by offset, as Tencent gives them; one name twice (kept in arrival order).
+        let names = ["m", "b", "z", "a", "b", "y", "c"];
+        let arrived: Vec<KeyPair> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| key(n, i * 97))
+            .collect();
+        let mut sorted = arrived.clone();
+        sorted.sort_by(|a, b| a.name.cmp(&b.name));
+        assert_eq!(sorted[1].description.as_deref(), Some("key 97"));
+        for format in FORMATS {
+            let expected = written_directly(format, std::slice::from_ref(&sorted), usize::MAX);
+            for budget in [usize::MAX, 0, 1_000] {
+                for pages in [1, 3] {
+                    let got = written_spooled(
+                        format,
+                        std::slice::from_ref(&arrived),
+                        pages,
+                        budget,
+                        usize::MAX,
+                    );
+                    assert_eq!(
+                        got, expected,
+                        "{format:?}, budget {budget}, pages of {pages}"
+                    );
+                }
+            }
+            let expected = written_directly(format, std::slice::from_ref(&sorted), 4);
+            assert_eq!(
+                written_spooled(format, std::slice::from_ref(&arrived), 2, 0, 4),
+                expected
+            );
+        }
+    }
+
+    #[test]
+    fn the_budget_sends_later_pages_to_a_file() {
+        let budget = SpoolBudget::new(10_000);
+        let format = rows(Format::Jsonl).row_format().unwrap();
+        let mut spool = Spool::new(format.clone(), budget.clone());
+        let page: Vec<KeyPair> = (0..20).map(|i| key(&format!("k{i:02}"), 400)).collect();
+        spool.push(&page, |k| &k.name).unwrap();
+        assert_eq!(spool.spilled(), 0, "the first page fits the budget");
+        let held = budget.held.load(Ordering::Acquire);
+        assert!(held > 10_000, "{held}");
+        let mut other = Spool::new(format, budget.clone());
+        other.push(&page, |k| &k.name).unwrap();
+        assert!(other.spilled() > 0, "the budget is shared");
+        drop(spool);
+        assert_eq!(budget.held.load(Ordering::Acquire), 0);
+        assert!(
+            rows(Format::Table).row_format().is_none(),
+            "a table is never spooled"
+        );
+    }
+}
