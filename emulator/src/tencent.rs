@@ -204,6 +204,12 @@ impl TencentState {
         lock(&self.keys).clone()
     }
 
+    /// `f` over the current key set, without copying it: a page is 100 keys of a set that may
+    /// hold 10,000, and the emulator shares the benchmark machine's cores with keyctl.
+    fn with_keys<T>(&self, f: impl FnOnce(&[TcKey]) -> T) -> T {
+        f(&lock(&self.keys))
+    }
+
     fn request_id(&self) -> String {
         let n = self.request_seq.fetch_add(1, Ordering::SeqCst);
         let nanos = std::time::SystemTime::now()
@@ -366,8 +372,7 @@ fn handle(state: &AppState, req: &Incoming, now: i64) -> Result<Map<String, Valu
     }
     tc.maybe_insert();
     let params = parse_params(req.body)?;
-    let keys = tc.keys();
-    describe(&keys, &params)
+    tc.with_keys(|keys| describe(keys, &params))
 }
 
 fn throttled(count: usize, limit: u32) -> ApiError {
@@ -765,30 +770,27 @@ fn matches_filter(key: &TcKey, name: &str, values: &[String]) -> bool {
 }
 
 fn describe(keys: &[TcKey], params: &Params) -> Result<Map<String, Value>, ApiError> {
-    let selected: Vec<&TcKey> = keys
-        .iter()
-        .filter(|k| {
-            params
-                .key_ids
-                .as_ref()
-                .is_none_or(|ids| ids.contains(&k.key_id))
-        })
-        .filter(|k| {
-            params
+    let selected = |k: &&TcKey| {
+        params
+            .key_ids
+            .as_ref()
+            .is_none_or(|ids| ids.contains(&k.key_id))
+            && params
                 .filters
                 .iter()
                 .flatten()
                 .all(|(name, values)| matches_filter(k, name, values))
-        })
-        .collect();
-    let page: Vec<Value> = selected
+    };
+    let total = keys.iter().filter(selected).count();
+    let page: Vec<Value> = keys
         .iter()
+        .filter(selected)
         .skip(params.offset)
         .take(params.limit)
-        .map(|k| render(k))
+        .map(render)
         .collect();
     let mut out = Map::new();
-    out.insert("TotalCount".to_string(), json!(selected.len()));
+    out.insert("TotalCount".to_string(), json!(total));
     out.insert("KeyPairSet".to_string(), Value::Array(page));
     Ok(out)
 }
