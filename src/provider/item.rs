@@ -4,14 +4,15 @@
 //! Why not `serde_json::Value`: it allocates a `String` for every key and every string value and
 //! hashes every key into an `IndexMap`. For a 1,000-item KPS or Nova page that was ~11 µs per key
 //! pair, the largest part of a listing's CPU time; this reader takes a fraction of that. It reads
-//! exactly what `Value` would, or nothing: a body it does not take (duplicate keys, odd shapes)
-//! makes [`list_items`] return `None`, and the caller parses `Value` as before, with its errors.
+//! exactly what `Value` would, or nothing: an item it does not take (a key twice) is read as a
+//! `Value` instead ([`Item::with_field`]). Items are parsed one at a time, as they are converted,
+//! so a 1,000-item page is never held as 1,000 parsed items beside its key pairs.
 
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::OnceLock;
+use std::ops::Range;
 
-use serde::de::{DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
@@ -27,56 +28,70 @@ pub(crate) enum Field<'a> {
     Other(Value),
 }
 
-/// A JSON object's fields in the order sent; no key twice (see [`list_items`]).
+/// A JSON object's fields in the order sent; no key twice (see [`Item::with_field`]).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct Object<'a> {
     fields: Vec<(Cow<'a, str>, Field<'a>)>,
 }
 
-/// The `keypairs` array of a KPS or Nova list reply, or `None` when the body is not an object
-/// with a `keypairs` array, is not JSON, or repeats a key in any object (where `Value` keeps the
-/// last one: the caller's `Value` parse then decides, as it always did).
-pub(crate) fn list_items(body: &[u8]) -> Option<Vec<Field<'_>>> {
-    serde_json::from_slice::<ListReply<'_>>(body)
-        .ok()
-        .map(|r| r.items)
+/// A list page's items, read when the walk gets to them: each one parsed from the reply's
+/// bytes as it is converted (the places [`crate::provider::pipeline::ListHead`] found), or from
+/// the `Value` the page was already parsed into when its quick scan did not take the body.
+pub(crate) struct PageItems {
+    raw: Option<(HttpResponse, Vec<Range<usize>>)>,
+    parsed: Vec<Value>,
 }
 
-/// A list page's items, read when the walk gets to them: from the reply's bytes, or from the
-/// `Value` the page was already parsed into when its quick scan did not take the body.
-pub(crate) struct PageItems {
-    raw: Option<HttpResponse>,
-    parsed: OnceLock<Vec<Value>>,
+/// One list item, not yet parsed (or already a `Value`).
+pub(crate) enum Item<'a> {
+    Raw(&'a [u8]),
+    Parsed(&'a Value),
 }
 
 impl PageItems {
-    /// A reply whose scan succeeded: the full parse cannot fail and is deferred.
-    pub(crate) fn deferred(resp: HttpResponse) -> Self {
+    /// A reply whose scan succeeded, with its items' places in the body.
+    pub(crate) fn deferred(resp: HttpResponse, items: Vec<Range<usize>>) -> Self {
         PageItems {
-            raw: Some(resp),
-            parsed: OnceLock::new(),
+            raw: Some((resp, items)),
+            parsed: Vec::new(),
         }
     }
 
     pub(crate) fn parsed(items: Vec<Value>) -> Self {
         PageItems {
             raw: None,
-            parsed: OnceLock::from(items),
+            parsed: items,
         }
     }
 
-    /// The items, borrowed from the reply where [`list_items`] reads it, else from its `Value`.
-    pub(crate) fn read(&self) -> Result<Vec<Field<'_>>> {
-        if let Some(resp) = &self.raw {
-            if let Some(items) = list_items(&resp.body) {
-                return Ok(items);
-            }
-            if self.parsed.get().is_none() {
-                let _ = self.parsed.set(take_keypairs(resp.json()?));
-            }
+    /// The items in order, borrowed from the reply or its `Value`.
+    pub(crate) fn read(&self) -> Result<Vec<Item<'_>>> {
+        Ok(match &self.raw {
+            Some((resp, places)) => places
+                .iter()
+                .map(|r| Item::Raw(&resp.body[r.clone()]))
+                .collect(),
+            None => self.parsed.iter().map(Item::Parsed).collect(),
+        })
+    }
+}
+
+impl Item<'_> {
+    /// `f` of the item's fields: read straight from its bytes, or, where that reader would read
+    /// them differently from `serde_json` (a key twice), from the `Value` it parses to.
+    pub(crate) fn with_field<R>(&self, f: impl FnOnce(&Field<'_>) -> Result<R>) -> Result<R> {
+        match self {
+            Item::Raw(bytes) => match serde_json::from_slice::<Field<'_>>(bytes) {
+                Ok(field) => f(&field),
+                Err(_) => {
+                    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+                        crate::error::Error::protocol(format!("a list item is not JSON: {e}"))
+                    })?;
+                    f(&Field::from_value(&value))
+                }
+            },
+            Item::Parsed(value) => f(&Field::from_value(value)),
         }
-        let parsed = self.parsed.get().map(Vec::as_slice).unwrap_or_default();
-        Ok(parsed.iter().map(Field::from_value).collect())
     }
 }
 
@@ -176,63 +191,6 @@ impl<'a> Object<'a> {
             .map(|(k, v)| (k.to_string(), v.to_value()))
             .collect();
         Value::Object(map)
-    }
-}
-
-/// `{"keypairs": [...], …}`: the other top-level fields are skipped unread.
-struct ListReply<'a> {
-    items: Vec<Field<'a>>,
-}
-
-impl<'de> Deserialize<'de> for ListReply<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = ListReply<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a list reply object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut items = None;
-                while let Some(key) = map.next_key::<Key<'de>>()? {
-                    if key.0 != "keypairs" {
-                        map.next_value::<IgnoredAny>()?;
-                    } else if items.is_some() {
-                        return Err(serde::de::Error::duplicate_field("keypairs"));
-                    } else {
-                        items = Some(map.next_value_seed(Items)?);
-                    }
-                }
-                items
-                    .map(|items| ListReply { items })
-                    .ok_or_else(|| serde::de::Error::missing_field("keypairs"))
-            }
-        }
-        d.deserialize_map(V)
-    }
-}
-
-/// The `keypairs` array, which must be an array (a `Field` would take anything).
-struct Items;
-
-impl<'de> DeserializeSeed<'de> for Items {
-    type Value = Vec<Field<'de>>;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Vec<Field<'de>>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an array of key pairs")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-                while let Some(item) = seq.next_element::<Field<'de>>()? {
-                    out.push(item);
-                }
-                Ok(out)
-            }
-        }
-        d.deserialize_seq(V)
     }
 }
 
@@ -338,10 +296,23 @@ impl<'de> Visitor<'de> for FieldVisitor {
 mod tests {
     use super::*;
 
-    /// What `Value` reads from the same body: the reader must agree with it exactly.
-    fn value_items(body: &str) -> Vec<Value> {
+    /// The items of a list body as the walk reads them, and as `Value` does: they must agree.
+    fn both_ways(body: &str) -> (Vec<Value>, Vec<Value>) {
+        let head = crate::provider::pipeline::ListHead::scan(body.as_bytes()).expect("a reply");
+        let read = head
+            .items
+            .iter()
+            .map(|r| {
+                Item::Raw(&body.as_bytes()[r.clone()])
+                    .with_field(|f| {
+                        assert_eq!(f, &Field::from_value(&f.to_value()));
+                        Ok(f.to_value())
+                    })
+                    .unwrap()
+            })
+            .collect();
         let v: Value = serde_json::from_str(body).unwrap();
-        v["keypairs"].as_array().unwrap().clone()
+        (read, v["keypairs"].as_array().unwrap().clone())
     }
 
     #[test]
@@ -352,42 +323,47 @@ mod tests {
             {"name":"esc\"aped \u00e9","\u006bey":"v"},
             "not an object", 12, null, []
         ],"other":{"ignored":[1,2]}}"#;
-        let items = list_items(body.as_bytes()).expect("an ordinary reply");
-        let expected = value_items(body);
-        assert_eq!(items.len(), expected.len());
-        for (item, v) in items.iter().zip(&expected) {
-            assert_eq!(&item.to_value(), v);
-            assert_eq!(item, &Field::from_value(v));
-        }
-        let first = items[0].as_object().unwrap().get("keypair").unwrap();
-        let kp = first.as_object().unwrap();
-        assert_eq!(kp.str("name"), Some("a"));
-        assert_eq!(kp.get("t").and_then(Field::as_bool), Some(true));
-        assert!(kp.get("n").is_some_and(Field::is_null));
-        assert_eq!(kp.str("id"), None, "a number is not a string");
-        // Keys and strings without escapes are borrowed from the body.
-        assert!(matches!(kp.get("name"), Some(Field::Str(Cow::Borrowed(_)))));
-        let second = items[1].as_object().unwrap();
-        assert_eq!(second.str("name"), Some("esc\"aped é"));
-        assert_eq!(second.str("key"), Some("v"));
-        assert_eq!(items[2].json_type(), "a string");
-        assert_eq!(items[3].json_type(), "a number");
+        let (read, expected) = both_ways(body);
+        assert_eq!(read, expected);
+        let first = br#"{"keypair":{"name":"a","t":true,"n":null,"id":7}}"#;
+        Item::Raw(first)
+            .with_field(|item| {
+                let kp = item.as_object().unwrap().get("keypair").unwrap();
+                let kp = kp.as_object().unwrap();
+                assert_eq!(kp.str("name"), Some("a"));
+                assert_eq!(kp.get("t").and_then(Field::as_bool), Some(true));
+                assert!(kp.get("n").is_some_and(Field::is_null));
+                assert_eq!(kp.str("id"), None, "a number is not a string");
+                // Keys and strings without escapes are borrowed from the body.
+                assert!(matches!(kp.get("name"), Some(Field::Str(Cow::Borrowed(_)))));
+                Ok(())
+            })
+            .unwrap();
+        let second = Item::Raw(br#"{"name":"esc\"aped \u00e9","\u006bey":"v"}"#);
+        let key = second.with_field(|f| Ok(f.as_object().unwrap().str("key").map(str::to_string)));
+        assert_eq!(key.unwrap().as_deref(), Some("v"));
+        assert_eq!(
+            Item::Raw(b"12").with_field(|f| Ok(f.json_type())).unwrap(),
+            "a number"
+        );
     }
 
     #[test]
-    fn what_value_would_read_differently_is_refused() {
+    fn what_the_reader_would_read_differently_is_read_as_value() {
         for body in [
             r#"{"keypairs":[{"name":"a","name":"b"}]}"#,
-            r#"{"keypairs":[{"keypair":{"x":{"k":1,"k":2}}}]}"#,
+            r#"{"keypairs":[{"keypair":{"x":{"k":1,"k":2}}}, {"name":"ok"}]}"#,
             r#"{"keypairs":[],"keypairs":[{"name":"a"}]}"#,
-            r#"{"keypairs":{"name":"a"}}"#,
-            r#"{"page_info":{}}"#,
-            r#"[{"keypairs":[]}]"#,
-            r#"{"keypairs":[{"name":"a"}]"#,
-            "",
         ] {
-            assert!(list_items(body.as_bytes()).is_none(), "{body}");
+            let (read, expected) = both_ways(body);
+            assert_eq!(read, expected, "{body}");
         }
-        assert_eq!(list_items(br#"{"keypairs":[]}"#), Some(Vec::new()));
+        let twice = Item::Raw(br#"{"name":"a","name":"b"}"#);
+        let name = twice.with_field(|f| Ok(f.as_object().unwrap().str("name").map(str::to_string)));
+        assert_eq!(
+            name.unwrap().as_deref(),
+            Some("b"),
+            "the last one, as in `Value`"
+        );
     }
 }

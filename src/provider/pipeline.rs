@@ -9,10 +9,12 @@
 
 use std::fmt;
 use std::future::Future;
+use std::ops::Range;
 use std::task::Poll;
 
 use serde::de::{IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::error::Result;
@@ -80,56 +82,70 @@ async fn poll_once<N>(mut f: std::pin::Pin<&mut impl Future<Output = N>>) -> Opt
     .await
 }
 
-/// What a list reply's walk needs before its items are built: the items' count and names (for
-/// a Nova marker) and the small paging fields (`page_info`, `keypairs_links`), from a scan that
-/// skips everything else. It reads only objects where the JSON has objects (a serde struct
-/// would also take an array), so whatever it accepts, the full parse reads the same way; the
-/// rest (bad JSON, odd shapes) fails the scan and gets the full parse and its errors.
+/// What a list reply's walk needs before its items are built: each item's place in the body
+/// (their count, and the last one for a Nova marker) and the small paging fields (`page_info`,
+/// `keypairs_links`), from a scan that skips over the items without building them. It reads
+/// only what `serde_json::Value` reads the same way (an object whose `keypairs` is an array, a
+/// later duplicate winning); the rest (bad JSON, odd shapes) fails the scan and gets the full
+/// parse and its errors. The items themselves are parsed one by one as they are converted
+/// ([`crate::provider::item::Item`]), so a page is never held whole as parsed fields.
 pub(crate) struct ListHead {
-    pub items: Vec<ItemHead>,
+    pub items: Vec<Range<usize>>,
     pub page_info: Option<Value>,
     pub links: Option<Value>,
-}
-
-/// A list item's name as `item.get("keypair").unwrap_or(item).get("name")` reads it.
-pub(crate) struct ItemHead {
-    keypair: Option<Box<ItemHead>>,
-    name: Option<Value>,
-}
-
-impl ItemHead {
-    pub fn name(&self) -> Option<&str> {
-        match &self.keypair {
-            Some(inner) => inner.name.as_ref().and_then(Value::as_str),
-            None => self.name.as_ref().and_then(Value::as_str),
-        }
-    }
 }
 
 impl ListHead {
     /// `None` for a body the scan does not take (see [`ListHead`]).
     pub fn scan(body: &[u8]) -> Option<ListHead> {
-        serde_json::from_slice(body).ok()
+        let raw: RawHead<'_> = serde_json::from_slice(body).ok()?;
+        let base = body.as_ptr() as usize;
+        let items = raw
+            .items
+            .iter()
+            .map(|item| {
+                let text = item.get();
+                let start = (text.as_ptr() as usize).checked_sub(base)?;
+                (start + text.len() <= body.len()).then_some(start..start + text.len())
+            })
+            .collect::<Option<_>>()?;
+        Some(ListHead {
+            items,
+            page_info: raw.page_info,
+            links: raw.links,
+        })
+    }
+
+    /// The last item as `serde_json` reads it (a Nova walk's next marker is its name).
+    pub fn last_item(&self, body: &[u8]) -> Option<Value> {
+        serde_json::from_slice(body.get(self.items.last()?.clone())?).ok()
     }
 }
 
-impl<'de> Deserialize<'de> for ListHead {
+/// [`ListHead`] as read: the items borrowed from the body, unparsed.
+struct RawHead<'a> {
+    items: Vec<&'a RawValue>,
+    page_info: Option<Value>,
+    links: Option<Value>,
+}
+
+impl<'de> Deserialize<'de> for RawHead<'de> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = ListHead;
+            type Value = RawHead<'de>;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("a list reply object")
             }
             fn visit_map<A: MapAccess<'de>>(
                 self,
                 mut map: A,
-            ) -> std::result::Result<ListHead, A::Error> {
+            ) -> std::result::Result<RawHead<'de>, A::Error> {
                 let (mut items, mut page_info, mut links) = (None, None, None);
                 // Later duplicates win, as in serde_json's own maps.
                 while let Some(key) = map.next_key::<Key>()? {
                     match key.as_str() {
-                        "keypairs" => items = Some(map.next_value::<Vec<ItemHead>>()?),
+                        "keypairs" => items = Some(map.next_value::<Vec<&'de RawValue>>()?),
                         "page_info" => page_info = Some(map.next_value::<Value>()?),
                         "keypairs_links" => links = Some(map.next_value::<Value>()?),
                         _ => {
@@ -138,40 +154,11 @@ impl<'de> Deserialize<'de> for ListHead {
                     }
                 }
                 let items = items.ok_or_else(|| serde::de::Error::missing_field("keypairs"))?;
-                Ok(ListHead {
+                Ok(RawHead {
                     items,
                     page_info,
                     links,
                 })
-            }
-        }
-        d.deserialize_map(V)
-    }
-}
-
-impl<'de> Deserialize<'de> for ItemHead {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = ItemHead;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a key pair object")
-            }
-            fn visit_map<A: MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> std::result::Result<ItemHead, A::Error> {
-                let (mut keypair, mut name) = (None, None);
-                while let Some(key) = map.next_key::<Key>()? {
-                    match key.as_str() {
-                        "keypair" => keypair = Some(Box::new(map.next_value::<ItemHead>()?)),
-                        "name" => name = Some(map.next_value::<Value>()?),
-                        _ => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(ItemHead { keypair, name })
             }
         }
         d.deserialize_map(V)
@@ -248,28 +235,26 @@ mod tests {
             "page_info":{"next_marker":"m"},"keypairs_links":[{"rel":"next"}],"other":[1,{"2":3}]}"#;
         let head = ListHead::scan(body).expect("an ordinary reply");
         let full: Value = serde_json::from_slice(body).unwrap();
-        let names: Vec<Option<&str>> = head.items.iter().map(ItemHead::name).collect();
-        let expected: Vec<Option<&str>> = full["keypairs"]
-            .as_array()
-            .unwrap()
+        let items: Vec<Value> = head
+            .items
             .iter()
-            .map(|i| {
-                i.get("keypair")
-                    .unwrap_or(i)
-                    .get("name")
-                    .and_then(Value::as_str)
-            })
+            .map(|r| serde_json::from_slice(&body[r.clone()]).unwrap())
             .collect();
-        assert_eq!(names, expected);
-        assert_eq!(names, [Some("a"), Some("b"), None]);
+        assert_eq!(Some(&Value::Array(items)), full.get("keypairs"));
+        assert_eq!(head.last_item(body).as_ref(), full["keypairs"].get(2));
         assert_eq!(head.page_info.as_ref(), full.get("page_info"));
         assert_eq!(head.links.as_ref(), full.get("keypairs_links"));
-        // Shapes a serde struct would take but the full parse reads differently: not scanned.
+        // Odd items are the converter's to refuse, as they are after the full parse.
+        let odd = br#"{"keypairs":[["a"], {"keypair":null}, 3]}"#;
+        assert_eq!(ListHead::scan(odd).map(|h| h.items.len()), Some(3));
+        // A later `keypairs` wins, as in `Value`.
+        let twice = br#"{"keypairs":[{"name":"x"}],"keypairs":[]}"#;
+        assert_eq!(ListHead::scan(twice).map(|h| h.items.len()), Some(0));
+        // Shapes the full parse reads differently, or not at all: not scanned.
         for odd in [
             &br#"[[{"name":"a"}]]"#[..],
-            br#"{"keypairs":[["a"]]}"#,
-            br#"{"keypairs":[{"keypair":null}]}"#,
             br#"{"keypairs":{"name":"a"}}"#,
+            br#"{"keypairs":null}"#,
             br#"{"page_info":{}}"#,
             br#"{"keypairs":[]"#,
         ] {

@@ -8,7 +8,7 @@ use serde_json::Value;
 use super::{KpsProvider, Op, MAX_PAGE};
 use crate::error::{Error, Result};
 use crate::model::KeyPair;
-use crate::provider::item::{take_keypairs, Field, PageItems};
+use crate::provider::item::{take_keypairs, Field, Item, PageItems};
 use crate::provider::pipeline::{self, ListHead};
 use crate::provider::{ListQuery, PageSink};
 use crate::sign::huawei as signer;
@@ -46,7 +46,7 @@ impl KpsProvider {
             let next = marker_of(head.page_info.as_ref().and_then(|p| p.get("next_marker")));
             return Ok(Page {
                 count: head.items.len(),
-                items: PageItems::deferred(resp),
+                items: PageItems::deferred(resp, head.items),
                 next,
             });
         }
@@ -82,7 +82,7 @@ impl KpsProvider {
         loop {
             let Page { items, count, next } = page;
             let short = count < limit as usize;
-            let convert = |item: &Field| self.convert(item, project_id);
+            let convert = |item: &Item| item.with_field(|f| self.convert(f, project_id));
             so_far += count;
             match next_marker(next, short, &mut markers_seen, so_far) {
                 Ok(Some(marker)) => {

@@ -27,7 +27,7 @@ use crate::error::{Error, Kind, Result};
 use crate::http::{judge_by_status, retry_after, Http, HttpRequest, HttpResponse, Verdict};
 use crate::log;
 use crate::model::{KeyPair, KeyType, ProviderKind};
-use crate::provider::item::{take_keypairs, Field, PageItems};
+use crate::provider::item::{take_keypairs, Field, Item, PageItems};
 use crate::provider::pipeline::{self, ListHead};
 use crate::provider::{Context, ListQuery, PageSink, Provider};
 use crate::secret::Secret;
@@ -695,9 +695,11 @@ impl NovaProvider {
                 has_next,
                 session,
             } = page;
-            let convert = |item: &Field| {
-                let kp = item.as_object().and_then(|o| o.get("keypair"));
-                self.to_keypair(&session, kp.unwrap_or(item), owner.as_deref())
+            let convert = |item: &Item| {
+                item.with_field(|item| {
+                    let kp = item.as_object().and_then(|o| o.get("keypair"));
+                    self.to_keypair(&session, kp.unwrap_or(item), owner.as_deref())
+                })
             };
             // A full last page still links to the next one, which is then empty.
             let Some(last) = last.filter(|_| paged && has_next) else {
@@ -800,11 +802,12 @@ impl NovaProvider {
             .get_raw(&suffix, Some(mv), Action::List { user_id: user })
             .await?;
         if let Some(head) = ListHead::scan(&resp.body) {
+            let last = head.last_item(&resp.body);
             return Ok(NovaPage {
                 count: head.items.len(),
-                last: head.items.last().and_then(|i| i.name()).map(str::to_string),
+                last: last.as_ref().and_then(item_name).map(str::to_string),
                 has_next: links_have_next(head.links.as_ref()),
-                items: PageItems::deferred(resp),
+                items: PageItems::deferred(resp, head.items),
                 session,
             });
         }
@@ -831,7 +834,7 @@ impl NovaProvider {
     }
 
     /// A page's items, read now if the scan deferred it.
-    fn read_items<'i>(&self, items: &'i PageItems) -> Result<Vec<Field<'i>>> {
+    fn read_items<'i>(&self, items: &'i PageItems) -> Result<Vec<Item<'i>>> {
         items.read().map_err(|e| self.place(e))
     }
 
