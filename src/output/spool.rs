@@ -489,4 +489,27 @@ mod tests {
             "a table is never spooled"
         );
     }
+
+    #[test]
+    fn a_spill_file_that_cannot_be_written_leaves_the_rows_in_memory() {
+        let keys: Vec<KeyPair> = (0..30).map(|i| key(&format!("k{i:02}"), i * 31)).collect();
+        let expected = written_directly(Format::Jsonl, std::slice::from_ref(&keys), usize::MAX);
+        let mut output = rows(Format::Jsonl);
+        let mut spool = Spool::new(output.row_format().unwrap(), SpoolBudget::new(0));
+        // A handle open for reading only: the first spill fails, as on a full disk, and the
+        // page rendered for it is kept in memory, as is everything after it.
+        let path = tempfile::NamedTempFile::new().unwrap();
+        spool.file = Some(File::open(path.path()).unwrap());
+        spool.push(&keys[..10], |k| &k.name).unwrap();
+        assert!(spool.file_failed);
+        spool.push(&keys[10..], |k| &k.name).unwrap();
+        assert_eq!(spool.spilled(), 0);
+        let mut out = Vec::new();
+        assert_eq!(
+            output.write_spooled(&mut out, &spool, usize::MAX).unwrap(),
+            30
+        );
+        output.finish(&mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), expected);
+    }
 }
