@@ -119,6 +119,9 @@ impl Spool {
 
     /// Renders `rows` (one page) after those pushed before; `name` is each row's sort key.
     pub fn push<T: Record>(&mut self, rows: &[T], name: impl Fn(&T) -> &str) -> io::Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
         if self.budget.has_room() || self.file_failed {
             return self.push_in_memory(rows, &name);
         }
