@@ -59,9 +59,8 @@ where
 
 /// As [`run`], but hands each outcome to `on_outcome` as soon as it and every target before it
 /// have answered, so a caller can write one target's key pairs and drop them while later
-/// targets are still in flight. An error
-/// from `on_outcome` (the reader of stdout went away) stops the fan-out there, dropping the
-/// queries still running.
+/// targets are still in flight. An error from `on_outcome` (the reader of stdout went away)
+/// stops the fan-out there, dropping the queries still running.
 pub async fn for_each<T, E, F, Fut>(
     targets: Vec<Target>,
     ctx: &Context,

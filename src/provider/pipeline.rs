@@ -1,11 +1,13 @@
-//! Marker paging with one page in flight: page k's items are converted while page k+1's request
-//! is on the wire, so a walk costs about one round trip per page instead of a round trip plus
-//! the page's conversion (JSON → KeyPair and local fingerprints, ~20 ms per 1000 keys).
+//! Marker paging with one page in flight: page k's items are converted (and handed on, a chunk
+//! at a time) while page k+1's request is on the wire, so a walk costs about one round trip per
+//! page instead of a round trip plus the page's conversion (JSON → KeyPair and local
+//! fingerprints, several ms per 1000 keys).
 //!
-//! keyctl runs on a current-thread runtime: nothing moves unless the converting task yields.
-//! The conversion therefore works in small chunks, polls the next page's request before each
-//! one (so it is started, and its reply read, as soon as possible) and yields after each one
-//! (so the connection task behind the request can write it and the I/O driver can run).
+//! The walk is one task, and the next page's request is a future inside it: nothing drives it
+//! while the task converts. The conversion therefore works in small chunks, polls the next
+//! page's request before each one (so it is started, and its reply read, as soon as possible)
+//! and yields after each one (so the connection task behind the request can write it and the
+//! I/O driver can run, whichever of the two workers picks them up).
 
 use std::fmt;
 use std::future::Future;
@@ -24,10 +26,10 @@ use crate::provider::item::Key;
 /// mid-conversion waits at most that long to be read.
 const CHUNK: usize = 50;
 
-/// Reads a page's items with `prepare` (the full JSON parse, deferred until here), converts
-/// them in order with `convert` and hands them to `emit` a chunk at a time (so a page is never
-/// held whole as key pairs), while driving `next` (the next page's request), which is started
-/// and put on the wire before any of that work.
+/// Lists a page's items with `prepare` (deferred until here; each item is parsed as it is
+/// converted), converts them in order with `convert` and hands them to `emit` a chunk at a time
+/// (so a page is never held whole as key pairs), while driving `next` (the next page's
+/// request), which is started and put on the wire before any of that work.
 ///
 /// An error here wins and drops `next` unfinished: the walk would have stopped there before
 /// sending it. Otherwise `next`'s own outcome comes back, for the caller to fail the listing

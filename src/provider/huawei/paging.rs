@@ -88,6 +88,7 @@ impl KpsProvider {
                 Ok(Some(marker)) => {
                     let fetch = self.fetch_page(project_id, limit, Some(&marker));
                     let emit = |chunk| sink.take(chunk);
+                    // This page's error first, then the next page's.
                     page = pipeline::convert_while(|| items.read(), convert, emit, fetch).await??;
                 }
                 Ok(None) => {

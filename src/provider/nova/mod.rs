@@ -726,6 +726,7 @@ impl NovaProvider {
             let fetch = self.fetch_page(mv, page_size, Some(&last), user);
             let parse = || self.read_items(&items);
             let emit = |chunk| sink.take(chunk);
+            // This page's error first, then the next page's.
             page = pipeline::convert_while(parse, convert, emit, fetch).await??;
         }
     }
