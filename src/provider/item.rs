@@ -37,9 +37,9 @@ pub(crate) struct Object<'a> {
 /// A list page's items, read when the walk gets to them: each one parsed from the reply's
 /// bytes as it is converted (the places [`crate::provider::pipeline::ListHead`] found), or from
 /// the `Value` the page was already parsed into when its quick scan did not take the body.
-pub(crate) struct PageItems {
-    raw: Option<(HttpResponse, Vec<Range<usize>>)>,
-    parsed: Vec<Value>,
+pub(crate) enum PageItems {
+    Raw(HttpResponse, Vec<Range<usize>>),
+    Parsed(Vec<Value>),
 }
 
 /// One list item, not yet parsed (or already a `Value`).
@@ -49,30 +49,15 @@ pub(crate) enum Item<'a> {
 }
 
 impl PageItems {
-    /// A reply whose scan succeeded, with its items' places in the body.
-    pub(crate) fn deferred(resp: HttpResponse, items: Vec<Range<usize>>) -> Self {
-        PageItems {
-            raw: Some((resp, items)),
-            parsed: Vec::new(),
-        }
-    }
-
-    pub(crate) fn parsed(items: Vec<Value>) -> Self {
-        PageItems {
-            raw: None,
-            parsed: items,
-        }
-    }
-
     /// The items in order, borrowed from the reply or its `Value`.
-    pub(crate) fn read(&self) -> Result<Vec<Item<'_>>> {
-        Ok(match &self.raw {
-            Some((resp, places)) => places
+    pub(crate) fn read(&self) -> Vec<Item<'_>> {
+        match self {
+            PageItems::Raw(resp, places) => places
                 .iter()
                 .map(|r| Item::Raw(&resp.body[r.clone()]))
                 .collect(),
-            None => self.parsed.iter().map(Item::Parsed).collect(),
-        })
+            PageItems::Parsed(items) => items.iter().map(Item::Parsed).collect(),
+        }
     }
 }
 

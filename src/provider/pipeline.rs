@@ -35,7 +35,7 @@ const CHUNK: usize = 50;
 /// sending it. Otherwise `next`'s own outcome comes back, for the caller to fail the listing
 /// with after this page if it is an error.
 pub(crate) async fn convert_while<I, T, N, F>(
-    prepare: impl FnOnce() -> Result<Vec<I>>,
+    prepare: impl FnOnce() -> Vec<I>,
     mut convert: impl FnMut(&I) -> Result<T>,
     mut emit: impl FnMut(Vec<T>) -> Result<()>,
     next: F,
@@ -47,7 +47,7 @@ where
     let mut done = poll_once(next.as_mut()).await;
     // The connection task writes the request when this task yields.
     tokio::task::yield_now().await;
-    let items = prepare()?;
+    let items = prepare();
     for chunk in items.chunks(CHUNK) {
         if done.is_none() {
             done = poll_once(next.as_mut()).await;
@@ -189,7 +189,7 @@ mod tests {
         };
         let mut out = Vec::new();
         let started_at = convert_while(
-            || Ok(items.clone()),
+            || items.clone(),
             |i| {
                 progress.fetch_add(1, Ordering::SeqCst);
                 Ok(i * 2)
@@ -215,7 +215,7 @@ mod tests {
         let items = [1, 2, 3];
         let next = async { Err::<(), Error>(Error::other("page 2 failed")) };
         let e = convert_while(
-            || Ok(items.to_vec()),
+            || items.to_vec(),
             |&i| {
                 if i == 2 {
                     Err(Error::protocol("bad item"))

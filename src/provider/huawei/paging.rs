@@ -46,7 +46,7 @@ impl KpsProvider {
             let next = marker_of(head.page_info.as_ref().and_then(|p| p.get("next_marker")));
             return Ok(Page {
                 count: head.items.len(),
-                items: PageItems::deferred(resp, head.items),
+                items: PageItems::Raw(resp, head.items),
                 next,
             });
         }
@@ -58,7 +58,7 @@ impl KpsProvider {
         let items = take_keypairs(body);
         Ok(Page {
             count: items.len(),
-            items: PageItems::parsed(items),
+            items: PageItems::Parsed(items),
             next,
         })
     }
@@ -92,11 +92,11 @@ impl KpsProvider {
                     page = pipeline::convert_while(|| items.read(), convert, emit, fetch).await??;
                 }
                 Ok(None) => {
-                    return pipeline::convert_chunks(&items.read()?, convert, |c| sink.take(c));
+                    return pipeline::convert_chunks(&items.read(), convert, |c| sink.take(c));
                 }
                 // A bad item on this page is what the sequential walk would have reported first.
                 Err(e) => {
-                    for item in &items.read()? {
+                    for item in &items.read() {
                         convert(item)?;
                     }
                     return Err(e);

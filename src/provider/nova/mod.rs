@@ -703,7 +703,7 @@ impl NovaProvider {
             };
             // A full last page still links to the next one, which is then empty.
             let Some(last) = last.filter(|_| paged && has_next) else {
-                pipeline::convert_chunks(&self.read_items(&items)?, convert, |c| sink.take(c))?;
+                pipeline::convert_chunks(&items.read(), convert, |c| sink.take(c))?;
                 if !paged {
                     self.warn_if_capped(mv, count);
                 }
@@ -711,7 +711,7 @@ impl NovaProvider {
             };
             if !markers.insert(last.clone()) {
                 // A bad item on this page is what the sequential walk would have reported first.
-                for item in &self.read_items(&items)? {
+                for item in &items.read() {
                     convert(item)?;
                 }
                 return Err(self.place(Error::protocol(format!(
@@ -724,7 +724,7 @@ impl NovaProvider {
                 self.profile,
             ));
             let fetch = self.fetch_page(mv, page_size, Some(&last), user);
-            let parse = || self.read_items(&items);
+            let parse = || items.read();
             let emit = |chunk| sink.take(chunk);
             // This page's error first, then the next page's.
             page = pipeline::convert_while(parse, convert, emit, fetch).await??;
@@ -808,7 +808,7 @@ impl NovaProvider {
                 count: head.items.len(),
                 last: last.as_ref().and_then(item_name).map(str::to_string),
                 has_next: links_have_next(head.links.as_ref()),
-                items: PageItems::deferred(resp, head.items),
+                items: PageItems::Raw(resp, head.items),
                 session,
             });
         }
@@ -829,14 +829,9 @@ impl NovaProvider {
             count: items.len(),
             last: items.last().and_then(item_name).map(str::to_string),
             has_next,
-            items: PageItems::parsed(items),
+            items: PageItems::Parsed(items),
             session,
         })
-    }
-
-    /// A page's items, read now if the scan deferred it.
-    fn read_items<'i>(&self, items: &'i PageItems) -> Result<Vec<Item<'i>>> {
-        items.read().map_err(|e| self.place(e))
     }
 
     fn warn_if_capped(&self, mv: Microversion, n: usize) {
