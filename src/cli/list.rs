@@ -347,12 +347,15 @@ pub(super) fn sort_keys(keys: &mut [KeyPair], sort: Option<&SortKey>) {
     match sort {
         None => keys.sort_by(default),
         Some(s) => {
-            let mut decorated: Vec<(Option<Value>, KeyPair)> = keys
+            // The field's values and an order of indices are sorted, then the key pairs moved
+            // into it: cloning them beside their values doubled `--sort`'s memory.
+            let values: Vec<Option<Value>> = keys
                 .iter()
-                .map(|k| (k.field(&s.field).filter(|v| !v.is_null()), k.clone()))
+                .map(|k| k.field(&s.field).filter(|v| !v.is_null()))
                 .collect();
-            decorated.sort_by(|(va, a), (vb, b)| {
-                let by_field = match (va, vb) {
+            let mut order: Vec<usize> = (0..keys.len()).collect();
+            order.sort_by(|&a, &b| {
+                let by_field = match (&values[a], &values[b]) {
                     (None, None) => Ordering::Equal,
                     (None, Some(_)) => Ordering::Greater,
                     (Some(_), None) => Ordering::Less,
@@ -365,11 +368,27 @@ pub(super) fn sort_keys(keys: &mut [KeyPair], sort: Option<&SortKey>) {
                         }
                     }
                 };
-                by_field.then_with(|| default(a, b))
+                by_field.then_with(|| default(&keys[a], &keys[b]))
             });
-            for (slot, (_, k)) in keys.iter_mut().zip(decorated) {
-                *slot = k;
+            apply_order(keys, &order);
+        }
+    }
+}
+
+/// Reorders `items` so that position i holds what was at `order[i]` (a permutation), in place:
+/// each cycle of the permutation is followed once, one swap per item moved.
+fn apply_order<T>(items: &mut [T], order: &[usize]) {
+    let mut placed = vec![false; items.len()];
+    for start in 0..items.len() {
+        let mut i = start;
+        while !placed[i] {
+            placed[i] = true;
+            let from = order[i];
+            if from == start {
+                break;
             }
+            items.swap(i, from);
+            i = from;
         }
     }
 }
@@ -434,6 +453,54 @@ mod tests {
         sort_keys(&mut v, None);
         let names: Vec<&str> = v.iter().map(|k| k.name.as_str()).collect();
         assert_eq!(names, ["y", "z", "x"]);
+    }
+
+    #[test]
+    fn sorting_by_a_field_moves_the_key_pairs_into_the_order_a_stable_sort_gives() {
+        // Many ties and missing values, so both the field and the default order decide.
+        let keys: Vec<KeyPair> = (0..200u32)
+            .map(|i| {
+                let bits = (i % 7 != 0).then_some((i * 37) % 5 * 1024);
+                kp(
+                    ProviderKind::Huawei,
+                    &format!("p{}", i % 3),
+                    &format!("k{}", (i * 13) % 50),
+                    bits,
+                )
+            })
+            .collect();
+        for spec in ["bits", "-bits", "name", "-profile"] {
+            let key = SortKey::parse(spec).unwrap();
+            let mut sorted = keys.clone();
+            sort_keys(&mut sorted, Some(&key));
+            let mut expected = keys.clone();
+            expected.sort_by(|a, b| {
+                let (va, vb) = (
+                    a.field(&key.field).filter(|v| !v.is_null()),
+                    b.field(&key.field).filter(|v| !v.is_null()),
+                );
+                let by_field = match (&va, &vb) {
+                    (None, None) => Ordering::Equal,
+                    (None, Some(_)) => Ordering::Greater,
+                    (Some(_), None) => Ordering::Less,
+                    (Some(x), Some(y)) if key.descending => compare_values(y, x),
+                    (Some(x), Some(y)) => compare_values(x, y),
+                };
+                by_field.then_with(|| {
+                    (a.provider, &a.profile, &a.region, &a.name)
+                        .cmp(&(b.provider, &b.profile, &b.region, &b.name))
+                })
+            });
+            let ids = |v: &[KeyPair]| -> Vec<(String, String, Option<u32>)> {
+                v.iter()
+                    .map(|k| (k.profile.clone(), k.name.clone(), k.bits))
+                    .collect()
+            };
+            assert_eq!(ids(&sorted), ids(&expected), "{spec}");
+        }
+        let mut letters = vec!['a', 'b', 'c', 'd', 'e'];
+        apply_order(&mut letters, &[3, 0, 4, 1, 2]);
+        assert_eq!(letters, ['d', 'a', 'e', 'b', 'c']);
     }
 
     #[test]
