@@ -122,12 +122,13 @@ pub fn load(path: &Path) -> Result<Option<FileConfig>> {
 /// Parses config text; `path` is used in messages and as the profiles' origin.
 pub fn parse(path: &Path, text: &str) -> Result<FileConfig> {
     let raw: RawFile = toml::from_str(text).map_err(|e| syntax_error(path, text, &e))?;
+    let lines = Lines::new(text);
     let mut profiles = Vec::new();
     let mut has_inline_secret = false;
     for (name, table) in raw.profiles {
-        let line = line_of(text, table.span().start);
+        let line = lines.of(table.span().start);
         check_profile_name(path, line, &name)?;
-        let (profile, inline) = build_profile(path, text, &name, line, table.into_inner())?;
+        let (profile, inline) = build_profile(path, &lines, &name, line, table.into_inner())?;
         has_inline_secret |= inline;
         profiles.push(profile);
     }
@@ -144,11 +145,11 @@ pub fn parse(path: &Path, text: &str) -> Result<FileConfig> {
     }
     let timeout = raw
         .timeout
-        .map(|t| check_timeout(path, text, t))
+        .map(|t| check_timeout(path, &lines, t))
         .transpose()?;
     let max_concurrency = raw
         .max_concurrency
-        .map(|n| check_concurrency(path, text, n))
+        .map(|n| check_concurrency(path, &lines, n))
         .transpose()?;
     if has_inline_secret {
         warn_if_readable(path);
@@ -159,7 +160,7 @@ pub fn parse(path: &Path, text: &str) -> Result<FileConfig> {
         timeout,
         max_concurrency,
         token_cache: raw.token_cache,
-        audit_line: raw.audit.as_ref().map(|a| line_of(text, a.span().start)),
+        audit_line: raw.audit.as_ref().map(|a| lines.of(a.span().start)),
         audit: raw.audit.map(Spanned::into_inner),
         profiles,
     })
@@ -169,8 +170,8 @@ pub fn parse(path: &Path, text: &str) -> Result<FileConfig> {
 /// in a `Duration`, and converting it would panic.
 pub const MAX_TIMEOUT_SECS: f64 = 3600.0;
 
-fn check_timeout(path: &Path, text: &str, t: Spanned<f64>) -> Result<f64> {
-    let line = line_of(text, t.span().start);
+fn check_timeout(path: &Path, lines: &Lines, t: Spanned<f64>) -> Result<f64> {
+    let line = lines.of(t.span().start);
     let t = t.into_inner();
     if t.is_finite() && t > 0.0 && t <= MAX_TIMEOUT_SECS {
         return Ok(t);
@@ -196,8 +197,8 @@ fn check_profile_name(path: &Path, line: usize, name: &str) -> Result<()> {
 
 /// `max_concurrency = 0` would mean "never start a query"; the fan-out used to turn it into 1
 /// without a word.
-fn check_concurrency(path: &Path, text: &str, n: Spanned<usize>) -> Result<usize> {
-    let line = line_of(text, n.span().start);
+fn check_concurrency(path: &Path, lines: &Lines, n: Spanned<usize>) -> Result<usize> {
+    let line = lines.of(n.span().start);
     match n.into_inner() {
         0 => Err(Error::config(format!(
             "{}:{line}: max_concurrency must be at least 1",
@@ -219,7 +220,7 @@ fn names(profiles: &[Profile]) -> String {
 
 fn build_profile(
     path: &Path,
-    text: &str,
+    lines: &Lines,
     name: &str,
     header_line: usize,
     mut table: BTreeMap<String, Spanned<toml::Value>>,
@@ -232,7 +233,7 @@ fn build_profile(
         ))
         .with_hint("add provider = \"huawei\" | \"huawei-ecs\" | \"openstack\" | \"tencent\"")
     })?;
-    let provider_line = line_of(text, provider_value.span().start);
+    let provider_line = lines.of(provider_value.span().start);
     let kind: ProviderKind = match provider_value.get_ref() {
         toml::Value::String(s) => s.parse().map_err(|e: String| {
             Error::config(format!("{}: profile `{name}`: {e}", at(provider_line)))
@@ -257,7 +258,7 @@ fn build_profile(
             }
         }
         if found.len() > 1 {
-            let line = line_of(text, found[1].1.span().start);
+            let line = lines.of(found[1].1.span().start);
             let keys: Vec<&str> = found.iter().map(|(k, _)| k.as_str()).collect();
             return Err(Error::config(format!(
                 "{}: profile `{name}` sets {} — set only one of them",
@@ -266,7 +267,7 @@ fn build_profile(
             )));
         }
         if let Some((k, v)) = found.pop() {
-            let line = line_of(text, v.span().start);
+            let line = lines.of(v.span().start);
             let s = match v.into_inner() {
                 toml::Value::String(s) if !s.is_empty() => s,
                 _ => {
@@ -291,7 +292,7 @@ fn build_profile(
     }
 
     for (key, value) in table {
-        let line = line_of(text, value.span().start);
+        let line = lines.of(value.span().start);
         let value = value.into_inner();
         match key.as_str() {
             "region" => profile.region = Some(expect_region(&value, name, &at(line))?),
@@ -493,11 +494,36 @@ fn expand_home(p: &str) -> PathBuf {
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
+    Lines::new(text).of(offset)
+}
+
+/// Where a config file's lines start, so that every key's line number (kept for messages) is a
+/// binary search, not a count of the newlines before it.
+struct Lines {
+    /// The offset just past each newline.
+    starts: Vec<usize>,
+    len: usize,
+}
+
+impl Lines {
+    fn new(text: &str) -> Lines {
+        let starts = text
+            .bytes()
+            .enumerate()
+            .filter(|&(_, b)| b == b'\n')
+            .map(|(i, _)| i + 1)
+            .collect();
+        Lines {
+            starts,
+            len: text.len(),
+        }
+    }
+
+    /// The 1-based line of byte `offset`.
+    fn of(&self, offset: usize) -> usize {
+        let offset = offset.min(self.len);
+        self.starts.partition_point(|&start| start <= offset) + 1
+    }
 }
 
 fn syntax_error(path: &Path, text: &str, e: &toml::de::Error) -> Error {
@@ -535,6 +561,21 @@ fn warn_if_readable(path: &Path) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_line_is_the_count_of_newlines_before_it_plus_one() {
+        let text = "a\n\nbb = 1\n[x]\ny\n";
+        let lines = Lines::new(text);
+        for offset in 0..=text.len() + 3 {
+            let counted = text.as_bytes()[..offset.min(text.len())]
+                .iter()
+                .filter(|b| **b == b'\n')
+                .count()
+                + 1;
+            assert_eq!(lines.of(offset), counted, "offset {offset}");
+        }
+        assert_eq!(Lines::new("").of(0), 1);
+    }
+
     use super::*;
 
     fn p(text: &str) -> Result<FileConfig> {
