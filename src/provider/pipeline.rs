@@ -52,7 +52,7 @@ where
         if done.is_none() {
             done = poll_once(next.as_mut()).await;
         }
-        emit(chunk.iter().map(&mut convert).collect::<Result<_>>()?)?;
+        convert_chunk(chunk, &mut convert, &mut emit)?;
         tokio::task::yield_now().await;
     }
     Ok(match done {
@@ -69,9 +69,18 @@ pub(crate) fn convert_chunks<I, T>(
     mut emit: impl FnMut(Vec<T>) -> Result<()>,
 ) -> Result<()> {
     for chunk in items.chunks(CHUNK) {
-        emit(chunk.iter().map(&mut convert).collect::<Result<_>>()?)?;
+        convert_chunk(chunk, &mut convert, &mut emit)?;
     }
     Ok(())
+}
+
+/// One chunk of a page: converted in order, then handed to `emit`.
+fn convert_chunk<I, T>(
+    chunk: &[I],
+    convert: impl FnMut(&I) -> Result<T>,
+    emit: impl FnOnce(Vec<T>) -> Result<()>,
+) -> Result<()> {
+    emit(chunk.iter().map(convert).collect::<Result<_>>()?)
 }
 
 /// Polls `f` once with this task's waker (so the task is woken when `f` can progress again, and
