@@ -185,14 +185,14 @@ fn split_word(s: &str) -> (&str, &str) {
 /// byte at a time; only a non-ASCII byte is decoded.
 fn find_whitespace(s: &str) -> Option<usize> {
     const RUN: usize = 16;
+    // No early exit inside a run, so the compiler checks it as one vector.
+    let plain = |run: &[u8]| {
+        run.iter()
+            .fold(true, |all, &b| all & (b'!'..=b'~').contains(&b))
+    };
     let bytes = s.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        // No early exit inside the run, so the compiler checks it as one vector.
-        let plain = |run: &[u8]| {
-            run.iter()
-                .fold(true, |all, &b| all & (b'!'..=b'~').contains(&b))
-        };
         if bytes.len() - i >= RUN && plain(&bytes[i..i + RUN]) {
             i += RUN;
             continue;
