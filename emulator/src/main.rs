@@ -23,7 +23,8 @@ struct Args {
     /// Port on 127.0.0.1 (0 = any free port; the chosen one is printed on stderr).
     #[arg(long, default_value_t = 8080)]
     port: u16,
-    /// Delay added before every reply, in milliseconds (a model of a real network).
+    /// Least time from a request to its reply, in milliseconds (a model of a real network;
+    /// the reply is built within it).
     #[arg(long, default_value_t = 0, value_name = "MS")]
     latency_ms: u64,
     /// Fraction (0–1) of requests answered as throttled, each cloud in its own wire format.
