@@ -82,7 +82,7 @@ impl PublicKeyInfo {
             bits: parsed.bits,
             comment: (!comment.is_empty()).then(|| comment.to_string()),
             fingerprint_sha256: sha256_fingerprint(fingerprinted),
-            fingerprint_md5: format!("MD5:{}", md5_colon_hex(fingerprinted)),
+            fingerprint_md5: md5_fingerprint(fingerprinted),
             blob,
         })
     }
@@ -97,7 +97,7 @@ impl PublicKeyInfo {
         ];
         if self.certificate {
             out.push(sha256_fingerprint(&self.blob));
-            out.push(format!("MD5:{}", md5_colon_hex(&self.blob)));
+            out.push(md5_fingerprint(&self.blob));
         }
         out
     }
@@ -135,9 +135,20 @@ pub fn x509_sha1_fingerprint(pem: &str) -> Option<String> {
     Some(colon_hex(&Sha1::digest(&der)))
 }
 
-/// `SHA256:` + unpadded base64 of SHA-256 over `blob`.
+/// `SHA256:` + unpadded base64 of SHA-256 over `blob`, built in one allocation (it runs for
+/// every key pair listed).
 pub fn sha256_fingerprint(blob: &[u8]) -> String {
-    format!("SHA256:{}", B64_NO_PAD.encode(Sha256::digest(blob)))
+    const PREFIX: &str = "SHA256:";
+    // 32 bytes are 43 base64 characters unpadded.
+    let mut out = String::with_capacity(PREFIX.len() + 43);
+    out.push_str(PREFIX);
+    B64_NO_PAD.encode_string(Sha256::digest(blob), &mut out);
+    out
+}
+
+/// `MD5:` + [`md5_colon_hex`], as `ssh-keygen -l -E md5` prints it, in one allocation.
+pub fn md5_fingerprint(blob: &[u8]) -> String {
+    colon_hex_after("MD5:", &Md5::digest(blob))
 }
 
 /// MD5 over `blob` as lowercase hex pairs joined by `:` (no prefix).
@@ -145,12 +156,18 @@ pub fn md5_colon_hex(blob: &[u8]) -> String {
     colon_hex(&Md5::digest(blob))
 }
 
-/// Lowercase hex pairs joined by `:`. Written digit by digit into one allocation: it runs for
-/// every key pair listed (twice with the `MD5:` form), and a `format!` per byte was a tenth of
-/// a listing's CPU time.
+/// Lowercase hex pairs joined by `:`.
 pub fn colon_hex(bytes: &[u8]) -> String {
+    colon_hex_after("", bytes)
+}
+
+/// `prefix` + lowercase hex pairs joined by `:`. Written digit by digit into one allocation: it
+/// runs for every key pair listed (twice with the `MD5:` form), and a `format!` per byte was a
+/// tenth of a listing's CPU time.
+fn colon_hex_after(prefix: &str, bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 3);
+    let mut out = String::with_capacity(prefix.len() + bytes.len() * 3);
+    out.push_str(prefix);
     for (i, b) in bytes.iter().enumerate() {
         if i > 0 {
             out.push(':');

@@ -65,11 +65,10 @@ pub enum KeyType {
 impl KeyType {
     /// The cloud's own word for the type; anything unknown is `None` rather than a guess.
     pub fn parse(s: &str) -> Option<KeyType> {
-        match s.to_ascii_lowercase().as_str() {
-            "ssh" => Some(KeyType::Ssh),
-            "x509" => Some(KeyType::X509),
-            _ => None,
-        }
+        // Compared in place: lowercasing a copy first cost an allocation per key pair listed.
+        [KeyType::Ssh, KeyType::X509]
+            .into_iter()
+            .find(|t| s.eq_ignore_ascii_case(t.as_str()))
     }
     pub fn as_str(self) -> &'static str {
         match self {
@@ -264,6 +263,21 @@ pub const FIELDS: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn key_types_are_read_in_any_case_and_nothing_else_is_guessed() {
+        for (text, want) in [
+            ("ssh", Some(KeyType::Ssh)),
+            ("SSH", Some(KeyType::Ssh)),
+            ("x509", Some(KeyType::X509)),
+            ("X509", Some(KeyType::X509)),
+            ("", None),
+            ("ssh ", None),
+            ("x.509", None),
+        ] {
+            assert_eq!(KeyType::parse(text), want, "{text:?}");
+        }
+    }
 
     #[test]
     fn json_names_are_the_contract() {
