@@ -515,6 +515,51 @@ fn a_failure_shown_beside_the_spinner_on_a_terminal_never_hangs() {
     assert_eq!(v.len(), emu.state().config.huawei.keys.len());
 }
 
+#[test]
+fn a_key_that_does_not_parse_is_listed_and_named_in_one_warning() {
+    use keyctl_emulator::keys::{openssh_key, Algo, SeedKey};
+    let mut config = Config::default();
+    config.huawei.keys = vec![
+        huawei::HuaweiKey::new("hw-good", &openssh_key(Algo::Ed25519, 1, ""), 0),
+        huawei::HuaweiKey::new("hw-garbage", "ssh-ed25519 AAAAnot-base64!!", 1),
+    ];
+    config.tencent.keys = tencent::seed_keys(&[
+        SeedKey {
+            name: "tc_good".into(),
+            public_key: openssh_key(Algo::Ed25519, 2, ""),
+        },
+        SeedKey {
+            name: "tc_garbage".into(),
+            public_key: "ssh-rsa AAAAB3NzaC1yc2E= truncated".into(),
+        },
+    ]);
+    let emu = Emulator::start(config);
+    let sb = Sandbox::new();
+    sb.write_config(&config_for(&emu.url()));
+    let (code, out, err) = run(&sb, &["list", "-o", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let keys: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let by_name = |name: &str| {
+        keys.iter()
+            .find(|k| k["name"] == name)
+            .unwrap_or_else(|| panic!("{name} missing: {out}"))
+    };
+    for name in ["hw-good", "tc_good"] {
+        assert!(by_name(name)["fingerprint_sha256"].is_string(), "{name}");
+    }
+    for (name, profile) in [("hw-garbage", "profile hw"), ("tc_garbage", "profile tc")] {
+        let k = by_name(name);
+        assert!(k["public_key"].is_string(), "the key is kept as sent: {k}");
+        assert!(k["fingerprint_sha256"].is_null(), "{k}");
+        let warnings: Vec<&str> = err
+            .lines()
+            .filter(|l| l.contains(&format!("key pair {name}: cannot read its public key")))
+            .collect();
+        assert_eq!(warnings.len(), 1, "one warning for {name}: {err}");
+        assert!(warnings[0].contains(profile), "{}", warnings[0]);
+    }
+}
+
 /// A key set built to trigger every audit finding, served by Huawei KPS and Tencent.
 fn audit_emulator() -> Emulator {
     use keyctl_emulator::keys::{openssh_key, Algo, SeedKey};

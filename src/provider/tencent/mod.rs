@@ -148,13 +148,9 @@ impl TencentProvider {
 
     /// The KeyPair model from one `KeyPairSet` item.
     fn to_keypair(&self, k: TcKeyPair) -> KeyPair {
-        let name = k.key_name.clone().unwrap_or_default();
-        let mut kp = KeyPair::new(
-            &self.profile,
-            ProviderKind::Tencent,
-            Some(&self.region),
-            &name,
-        );
+        let mut kp = KeyPair::new(&self.profile, ProviderKind::Tencent, Some(&self.region), "");
+        // Moved, not copied: the item is ours, and this runs for every key pair listed.
+        kp.name = k.key_name.unwrap_or_default();
         kp.id = k.key_id;
         kp.key_type = Some(KeyType::Ssh);
         kp.project_id = k.project_id.as_ref().and_then(project_id_string);
@@ -162,8 +158,8 @@ impl TencentProvider {
         if let Some(pk) = k.public_key.as_deref() {
             if let Err(reason) = kp.set_public_key(pk) {
                 log::warn(&format!(
-                    "profile {} (tencent, {}): key pair {name}: cannot read its public key: {reason}",
-                    self.profile, self.region
+                    "profile {} (tencent, {}): key pair {}: cannot read its public key: {reason}",
+                    self.profile, self.region, kp.name
                 ));
             }
         }
