@@ -378,7 +378,8 @@ def bench_peers(args, n, emu, work, results):
                              "floor": tc_floor(n, lat), "round_trips": tc_pages(n)})
 
     # tccli itself: one invocation per page of 100 (tccli has no --all-pages). At 10,000 key
-    # pairs that is 100 processes per run, so one run there unless --runs-tccli says more.
+    # pairs that is 100 processes and ~40 s per run, so one timed run there, and one more under
+    # /usr/bin/time for its memory.
     tccli = os.path.join(VENV, "bin", "tccli")
     pages = tc_pages(n)
     page_runs = args.runs if n <= 1000 else 1
@@ -389,7 +390,7 @@ def bench_peers(args, n, emu, work, results):
     env_loop = dict(env, N=str(max(n, 1)))
     time.sleep(1.1)
     m = measure(["bash", "-c", loop], page_runs, env=env_loop, pause=1.1,
-                label=f"peer tccli x{pages}")
+                label=f"peer tccli x{pages}", memory_runs=1 if page_runs == 1 else None)
     results["peers"].append({"case": f"tccli cvm DescribeKeyPairs, one call per page ({pages} calls)",
                              "cloud": "Tencent", "keys": n, **m,
                              "floor": tc_floor(n, lat), "round_trips": pages})
