@@ -25,9 +25,9 @@ impl NormalizedFp {
     /// The canonical spelling: `SHA256:<unpadded base64>`, `MD5:aa:bb:…`, `SHA1:aa:bb:…`.
     pub fn canonical(&self) -> String {
         match self {
-            NormalizedFp::Sha256(d) => format!("SHA256:{}", keys::encode_base64_unpadded(d)),
-            NormalizedFp::Md5(d) => format!("MD5:{}", keys::colon_hex(d)),
-            NormalizedFp::Sha1(d) => format!("SHA1:{}", keys::colon_hex(d)),
+            NormalizedFp::Sha256(d) => keys::sha256_spelling(d),
+            NormalizedFp::Md5(d) => keys::colon_hex_after("MD5:", d),
+            NormalizedFp::Sha1(d) => keys::colon_hex_after("SHA1:", d),
         }
     }
 }

@@ -138,11 +138,15 @@ pub fn x509_sha1_fingerprint(pem: &str) -> Option<String> {
 /// `SHA256:` + unpadded base64 of SHA-256 over `blob`, built in one allocation (it runs for
 /// every key pair listed).
 pub fn sha256_fingerprint(blob: &[u8]) -> String {
+    sha256_spelling(&Sha256::digest(blob))
+}
+
+/// A SHA-256 digest spelled as `ssh-keygen -l` prints it: `SHA256:` + unpadded base64.
+pub(crate) fn sha256_spelling(digest: &[u8]) -> String {
     const PREFIX: &str = "SHA256:";
-    // 32 bytes are 43 base64 characters unpadded.
-    let mut out = String::with_capacity(PREFIX.len() + 43);
+    let mut out = String::with_capacity(PREFIX.len() + digest.len().div_ceil(3) * 4);
     out.push_str(PREFIX);
-    B64_NO_PAD.encode_string(Sha256::digest(blob), &mut out);
+    B64_NO_PAD.encode_string(digest, &mut out);
     out
 }
 
@@ -164,7 +168,7 @@ pub fn colon_hex(bytes: &[u8]) -> String {
 /// `prefix` + lowercase hex pairs joined by `:`. Written digit by digit into one allocation: it
 /// runs for every key pair listed (twice with the `MD5:` form), and a `format!` per byte was a
 /// tenth of a listing's CPU time.
-fn colon_hex_after(prefix: &str, bytes: &[u8]) -> String {
+pub(crate) fn colon_hex_after(prefix: &str, bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(prefix.len() + bytes.len() * 3);
     out.push_str(prefix);
@@ -181,11 +185,6 @@ fn colon_hex_after(prefix: &str, bytes: &[u8]) -> String {
 /// Decodes standard base64 with or without padding (shared with fingerprint normalization).
 pub(crate) fn decode_base64_lenient(s: &str) -> Option<Vec<u8>> {
     B64_LENIENT.decode(s).ok()
-}
-
-/// Unpadded standard base64 (shared with fingerprint normalization).
-pub(crate) fn encode_base64_unpadded(bytes: &[u8]) -> String {
-    B64_NO_PAD.encode(bytes)
 }
 
 /// Splits off the first whitespace-delimited word; the rest keeps its inner spacing.
