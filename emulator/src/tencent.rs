@@ -17,11 +17,12 @@ use std::time::{Duration, Instant};
 
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderMap, Method, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
 use hmac::{Hmac, Mac};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 use crate::faults::Fault;
@@ -164,7 +165,7 @@ fn base36(mut n: u64, width: usize) -> String {
 }
 
 pub struct TencentState {
-    keys: Mutex<Vec<TcKey>>,
+    keys: Mutex<KeySet>,
     pending_insert: Mutex<Option<(u64, TcKey)>>,
     requests: AtomicU64,
     rate_limited: AtomicU64,
@@ -180,7 +181,7 @@ impl TencentState {
             (*after, key)
         });
         TencentState {
-            keys: Mutex::new(config.keys.clone()),
+            keys: Mutex::new(KeySet::new(config.keys.clone())),
             pending_insert: Mutex::new(pending),
             requests: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
@@ -201,12 +202,12 @@ impl TencentState {
 
     /// The current key set (after any mid-walk insertion).
     pub fn keys(&self) -> Vec<TcKey> {
-        lock(&self.keys).clone()
+        lock(&self.keys).keys.clone()
     }
 
     /// `f` over the current key set, without copying it: a page is 100 keys of a set that may
     /// hold 10,000, and the emulator shares the benchmark machine's cores with keyctl.
-    fn with_keys<T>(&self, f: impl FnOnce(&[TcKey]) -> T) -> T {
+    fn with_keys<T>(&self, f: impl FnOnce(&KeySet) -> T) -> T {
         f(&lock(&self.keys))
     }
 
@@ -256,10 +257,30 @@ impl TencentState {
         if let Some((after, _)) = pending.as_ref() {
             if self.requests() > *after {
                 if let Some((_, key)) = pending.take() {
-                    lock(&self.keys).insert(0, key);
+                    lock(&self.keys).insert_first(key);
                 }
             }
         }
+    }
+}
+
+/// The key set beside each key's `KeyPairSet` item, rendered once. A page is then a join of
+/// rendered items instead of 100 `Value` trees built and serialized per request: at 12
+/// profiles the emulators answer 36 Tencent requests at once, on the two cores keyctl uses.
+struct KeySet {
+    keys: Vec<TcKey>,
+    items: Vec<String>,
+}
+
+impl KeySet {
+    fn new(keys: Vec<TcKey>) -> Self {
+        let items = keys.iter().map(|k| render(k).to_string()).collect();
+        KeySet { keys, items }
+    }
+
+    fn insert_first(&mut self, key: TcKey) {
+        self.items.insert(0, render(&key).to_string());
+        self.keys.insert(0, key);
     }
 }
 
@@ -312,16 +333,23 @@ pub async fn api(
     };
     let outcome = handle(&state, &incoming, now);
     let request_id = tc.request_id();
-    let response = match outcome {
-        Ok(mut ok) => {
-            ok.insert("RequestId".to_string(), Value::String(request_id));
-            json!({ "Response": ok })
-        }
-        Err(e) => json!({
+    match outcome {
+        // The real API's field order: TotalCount, KeyPairSet, RequestId.
+        Ok(page) => (
+            [(CONTENT_TYPE, "application/json")],
+            format!(
+                "{{\"Response\":{{\"TotalCount\":{},\"KeyPairSet\":[{}],\"RequestId\":{}}}}}",
+                page.total,
+                page.items,
+                Value::String(request_id)
+            ),
+        )
+            .into_response(),
+        Err(e) => Json(json!({
             "Response": { "Error": { "Code": e.code, "Message": e.message }, "RequestId": request_id }
-        }),
-    };
-    Json(response).into_response()
+        }))
+        .into_response(),
+    }
 }
 
 struct Incoming<'a> {
@@ -337,7 +365,7 @@ impl Incoming<'_> {
     }
 }
 
-fn handle(state: &AppState, req: &Incoming, now: i64) -> Result<Map<String, Value>, ApiError> {
+fn handle(state: &AppState, req: &Incoming, now: i64) -> Result<Page, ApiError> {
     let config = &state.config.tencent;
     let tc = &state.tencent;
     check_action(req)?;
@@ -372,7 +400,23 @@ fn handle(state: &AppState, req: &Incoming, now: i64) -> Result<Map<String, Valu
     }
     tc.maybe_insert();
     let params = parse_params(req.body)?;
-    tc.with_keys(|keys| describe(keys, &params))
+    Ok(tc.with_keys(|set| {
+        let (total, page) = describe(&set.keys, &params);
+        let items = page
+            .iter()
+            .map(|&i| set.items[i].as_str())
+            .collect::<Vec<_>>();
+        Page {
+            total,
+            items: items.join(","),
+        }
+    }))
+}
+
+/// A successful DescribeKeyPairs answer: the match count and the page's rendered items.
+struct Page {
+    total: usize,
+    items: String,
 }
 
 fn throttled(count: usize, limit: u32) -> ApiError {
@@ -769,7 +813,8 @@ fn matches_filter(key: &TcKey, name: &str, values: &[String]) -> bool {
     })
 }
 
-fn describe(keys: &[TcKey], params: &Params) -> Result<Map<String, Value>, ApiError> {
+/// The number of keys that match `params`, and the places in `keys` of the page asked for.
+fn describe(keys: &[TcKey], params: &Params) -> (usize, Vec<usize>) {
     let selected = |k: &&TcKey| {
         params
             .key_ids
@@ -782,17 +827,13 @@ fn describe(keys: &[TcKey], params: &Params) -> Result<Map<String, Value>, ApiEr
                 .all(|(name, values)| matches_filter(k, name, values))
     };
     let total = keys.iter().filter(selected).count();
-    let page: Vec<Value> = keys
-        .iter()
-        .filter(selected)
+    let page = (keys.iter().enumerate())
+        .filter(|(_, k)| selected(k))
         .skip(params.offset)
         .take(params.limit)
-        .map(render)
+        .map(|(i, _)| i)
         .collect();
-    let mut out = Map::new();
-    out.insert("TotalCount".to_string(), json!(total));
-    out.insert("KeyPairSet".to_string(), Value::Array(page));
-    Ok(out)
+    (total, page)
 }
 
 fn render(key: &TcKey) -> Value {
@@ -966,15 +1007,16 @@ mod tests {
             limit: 100,
             ..Params::default()
         };
-        let out = describe(&keys, &params).unwrap_or_default();
-        assert_eq!(out["TotalCount"], 10, "tc_00010 … tc_00019");
+        let (total, page) = describe(&keys, &params);
+        assert_eq!(total, 10, "tc_00010 … tc_00019");
+        assert!(page.iter().all(|&i| keys[i].name.starts_with("tc_0001")));
         let params = Params {
             offset: 25,
             limit: 10,
             ..Params::default()
         };
-        let out = describe(&keys, &params).unwrap_or_default();
-        assert_eq!(out["TotalCount"], 30);
-        assert_eq!(out["KeyPairSet"].as_array().map(Vec::len), Some(5));
+        let (total, page) = describe(&keys, &params);
+        assert_eq!(total, 30);
+        assert_eq!(page, vec![25, 26, 27, 28, 29]);
     }
 }
