@@ -2,6 +2,7 @@
 //! default on a terminal), `tsv` (the default when piped, as gh does), `json` (one array or
 //! object), `jsonl` (one object per line) and `name`.
 
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table};
@@ -11,6 +12,7 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::model::{KeyPair, FIELDS};
 
+mod keypair_row;
 pub mod spool;
 pub use spool::{Spool, SpoolBudget, SPOOL_MEMORY};
 
@@ -100,6 +102,21 @@ pub fn cell_text(v: Option<&Value>, null: &str) -> String {
 /// table, TSV and name formats.
 pub trait Record: Serialize {
     fn field(&self, name: &str) -> Option<Value>;
+
+    /// The row's JSON object: pretty, as an element of the top-level array, or compact.
+    fn write_json<W: Write + ?Sized>(&self, out: &mut W, pretty: bool) -> io::Result<()> {
+        if pretty {
+            let mut ser = serde_json::Serializer::with_formatter(out, InArray::default());
+            self.serialize(&mut ser).map_err(io::Error::from)
+        } else {
+            serde_json::to_writer(out, self).map_err(io::Error::from)
+        }
+    }
+
+    /// One field as a cell of text ([`cell_text`] of its JSON value).
+    fn cell<'a>(&'a self, name: &str, null: &'a str) -> Cow<'a, str> {
+        Cow::Owned(cell_text(self.field(name).as_ref(), null))
+    }
 }
 
 impl Record for Value {
@@ -108,9 +125,19 @@ impl Record for Value {
     }
 }
 
+/// Key pairs are most of what keyctl writes: their JSON and cells are written field by field
+/// ([`keypair_row`]), the same text as through serde.
 impl Record for KeyPair {
     fn field(&self, name: &str) -> Option<Value> {
         KeyPair::field(self, name)
+    }
+
+    fn write_json<W: Write + ?Sized>(&self, out: &mut W, pretty: bool) -> io::Result<()> {
+        keypair_row::write_json(self, out, pretty)
+    }
+
+    fn cell<'a>(&'a self, name: &str, null: &'a str) -> Cow<'a, str> {
+        keypair_row::cell(self, name, null)
     }
 }
 
@@ -234,24 +261,22 @@ impl RowFormat {
         match self.format {
             Format::Json => {
                 out.write_all(if first { b"[\n  " } else { b",\n  " })?;
-                let mut ser = serde_json::Serializer::with_formatter(out, InArray::default());
-                row.serialize(&mut ser).map_err(io::Error::from)
+                row.write_json(out, true)
             }
             Format::Jsonl => {
-                serde_json::to_writer(&mut *out, row)?;
+                row.write_json(out, false)?;
                 out.write_all(b"\n")
             }
             Format::Name => {
-                let name = row.field(&self.name_field);
-                writeln!(out, "{}", cell_text(name.as_ref(), ""))
+                out.write_all(row.cell(&self.name_field, "").as_bytes())?;
+                out.write_all(b"\n")
             }
             Format::Tsv => {
                 for (i, c) in self.cols.iter().enumerate() {
                     if i > 0 {
                         out.write_all(b"\t")?;
                     }
-                    let v = row.field(c);
-                    out.write_all(tsv_escape(&cell_text(v.as_ref(), "")).as_bytes())?;
+                    out.write_all(tsv_escape(&row.cell(c, "")).as_bytes())?;
                 }
                 out.write_all(b"\n")
             }
@@ -454,12 +479,17 @@ fn colored(col: &str, text: String, color: bool) -> Cell {
 }
 
 /// One TSV field: a backslash, tab, newline or carriage return would split the field or the
-/// row, so each is written as its backslash escape.
-fn tsv_escape(s: &str) -> String {
-    s.replace('\\', "\\\\")
-        .replace('\t', "\\t")
-        .replace('\n', "\\n")
-        .replace('\r', "\\r")
+/// row, so each is written as its backslash escape (a field with none is borrowed as it is).
+fn tsv_escape(s: &str) -> Cow<'_, str> {
+    if !s.contains(['\\', '\t', '\n', '\r']) {
+        return Cow::Borrowed(s);
+    }
+    Cow::Owned(
+        s.replace('\\', "\\\\")
+            .replace('\t', "\\t")
+            .replace('\n', "\\n")
+            .replace('\r', "\\r"),
+    )
 }
 
 /// Table text for a terminal: a control character from a server's reply (an ESC starting an
