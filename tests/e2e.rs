@@ -728,4 +728,13 @@ fn large_listings_spooled_to_a_temporary_file_come_out_in_the_stable_order() {
     let (_, held_tsv, _) = run(&sb, &["list", "-o", "tsv", "--sort", "provider"]);
     assert_eq!(tsv.lines().count(), 6000);
     assert!(tsv == held_tsv, "spooled and held TSV differ");
+    // A table's rows go through the spools too; only its padding waits for the last row.
+    let (_, table, _) = run(&sb, &["list", "-o", "table"]);
+    let (_, held_table, _) = run(&sb, &["list", "-o", "table", "--sort", "provider"]);
+    assert_eq!(
+        table.lines().count(),
+        6001,
+        "a header and a line per key pair"
+    );
+    assert!(table == held_table, "spooled and held tables differ");
 }

@@ -84,8 +84,8 @@ pub async fn run(env: &Env, args: &ListArgs) -> Result<i32> {
     let rows = output::Rows::new(&style, DEFAULT_LIST_COLUMNS, "name");
     // In the default order, each target's task renders its rows page by page into a spool as
     // they arrive (on another core than the one writing, while the next page is in flight),
-    // and the main task copies each spool out in turn. A table needs every row for its column
-    // widths and `--sort FIELD` every key pair first: those hold key pairs.
+    // and the main task copies each spool out in turn (a table's rows into the table, which
+    // pads them once every row is in). `--sort FIELD` needs every key pair first: it holds them.
     let spool_format = sort.is_none().then(|| rows.row_format()).flatten();
     let budget = output::SpoolBudget::new(output::SPOOL_MEMORY);
     let prepare = Arc::new(Prepare {

@@ -5,7 +5,6 @@
 use std::borrow::Cow;
 use std::io::{self, Write};
 
-use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -14,7 +13,9 @@ use crate::model::{KeyPair, FIELDS};
 
 mod keypair_row;
 pub mod spool;
+mod table;
 pub use spool::{Spool, SpoolBudget, SPOOL_MEMORY};
+use table::TextTable;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -232,10 +233,9 @@ impl serde_json::ser::Formatter for InArray {
 pub struct Rows {
     /// How each row is written (and, for a table, which columns its cells are).
     row: RowFormat,
-    color: bool,
     /// Rows written so far (JSON needs it for its separators and its empty `[]`).
     written: usize,
-    table: Option<Table>,
+    table: Option<TextTable>,
     /// One JSON row, serialized before it is written out.
     scratch: Vec<u8>,
 }
@@ -280,8 +280,18 @@ impl RowFormat {
                 }
                 out.write_all(b"\n")
             }
-            // Never: a table has no `RowFormat` (see `Rows::row_format`); its rows are cells.
-            Format::Table => Ok(()),
+            // A table row's cells, as a table line before its columns are padded
+            // ([`TextTable::push_line`]): the widths are known once every row is in.
+            Format::Table => {
+                for (i, c) in self.cols.iter().enumerate() {
+                    if i > 0 {
+                        out.write_all(&[table::SEP])?;
+                    }
+                    let text = table_cell(c, row.cell(c, "-"));
+                    out.write_all(table::printable(&text).as_bytes())?;
+                }
+                out.write_all(b"\n")
+            }
         }
     }
 }
@@ -293,9 +303,8 @@ impl Rows {
             .clone()
             .unwrap_or_else(|| default_columns.iter().map(|c| c.to_string()).collect());
         let table = (style.format == Format::Table).then(|| {
-            let mut table = new_table(style.color);
-            table.set_header(cols.iter().map(|c| header_cell(&header(c), style.color)));
-            table
+            let headers = cols.iter().map(|c| header(c)).collect();
+            TextTable::new(cols.clone(), headers, style.color)
         });
         Rows {
             row: RowFormat {
@@ -303,16 +312,15 @@ impl Rows {
                 cols,
                 name_field: name_field.to_string(),
             },
-            color: style.color,
             written: 0,
             table,
             scratch: Vec::new(),
         }
     }
 
-    /// The format for rendering rows elsewhere, when this output writes rows one by one.
+    /// The format for rendering rows elsewhere (a target's task renders its own rows).
     pub fn row_format(&self) -> Option<RowFormat> {
-        (self.row.format != Format::Table).then(|| self.row.clone())
+        Some(self.row.clone())
     }
 
     pub fn write<T: Record>(&mut self, out: &mut dyn Write, rows: &[T]) -> io::Result<()> {
@@ -332,22 +340,22 @@ impl Rows {
         most: usize,
     ) -> io::Result<usize> {
         let opens_array = self.row.format == Format::Json && self.written == 0;
-        let n = spool.write_to(out, most, opens_array)?;
+        let n = match &mut self.table {
+            Some(table) => spool.write_to(&mut table::Lines::new(table), most, false)?,
+            None => spool.write_to(out, most, opens_array)?,
+        };
         self.written += n;
         Ok(n)
     }
 
     fn write_one<T: Record>(&mut self, out: &mut dyn Write, row: &T) -> io::Result<()> {
-        if self.row.format == Format::Table {
-            let cells: Vec<Cell> = self
-                .row
-                .cols
-                .iter()
-                .map(|c| value_cell(c, row.field(c).as_ref(), self.color))
-                .collect();
-            if let Some(table) = &mut self.table {
-                table.add_row(cells);
-            }
+        if let Some(table) = &mut self.table {
+            table.push(
+                self.row
+                    .cols
+                    .iter()
+                    .map(|c| table_cell(c, row.cell(c, "-"))),
+            );
             return Ok(());
         }
         // Serialized into a buffer first: serde through `dyn Write` pays a virtual call for
@@ -355,7 +363,10 @@ impl Rows {
         self.scratch.clear();
         self.row
             .write_row(&mut self.scratch, row, self.written == 0)?;
-        out.write_all(&self.scratch)
+        match &mut self.table {
+            Some(table) => table::Lines::new(table).write_all(&self.scratch),
+            None => out.write_all(&self.scratch),
+        }
     }
 
     /// Closes the output: the JSON array's bracket, or the whole table (nothing for no rows).
@@ -363,9 +374,9 @@ impl Rows {
         match self.row.format {
             Format::Json if self.written == 0 => writeln!(out, "[]"),
             Format::Json => writeln!(out, "\n]"),
-            Format::Table if self.written > 0 => match &self.table {
-                Some(table) => writeln!(out, "{}", trim_lines(&table.to_string())),
-                None => Ok(()),
+            Format::Table => match &self.table {
+                Some(table) if !table.is_empty() => table.write(out),
+                _ => Ok(()),
             },
             _ => Ok(()),
         }
@@ -385,27 +396,21 @@ pub fn render_object(
             writeln!(out)
         }
         Format::Table => {
-            let mut table = new_table(style.color);
+            let mut table = TextTable::fields(style.color);
             if let Value::Object(map) = object {
                 let keys: Vec<&String> = match &style.columns {
                     Some(cols) => cols.iter().collect(),
                     None => map.keys().collect(),
                 };
                 for k in keys {
-                    let v = map.get(k.as_str());
-                    let text = match v {
+                    let text = match map.get(k.as_str()) {
                         Some(Value::Object(m)) if m.is_empty() => continue,
                         other => cell_text(other, "-"),
                     };
-                    let name = if style.color {
-                        Cell::new(k).add_attribute(Attribute::Bold)
-                    } else {
-                        Cell::new(k)
-                    };
-                    table.add_row(vec![name, colored(k, text, style.color)]);
+                    table.push([k.as_str(), &text]);
                 }
             }
-            writeln!(out, "{}", trim_lines(&table.to_string()))
+            table.write(out)
         }
         _ => render_objects(
             out,
@@ -426,55 +431,13 @@ pub fn to_value<T: Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
-fn new_table(color: bool) -> Table {
-    let mut table = Table::new();
-    table.load_preset(comfy_table::presets::NOTHING);
-    // No wrapping to the terminal's width: on a narrow terminal a wrapped cell puts a
-    // fingerprint on many lines (one row of `list` became 61 lines at 20 columns), which can be
-    // neither read nor copied; and the layout must not depend on colour (comfy-table only knows
-    // the width when styling is on). An overlong line is the terminal's to wrap, as in kubectl.
-    table.set_content_arrangement(ContentArrangement::Disabled);
-    if color {
-        table.enforce_styling();
-    } else {
-        table.force_no_tty();
-    }
-    // Pad columns with two spaces like kubectl and gh, not comfy-table's single space.
-    table
-}
-
-fn header_cell(text: &str, color: bool) -> Cell {
-    if color {
-        Cell::new(text).add_attribute(Attribute::Bold)
-    } else {
-        Cell::new(text)
-    }
-}
-
-fn value_cell(col: &str, v: Option<&Value>, color: bool) -> Cell {
-    let text = match (col, v) {
-        // A table is for people: the minute is enough; JSON and TSV keep full RFC 3339.
-        // `get` and not `[..16]`: a string that is not RFC 3339 (non-ASCII) must not panic.
-        ("created_at", Some(Value::String(s))) if s.get(..16).is_some() => {
-            s[..16].replace('T', " ")
-        }
-        _ => cell_text(v, "-"),
-    };
-    colored(col, text, color)
-}
-
-fn colored(col: &str, text: String, color: bool) -> Cell {
-    let text = printable(&text);
-    let cell = Cell::new(&text);
-    if !color {
-        return cell;
-    }
-    match (col, text.as_str()) {
-        ("status", "frozen") => cell.fg(Color::Red),
-        ("status", "active") => cell.fg(Color::Green),
-        ("severity", "high") => cell.fg(Color::Red).add_attribute(Attribute::Bold),
-        ("severity", "medium") => cell.fg(Color::Yellow),
-        _ => cell,
+/// A table cell: a table is for people, so the minute of `created_at` is enough (JSON and TSV
+/// keep full RFC 3339). `get` and not `[..16]`: a string that is not RFC 3339 (non-ASCII) must
+/// not panic.
+fn table_cell<'a>(col: &str, text: Cow<'a, str>) -> Cow<'a, str> {
+    match text.get(..16) {
+        Some(minute) if col == "created_at" => Cow::Owned(minute.replace('T', " ")),
+        _ => text,
     }
 }
 
@@ -490,32 +453,6 @@ fn tsv_escape(s: &str) -> Cow<'_, str> {
             .replace('\n', "\\n")
             .replace('\r', "\\r"),
     )
-}
-
-/// Table text for a terminal: a control character from a server's reply (an ESC starting an
-/// ANSI sequence, a newline or carriage return) is shown escaped instead of acting on the
-/// terminal or breaking the row.
-fn printable(s: &str) -> String {
-    if !s.chars().any(char::is_control) {
-        return s.to_string();
-    }
-    s.chars()
-        .map(|c| match c {
-            '\n' => "\\n".to_string(),
-            '\r' => "\\r".to_string(),
-            '\t' => "\\t".to_string(),
-            c if c.is_control() => c.escape_unicode().to_string(),
-            c => c.to_string(),
-        })
-        .collect()
-}
-
-/// comfy-table's NOTHING preset leaves a leading space and trailing blanks on each line.
-fn trim_lines(s: &str) -> String {
-    s.lines()
-        .map(|l| l.strip_prefix(' ').unwrap_or(l).trim_end())
-        .collect::<Vec<_>>()
-        .join("\n")
 }
 
 #[cfg(test)]
@@ -605,10 +542,7 @@ mod tests {
 
     #[test]
     fn created_at_cell_never_slices_inside_a_character() {
-        let text = |s: &str| {
-            let v = Value::String(s.to_string());
-            value_cell("created_at", Some(&v), false).content()
-        };
+        let text = |s: &str| table_cell("created_at", Cow::Borrowed(s)).into_owned();
         assert_eq!(text("2024-01-02T03:04:05Z"), "2024-01-02 03:04");
         // 15 ASCII bytes then a 3-byte character: byte 16 is inside it.
         assert_eq!(text("2024-01-02T03:0时间"), "2024-01-02T03:0时间");
@@ -641,19 +575,55 @@ mod tests {
     }
 
     #[test]
-    fn a_narrow_terminal_keeps_one_line_per_row() {
-        for color in [true, false] {
-            let mut table = new_table(color);
-            table.set_width(20);
-            table.set_header(vec!["NAME", "FINGERPRINT"]);
-            table.add_row(vec![
-                "deploy",
-                "SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s",
-            ]);
-            let text = table.to_string();
-            assert_eq!(text.lines().count(), 2, "{text}");
-            assert!(text.contains("SHA256:uNiVztksCsDhcc0u9e8BujQXVUpKZIDTMczCvj3tD2s"));
+    fn a_key_pair_table_is_the_table_of_its_json() {
+        let mut a = KeyPair::new("hw", ProviderKind::Huawei, Some("cn-north-4"), "alpha");
+        a.created_at = chrono::DateTime::from_timestamp(1_700_000_000, 0);
+        a.bits = Some(256);
+        a.status = Some(crate::model::Status::Frozen);
+        let keys = vec![a, KeyPair::new("tc", ProviderKind::Tencent, None, "b")];
+        let cols = [
+            "profile",
+            "name",
+            "bits",
+            "status",
+            "created_at",
+            "instance_ids",
+        ];
+        for color in [false, true] {
+            let style = Style {
+                color,
+                ..style(Format::Table)
+            };
+            let (mut typed, mut values) = (Vec::new(), Vec::new());
+            render_objects(&mut typed, &keys, &style, &cols, "name").unwrap();
+            render_objects(&mut values, &key_objects(&keys), &style, &cols, "name").unwrap();
+            assert_eq!(typed, values);
+            let text = String::from_utf8(typed).unwrap();
+            assert!(text.contains("2023-11-14 22:13"), "{text}");
         }
+    }
+
+    #[test]
+    fn one_object_is_a_table_of_its_fields_without_empty_objects() {
+        let object =
+            serde_json::json!({"name": "k", "status": "frozen", "extra": {}, "bits": null});
+        let mut out = Vec::new();
+        render_object(&mut out, &object, &style(Format::Table), "name").unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "name    k\nstatus  frozen\nbits    -\n"
+        );
+        let mut out = Vec::new();
+        let colored = Style {
+            color: true,
+            ..style(Format::Table)
+        };
+        render_object(&mut out, &object, &colored, "name").unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("\x1b[1mstatus\x1b[0m  \x1b[31mfrozen\x1b[0m"),
+            "{text:?}"
+        );
     }
 
     #[test]
