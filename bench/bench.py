@@ -287,11 +287,13 @@ def bench_list_cases(args, n, work, results):
             ("3 profiles: one per cloud (cold)", ["hw-0", "os-0", "tc-0"], True),
             ("12 profiles: 4 accounts per cloud (cold)",
              [f"{k}-{i}" for k in ("hw", "os", "tc") for i in range(ACCOUNTS)], True),
+            # What a person at a terminal gets by default: every row held for the widths.
+            ("3 profiles, -o table (cold)", ["hw-0", "os-0", "tc-0"], True, "table"),
         ]
-        for label, profiles, cold in cases:
+        for label, profiles, cold, *fmt in cases:
             for e in emus:
                 e.check()
-            argv = base + ["-p", ",".join(profiles), "list", "-o", "json"]
+            argv = base + ["-p", ",".join(profiles), "list", "-o", fmt[0] if fmt else "json"]
             if cold:
                 argv.insert(1, "--no-cache")
             else:
