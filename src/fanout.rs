@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use futures::stream::{self, StreamExt};
@@ -50,7 +51,7 @@ where
     let collected: std::result::Result<(), std::convert::Infallible> =
         for_each(targets, ctx, max_concurrency, op, |o| {
             outcomes.push(o);
-            Ok(())
+            Ok(ControlFlow::Continue(()))
         })
         .await;
     let Ok(()) = collected;
@@ -59,14 +60,15 @@ where
 
 /// As [`run`], but hands each outcome to `on_outcome` as soon as it and every target before it
 /// have answered, so a caller can write one target's key pairs and drop them while later
-/// targets are still in flight. An error from `on_outcome` (the reader of stdout went away)
-/// stops the fan-out there, dropping the queries still running.
+/// targets are still in flight. `on_outcome` stops the fan-out there, cancelling the queries
+/// still running, when it has all it needs (`Break`: `--limit` reached) or fails (the reader
+/// of stdout went away).
 pub async fn for_each<T, E, F, Fut>(
     targets: Vec<Target>,
     ctx: &Context,
     max_concurrency: usize,
     op: F,
-    mut on_outcome: impl FnMut(Outcome<T>) -> std::result::Result<(), E>,
+    mut on_outcome: impl FnMut(Outcome<T>) -> std::result::Result<ControlFlow<()>, E>,
 ) -> std::result::Result<(), E>
 where
     F: Fn(Box<dyn Provider>) -> Fut,
@@ -84,10 +86,15 @@ where
             let result = match provider::build(&target.profile, target.region.as_deref(), ctx) {
                 // Each target is its own task, so parsing and fingerprinting one cloud's
                 // pages runs on another core while the others wait on the network.
-                Ok(adapter) => match tokio::spawn(op(adapter)).await {
-                    Ok(result) => result,
-                    Err(e) => Err(crate::error::Error::other(format!("internal error: {e}"))),
-                },
+                Ok(adapter) => {
+                    let task = tokio::spawn(op(adapter));
+                    // A target dropped unanswered (the fan-out stopped) stops querying.
+                    let _cancel = AbortOnDrop(task.abort_handle());
+                    match task.await {
+                        Ok(result) => result,
+                        Err(e) => Err(crate::error::Error::other(format!("internal error: {e}"))),
+                    }
+                }
                 Err(e) => Err(e),
             };
             let result = result.map_err(|e| {
@@ -104,13 +111,27 @@ where
     .buffered(max_concurrency.max(1)));
     let mut result = Ok(());
     while let Some(outcome) = outcomes.next().await {
-        if let Err(e) = on_outcome(outcome) {
-            result = Err(e);
-            break;
+        match on_outcome(outcome) {
+            Ok(ControlFlow::Continue(())) => {}
+            Ok(ControlFlow::Break(())) => break,
+            Err(e) => {
+                result = Err(e);
+                break;
+            }
         }
     }
     pending.finish();
     result
+}
+
+/// Aborts a spawned target's task when its handle is dropped (a detached task would go on
+/// querying after nobody waits for it).
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 fn label(t: &Target) -> String {

@@ -273,6 +273,36 @@ fn one_dead_profile_never_hides_the_others() {
 }
 
 #[test]
+fn limit_stops_the_fan_out_once_the_rows_are_written() {
+    let emu = Emulator::start(Config::default());
+    let sb = Sandbox::new();
+    // Last in the default order (tencent after huawei), and it would never answer: once
+    // `--limit` rows came from the targets before it, it is not waited for.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", silent.local_addr().unwrap());
+    let config = config_for(&emu.url())
+        .replace(&emu.url(), &dead)
+        .replacen(&dead, &emu.url(), 1);
+    assert!(config.contains(&dead), "{config}");
+    sb.write_config(&config);
+    let (code, out, err) = run(
+        &sb,
+        &["list", "-o", "json", "--limit", "3", "--timeout", "5"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let v: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let names: Vec<&str> = v.iter().map(|k| k["name"].as_str().unwrap()).collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(v.iter().all(|k| k["profile"] == "hw"), "{out}");
+    assert!(
+        err.is_empty(),
+        "the unanswered target is not an error: {err}"
+    );
+    // (Without a limit it is waited for and reported: one_dead_profile_never_hides_the_others.)
+    drop(silent);
+}
+
+#[test]
 fn no_secret_appears_at_any_verbosity() {
     let (_emu, sb) = setup();
     for v in [&[][..], &["-v"][..], &["-vv"][..], &["-vvv"][..]] {

@@ -1,6 +1,7 @@
 //! `keyctl list`: every key pair of the selected profiles and regions, merged into one list.
 
 use std::cmp::Ordering;
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use clap::Args;
@@ -39,7 +40,8 @@ pub struct ListArgs {
     /// Sort by this JSON field (prefix with `-` for descending); default: provider, profile, region, name
     #[arg(long, value_name = "FIELD", allow_hyphen_values = true)]
     pub sort: Option<String>,
-    /// Show at most N key pairs in total (not a page size)
+    /// Show at most N key pairs in total (not a page size); in the default order, targets after
+    /// the first N key pairs are not waited for
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,
     /// Page size for each API request (clamped to each API's maximum)
@@ -186,7 +188,18 @@ struct Listing {
 }
 
 impl Listing {
-    fn take(&mut self, result: Result<Answer>) -> std::io::Result<()> {
+    /// Takes one target's answer; `Break` once `--limit` key pairs are written in the default
+    /// order, since nothing a later target answers could be shown.
+    fn take(&mut self, result: Result<Answer>) -> std::io::Result<ControlFlow<()>> {
+        self.take_answer(result)?;
+        Ok(if self.left == 0 && self.held.is_none() {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        })
+    }
+
+    fn take_answer(&mut self, result: Result<Answer>) -> std::io::Result<()> {
         let answer = match result {
             Ok(answer) => answer,
             Err(e) => {
