@@ -53,6 +53,14 @@ fn run(sb: &Sandbox, args: &[&str]) -> (i32, String, String) {
     )
 }
 
+/// A port that accepts connections and never answers, and its URL (it stays silent while the
+/// listener lives).
+fn silent_endpoint() -> (TcpListener, String) {
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    (silent, url)
+}
+
 fn expected_count(emu: &Emulator) -> usize {
     emu.state().config.huawei.keys.len() + emu.state().config.tencent.keys.len()
 }
@@ -248,9 +256,7 @@ fn streamed_listing_is_in_the_stable_order_whatever_the_config_order() {
 fn one_dead_profile_never_hides_the_others() {
     let emu = Emulator::start(Config::default());
     let sb = Sandbox::new();
-    // A port that accepts connections and never answers.
-    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
-    let dead = format!("http://{}", silent.local_addr().unwrap());
+    let (silent, dead) = silent_endpoint();
     let mut config = config_for(&emu.url());
     config.push_str(&format!(
         "\n[profiles.dead]\nprovider = \"tencent\"\nregion = \"ap-guangzhou\"\nendpoint = \"{dead}\"\nsecret_id = \"x\"\nsecret_key = \"y\"\n"
@@ -278,8 +284,7 @@ fn limit_stops_the_fan_out_once_the_rows_are_written() {
     let sb = Sandbox::new();
     // Last in the default order (tencent after huawei), and it would never answer: once
     // `--limit` rows came from the targets before it, it is not waited for.
-    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
-    let dead = format!("http://{}", silent.local_addr().unwrap());
+    let (silent, dead) = silent_endpoint();
     let config = config_for(&emu.url())
         .replace(&emu.url(), &dead)
         .replacen(&dead, &emu.url(), 1);
@@ -446,10 +451,9 @@ fn show_and_find_where_nobody_answered_exit_with_the_failure_code() {
 #[test]
 fn interrupt_exits_130() {
     let sb = Sandbox::new();
-    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let (silent, url) = silent_endpoint();
     sb.write_config(&format!(
-        "[profiles.slow]\nprovider = \"tencent\"\nregion = \"ap-guangzhou\"\nendpoint = \"http://{}\"\nsecret_id = \"slow-id\"\nsecret_key = \"slow-key\"\n",
-        silent.local_addr().unwrap()
+        "[profiles.slow]\nprovider = \"tencent\"\nregion = \"ap-guangzhou\"\nendpoint = \"{url}\"\nsecret_id = \"slow-id\"\nsecret_key = \"slow-key\"\n"
     ));
     let child = sb
         .std_cmd()

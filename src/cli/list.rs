@@ -88,7 +88,7 @@ pub async fn run(env: &Env, args: &ListArgs) -> Result<i32> {
     // they arrive (on another core than the one writing, while the next page is in flight),
     // and the main task copies each spool out in turn (a table's rows into the table, which
     // pads them once every row is in). `--sort FIELD` needs every key pair first: it holds them.
-    let spool_format = sort.is_none().then(|| rows.row_format()).flatten();
+    let spool_format = sort.is_none().then(|| rows.row_format());
     let budget = output::SpoolBudget::new(output::SPOOL_MEMORY);
     let prepare = Arc::new(Prepare {
         filter,

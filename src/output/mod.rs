@@ -319,8 +319,8 @@ impl Rows {
     }
 
     /// The format for rendering rows elsewhere (a target's task renders its own rows).
-    pub fn row_format(&self) -> Option<RowFormat> {
-        Some(self.row.clone())
+    pub fn row_format(&self) -> RowFormat {
+        self.row.clone()
     }
 
     pub fn write<T: Record>(&mut self, out: &mut dyn Write, rows: &[T]) -> io::Result<()> {
@@ -349,17 +349,8 @@ impl Rows {
     }
 
     fn write_one<T: Record>(&mut self, out: &mut dyn Write, row: &T) -> io::Result<()> {
-        if let Some(table) = &mut self.table {
-            table.push(
-                self.row
-                    .cols
-                    .iter()
-                    .map(|c| table_cell(c, row.cell(c, "-"))),
-            );
-            return Ok(());
-        }
-        // Serialized into a buffer first: serde through `dyn Write` pays a virtual call for
-        // every token.
+        // Rendered into a buffer first: writing through `dyn Write` pays a virtual call for
+        // every piece. A table takes the row as its line of cells.
         self.scratch.clear();
         self.row
             .write_row(&mut self.scratch, row, self.written == 0)?;

@@ -392,7 +392,7 @@ mod tests {
         let mut output = rows(format);
         let mut left = most;
         for part in parts {
-            let mut spool = Spool::new(output.row_format().unwrap(), budget.clone());
+            let mut spool = Spool::new(output.row_format(), budget.clone());
             spool.push::<KeyPair>(&[], |k| &k.name).unwrap();
             for page in part.chunks(pages) {
                 spool.push(page, |k| &k.name).unwrap();
@@ -481,7 +481,7 @@ mod tests {
     #[test]
     fn the_budget_sends_later_pages_to_a_file() {
         let budget = SpoolBudget::new(10_000);
-        let format = rows(Format::Jsonl).row_format().unwrap();
+        let format = rows(Format::Jsonl).row_format();
         let mut spool = Spool::new(format.clone(), budget.clone());
         let page: Vec<KeyPair> = (0..20).map(|i| key(&format!("k{i:02}"), 400)).collect();
         spool.push(&page, |k| &k.name).unwrap();
@@ -500,7 +500,7 @@ mod tests {
         let keys: Vec<KeyPair> = (0..30).map(|i| key(&format!("k{i:02}"), i * 31)).collect();
         let expected = written_directly(Format::Jsonl, std::slice::from_ref(&keys), usize::MAX);
         let mut output = rows(Format::Jsonl);
-        let mut spool = Spool::new(output.row_format().unwrap(), SpoolBudget::new(0));
+        let mut spool = Spool::new(output.row_format(), SpoolBudget::new(0));
         // A handle open for reading only: the first spill fails, as on a full disk, and the
         // page rendered for it is kept in memory, as is everything after it.
         let path = tempfile::NamedTempFile::new().unwrap();
