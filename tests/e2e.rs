@@ -727,8 +727,8 @@ fn show_in_several_profiles_is_ambiguous_for_json_unless_all() {
 fn large_listings_spooled_to_a_temporary_file_come_out_in_the_stable_order() {
     // 6,000 rendered key pairs are more than the 4 MiB the spools may hold in memory, so the
     // later target's rows go to a temporary file; Tencent's, served in reverse name order,
-    // are written back sorted. `--sort provider` (ties in the default order) holds key pairs
-    // instead of spooling: the two must be the same bytes.
+    // are written back sorted. `--sort provider` merges the spools of every target at the end,
+    // by a field whose ties fall back to the default order: the two must be the same bytes.
     let mut config = Config::default();
     config.huawei.keys = keyctl_emulator::keys::generate("hw", 3000, 1)
         .iter()
@@ -771,4 +771,37 @@ fn large_listings_spooled_to_a_temporary_file_come_out_in_the_stable_order() {
         "a header and a line per key pair"
     );
     assert!(table == held_table, "spooled and held tables differ");
+    // By a field that interleaves the two targets: the default listing stably sorted by it,
+    // newest first and keys without a creation time last, is what `--sort -created_at` gives.
+    let mut expected = v.clone();
+    expected.sort_by(
+        |a, b| match (a["created_at"].as_str(), b["created_at"].as_str()) {
+            (Some(x), Some(y)) => y.cmp(x),
+            (x, y) => y.is_some().cmp(&x.is_some()),
+        },
+    );
+    let (code, by_time, err) = run(&sb, &["list", "-o", "json", "--sort", "-created_at"]);
+    assert_eq!(code, 0, "{err}");
+    let by_time: Vec<Value> = serde_json::from_str(&by_time).unwrap();
+    let names = |v: &[Value]| -> Vec<String> { v.iter().map(|k| k["name"].to_string()).collect() };
+    assert_eq!(names(&by_time), names(&expected));
+    assert_ne!(names(&by_time), names(&v), "the field reorders the listing");
+    let (_, first, _) = run(
+        &sb,
+        &[
+            "list",
+            "-o",
+            "name",
+            "--sort",
+            "-created_at",
+            "--limit",
+            "5",
+        ],
+    );
+    let first: Vec<&str> = first.lines().collect();
+    let expected_first: Vec<&str> = expected[..5]
+        .iter()
+        .map(|k| k["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(first, expected_first);
 }

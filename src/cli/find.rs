@@ -48,7 +48,7 @@ pub async fn run(env: &Env, args: &FindArgs) -> Result<i32> {
         .into_iter()
         .filter(|k| find::matches(&needle, k))
         .collect();
-    super::list::sort_keys(&mut hits, None);
+    super::list::sort_keys(&mut hits);
     let objects = output::key_objects(&hits);
     write_stdout(|out| output::render_objects(out, &objects, &style, COLUMNS, "name"))?;
     // Not found is only a finding when every target answered; otherwise the failures decide

@@ -102,7 +102,7 @@ pub async fn run(env: &Env, args: &ShowArgs) -> Result<i32> {
                 .with_hint("pick one with -p PROFILE (and --region), or pass --all to get them all as an array"))
         }
         _ => {
-            crate::cli::list::sort_keys(&mut found, None);
+            crate::cli::list::sort_keys(&mut found);
             let objects = output::key_objects(&found);
             write_stdout(|out| match style.format {
                 Format::Json => {

@@ -348,6 +348,34 @@ impl Rows {
         Ok(n)
     }
 
+    /// Writes rows picked from several spools (each rendered by this output's [`RowFormat`]) in
+    /// the order `order` gives as (spool, row) pairs, as if they had been given to
+    /// [`Rows::write`] in that order: `--sort FIELD` merging every target's rows.
+    pub fn write_picked(
+        &mut self,
+        out: &mut dyn Write,
+        spools: &[Spool],
+        order: &[(u32, u32)],
+    ) -> io::Result<()> {
+        let mut first = self.row.format == Format::Json && self.written == 0;
+        let mut lines;
+        let out: &mut dyn Write = match &mut self.table {
+            Some(table) => {
+                lines = table::Lines::new(table);
+                &mut lines
+            }
+            None => out,
+        };
+        // Neighbours from one spool are handed over together: rows that lie back to back in
+        // it are then copied in one go.
+        for group in order.chunk_by(|a, b| a.0 == b.0) {
+            let rows = group.iter().map(|&(_, row)| row as usize);
+            spools[group[0].0 as usize].write_rows(out, rows, &mut first)?;
+        }
+        self.written += order.len();
+        Ok(())
+    }
+
     fn write_one<T: Record>(&mut self, out: &mut dyn Write, row: &T) -> io::Result<()> {
         // Rendered into a buffer first: writing through `dyn Write` pays a virtual call for
         // every piece. A table takes the row as its line of cells.

@@ -7,11 +7,17 @@
 //! whose pages came in name order (KPS and Nova page by name) is written as it was rendered,
 //! one that did not (Tencent pages by offset, a server may collate names differently) is
 //! written row by row in name order.
+//!
+//! With `--sort FIELD` every target's spool is kept to the end, each row's value of the field
+//! beside its name, and the rows of all of them are written in one merged order
+//! ([`Spool::value`], [`Spool::write_rows`]): the key pairs themselves are never held.
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
+
+use serde_json::Value;
 
 use super::{Record, RowFormat};
 use crate::log;
@@ -65,6 +71,10 @@ pub struct Spool {
     names: String,
     /// Every row's name sorts at or after the one before it.
     in_order: bool,
+    /// The field `--sort` orders the output by, if any.
+    sort_field: Option<String>,
+    /// Each row's value of `sort_field` (`None`: missing or null), when there is one.
+    values: Vec<Option<Value>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -105,7 +115,15 @@ impl Spool {
             rows: Vec::new(),
             names: String::new(),
             in_order: true,
+            sort_field: None,
+            values: Vec::new(),
         }
+    }
+
+    /// Keeps each row's value of `field` (see [`Spool::value`]) for a `--sort FIELD` merge.
+    pub fn sorting_by(mut self, field: &str) -> Spool {
+        self.sort_field = Some(field.to_string());
+        self
     }
 
     pub fn rows(&self) -> usize {
@@ -137,7 +155,7 @@ impl Spool {
             let mut place = Place::File(at);
             for (row, len) in rows.iter().zip(lens) {
                 let len = row_len(len)?;
-                self.add_row(place, len, name(row));
+                self.add_row(place, len, name(row), self.sort_value(row));
                 place = place.after(len);
             }
             return Ok(());
@@ -151,7 +169,7 @@ impl Spool {
                 .expect("room_for leaves a piece")
                 .extend_from_slice(&text[start..start + len]);
             start += len;
-            self.add_row(place, row_len(len)?, name(row));
+            self.add_row(place, row_len(len)?, name(row), self.sort_value(row));
         }
         self.count(text.len());
         Ok(())
@@ -170,7 +188,8 @@ impl Spool {
             self.format.write_row(piece, row, false)?;
             let len = piece.len() - before;
             added += len;
-            self.add_row(place, row_len(len)?, name(row));
+            let value = self.sort_value(row);
+            self.add_row(place, row_len(len)?, name(row), value);
         }
         self.count(added);
         Ok(())
@@ -194,13 +213,22 @@ impl Spool {
         self.budget.held.fetch_add(bytes, Ordering::AcqRel);
     }
 
-    fn add_row(&mut self, at: Place, len: u32, name: &str) {
+    /// A row's value of the `--sort` field, kept only when there is one.
+    fn sort_value<T: Record>(&self, row: &T) -> Option<Value> {
+        let field = self.sort_field.as_deref()?;
+        row.field(field).filter(|v| !v.is_null())
+    }
+
+    fn add_row(&mut self, at: Place, len: u32, name: &str, value: Option<Value>) {
         if let Some(last) = self.rows.len().checked_sub(1) {
             if name < self.name(last) {
                 self.in_order = false;
             }
         }
         self.names.push_str(name);
+        if self.sort_field.is_some() {
+            self.values.push(value);
+        }
         self.rows.push(Row {
             at,
             len,
@@ -208,12 +236,19 @@ impl Spool {
         });
     }
 
-    fn name(&self, row: usize) -> &str {
+    /// The name row `row` was pushed with.
+    pub fn name(&self, row: usize) -> &str {
         let start = match row.checked_sub(1) {
             Some(before) => self.rows[before].name_end,
             None => 0,
         };
         &self.names[start as usize..self.rows[row].name_end as usize]
+    }
+
+    /// Row `row`'s value of the field given to [`Spool::sorting_by`]; `None` when it is missing
+    /// or null, or the spool keeps no field.
+    pub fn value(&self, row: usize) -> Option<&Value> {
+        self.values.get(row)?.as_ref()
     }
 
     /// Appends `text` to the spill file (created on first use); `false` when there is none, or
@@ -256,26 +291,35 @@ impl Spool {
         most: usize,
         opens_array: bool,
     ) -> io::Result<usize> {
-        let sorted: Vec<u32>;
-        let rows: Box<dyn Iterator<Item = &Row>> = if self.in_order {
-            Box::new(self.rows.iter())
-        } else {
-            let mut order: Vec<u32> = (0..self.rows.len() as u32).collect();
-            // Stable: rows of one name keep the order the server gave them in.
-            order.sort_by(|&a, &b| self.name(a as usize).cmp(self.name(b as usize)));
-            sorted = order;
-            Box::new(sorted.iter().map(|&i| &self.rows[i as usize]))
-        };
         let mut first = opens_array;
+        let count = self.rows.len().min(most);
+        if self.in_order {
+            return self.write_rows(out, 0..count, &mut first);
+        }
+        let mut order: Vec<usize> = (0..self.rows.len()).collect();
+        // Stable: rows of one name keep the order the server gave them in.
+        order.sort_by(|&a, &b| self.name(a).cmp(self.name(b)));
+        self.write_rows(out, order.into_iter().take(count), &mut first)
+    }
+
+    /// Writes the rows numbered by `rows` (push order, from 0), in that order, and returns how
+    /// many. `first`: the next row written opens the output's JSON array (its leading `,` is
+    /// written as `[`); cleared once it is.
+    pub fn write_rows(
+        &self,
+        out: &mut dyn Write,
+        rows: impl IntoIterator<Item = usize>,
+        first: &mut bool,
+    ) -> io::Result<usize> {
         // Rows that lie back to back are copied in one go.
         let mut run: Option<(Place, u64)> = None;
         let mut written = 0;
-        for row in rows.take(most) {
+        for row in rows.into_iter().map(|i| &self.rows[i]) {
             match &mut run {
                 Some((start, len)) if follows(*start, *len, row.at) => *len += u64::from(row.len),
                 _ => {
                     if let Some((start, len)) = run {
-                        self.copy(out, start, len, &mut first)?;
+                        self.copy(out, start, len, first)?;
                     }
                     run = Some((row.at, u64::from(row.len)));
                 }
@@ -283,7 +327,7 @@ impl Spool {
             written += 1;
         }
         if let Some((start, len)) = run {
-            self.copy(out, start, len, &mut first)?;
+            self.copy(out, start, len, first)?;
         }
         Ok(written)
     }
@@ -476,6 +520,75 @@ mod tests {
                 expected
             );
         }
+    }
+
+    #[test]
+    fn rows_picked_from_several_spools_are_the_text_of_those_rows_written_directly() {
+        // `--sort`: rows interleaved from three spools (in memory, in a file, both), with runs
+        // of neighbours from one spool, and the order's first row not the first pushed.
+        let parts: Vec<Vec<KeyPair>> = (0..3)
+            .map(|p| {
+                (0..40)
+                    .map(|i| key(&format!("p{p}k{i:02}"), i * 53 + p))
+                    .collect()
+            })
+            .collect();
+        let mut order: Vec<(u32, u32)> = (0..40)
+            .flat_map(|i| [(2, 39 - i), (0, i), (0, (i + 1) % 40), (1, i)])
+            .collect();
+        order.dedup();
+        for format in FORMATS {
+            let expected: Vec<KeyPair> = order
+                .iter()
+                .map(|&(s, r)| parts[s as usize][r as usize].clone())
+                .collect();
+            let expected = written_directly(format, &[expected], usize::MAX);
+            for budget in [usize::MAX, 0, 9_000] {
+                let budget = SpoolBudget::new(budget);
+                let mut output = rows(format);
+                let spools: Vec<Spool> = parts
+                    .iter()
+                    .map(|part| {
+                        let mut spool = Spool::new(output.row_format(), budget.clone());
+                        for page in part.chunks(9) {
+                            spool.push(page, |k| &k.name).unwrap();
+                        }
+                        spool
+                    })
+                    .collect();
+                let mut out = Vec::new();
+                output.write_picked(&mut out, &spools, &order).unwrap();
+                output.finish(&mut out).unwrap();
+                assert_eq!(String::from_utf8(out).unwrap(), expected, "{format:?}");
+            }
+            let mut out = Vec::new();
+            let mut output = rows(format);
+            output.write_picked(&mut out, &[], &[]).unwrap();
+            output.finish(&mut out).unwrap();
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                written_directly(format, &[], usize::MAX)
+            );
+        }
+    }
+
+    #[test]
+    fn a_sorting_spool_keeps_each_rows_value_of_the_field() {
+        let mut keys: Vec<KeyPair> = (0..5).map(|i| key(&format!("k{i}"), i)).collect();
+        keys[1].bits = Some(2048);
+        keys[3].bits = Some(256);
+        let format = rows(Format::Jsonl).row_format();
+        let mut spool = Spool::new(format.clone(), SpoolBudget::new(0)).sorting_by("bits");
+        spool.push(&keys[..2], |k| &k.name).unwrap();
+        spool.push(&keys[2..], |k| &k.name).unwrap();
+        let bits: Vec<Option<u64>> = (0..5)
+            .map(|r| spool.value(r).and_then(Value::as_u64))
+            .collect();
+        assert_eq!(bits, [None, Some(2048), None, Some(256), None]);
+        assert_eq!(spool.name(3), "k3");
+        let mut plain = Spool::new(format, SpoolBudget::new(usize::MAX));
+        plain.push(&keys, |k| &k.name).unwrap();
+        assert_eq!(plain.value(1), None, "no field, no values kept");
     }
 
     #[test]
