@@ -288,12 +288,16 @@ def bench_list_cases(args, n, work, results):
             ("12 profiles: 4 accounts per cloud (cold)",
              [f"{k}-{i}" for k in ("hw", "os", "tc") for i in range(ACCOUNTS)], True),
             # What a person at a terminal gets by default: every row held for the widths.
-            ("3 profiles, -o table (cold)", ["hw-0", "os-0", "tc-0"], True, "table"),
+            ("3 profiles, -o table (cold)", ["hw-0", "os-0", "tc-0"], True, ["-o", "table"]),
+            # Ordered across every profile: nothing is written before the last one answers.
+            ("12 profiles, --sort -bits (cold)",
+             [f"{k}-{i}" for k in ("hw", "os", "tc") for i in range(ACCOUNTS)], True,
+             ["-o", "json", "--sort", "-bits"]),
         ]
-        for label, profiles, cold, *fmt in cases:
+        for label, profiles, cold, *output in cases:
             for e in emus:
                 e.check()
-            argv = base + ["-p", ",".join(profiles), "list", "-o", fmt[0] if fmt else "json"]
+            argv = base + ["-p", ",".join(profiles), "list"] + (output[0] if output else ["-o", "json"])
             if cold:
                 argv.insert(1, "--no-cache")
             else:
