@@ -199,12 +199,21 @@ impl RetryPolicy {
 /// allowed, which is what an API counting "N per second" in a window permits: at 9.5/s, ten
 /// pages go out at once and the eleventh 1.053 s after the first, instead of one every 105 ms
 /// (a 10-page Tencent listing then takes two round trips, not a second).
+///
+/// The server may still refuse a request for its rate when something else spends the same
+/// credential's budget (another keyctl, a Terraform run). Then nothing starts for one window
+/// ([`RateLimiter::throttled`]): retrying each refused request on its own backoff while the
+/// others kept starting at the full rate kept the server's window full, and a request could
+/// be refused on every attempt.
 #[derive(Debug)]
 pub struct RateLimiter {
     burst: usize,
     window: Duration,
     /// When the last `burst` requests actually started, oldest first.
     starts: tokio::sync::Mutex<std::collections::VecDeque<tokio::time::Instant>>,
+    /// No request starts before this: one window after the server last refused one for its
+    /// rate. A plain lock, not `starts`': that one is held by whoever waits for a slot.
+    held_until: std::sync::Mutex<Option<tokio::time::Instant>>,
 }
 
 impl RateLimiter {
@@ -219,6 +228,7 @@ impl RateLimiter {
             burst,
             window: Duration::from_secs_f64(burst as f64 / per_second),
             starts: tokio::sync::Mutex::new(std::collections::VecDeque::with_capacity(burst + 1)),
+            held_until: std::sync::Mutex::new(None),
         }
     }
 
@@ -226,12 +236,29 @@ impl RateLimiter {
     /// when it actually happens, so a stalled process (a busy CPU, a late wake-up) never
     /// releases a burst of overdue requests: any `burst + 1` consecutive starts span at least
     /// one `window`, which is what a server's sliding window counts.
+    /// A hold set while it waits ([`RateLimiter::throttled`]) is waited for too.
     pub async fn acquire(&self) {
         let mut starts = self.starts.lock().await;
-        if let Some(t) = next_allowed(&starts, self.burst, self.window) {
-            tokio::time::sleep_until(t).await;
+        loop {
+            let slot = next_allowed(&starts, self.burst, self.window);
+            match slot.max(self.held_until()) {
+                Some(t) if t > tokio::time::Instant::now() => tokio::time::sleep_until(t).await,
+                _ => break,
+            }
         }
         log_start(&mut starts, self.burst, tokio::time::Instant::now());
+    }
+
+    /// The server refused a request for its rate: no request starts for one window from now,
+    /// so that whatever filled the server's window has aged out of it when the next one does.
+    pub fn throttled(&self) {
+        let until = tokio::time::Instant::now() + self.window;
+        let mut held = self.held_until.lock().unwrap_or_else(|e| e.into_inner());
+        *held = Some(held.map_or(until, |h| h.max(until)));
+    }
+
+    fn held_until(&self) -> Option<tokio::time::Instant> {
+        *self.held_until.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -376,6 +403,9 @@ impl Http {
                 Err(e) if e.kind.is_transient() => (e, None),
                 Err(e) => return Err(finish(e, attempt)),
             };
+            if let (Kind::Throttled, Some(limiter)) = (error.kind, limiter) {
+                limiter.throttled();
+            }
             let delay = after
                 .unwrap_or_else(|| policy.delay(attempt - 1))
                 .min(MAX_RETRY_AFTER);
@@ -615,6 +645,46 @@ mod tests {
         assert_eq!(with(&tomorrow), Some(MAX_RETRY_AFTER));
         assert_eq!(with("-1"), None);
         assert_eq!(with("soon"), None);
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn a_refusal_for_the_rate_holds_every_start_for_one_window() {
+        let l = RateLimiter::new(10.0);
+        let t0 = tokio::time::Instant::now();
+        l.acquire().await;
+        tokio::time::advance(Duration::from_millis(30)).await;
+        l.throttled();
+        // A second refusal before the hold ends moves it, never back.
+        tokio::time::advance(Duration::from_millis(500)).await;
+        l.throttled();
+        l.throttled();
+        l.acquire().await;
+        assert_eq!(t0.elapsed(), Duration::from_millis(1530));
+        // The hold is over: the burst's other slots are free again at once.
+        for _ in 0..9 {
+            l.acquire().await;
+        }
+        assert_eq!(t0.elapsed(), Duration::from_millis(1530));
+    }
+
+    #[tokio::test(flavor = "current_thread", start_paused = true)]
+    async fn a_hold_set_while_a_request_waits_for_its_slot_is_waited_for_too() {
+        let l = std::sync::Arc::new(RateLimiter::new(10.0));
+        let t0 = tokio::time::Instant::now();
+        for _ in 0..10 {
+            l.acquire().await;
+        }
+        // The 11th waits for the window (1 s); a refusal at 0.5 s holds until 1.5 s.
+        let waiter = tokio::spawn({
+            let l = l.clone();
+            async move {
+                l.acquire().await;
+                t0.elapsed()
+            }
+        });
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        l.throttled();
+        assert_eq!(waiter.await.unwrap(), Duration::from_millis(1500));
     }
 
     #[tokio::test(flavor = "current_thread", start_paused = true)]
