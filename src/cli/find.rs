@@ -41,13 +41,9 @@ pub async fn run(env: &Env, args: &FindArgs) -> Result<i32> {
     }
     let super::Everything {
         code,
-        keys,
+        keys: mut hits,
         searched,
-    } = super::list_everything(env).await?;
-    let mut hits: Vec<_> = keys
-        .into_iter()
-        .filter(|k| find::matches(&needle, k))
-        .collect();
+    } = super::list_matching(env, move |k| find::matches(&needle, k)).await?;
     super::list::sort_keys(&mut hits);
     let objects = output::key_objects(&hits);
     write_stdout(|out| output::render_objects(out, &objects, &style, COLUMNS, "name"))?;

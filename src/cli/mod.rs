@@ -295,10 +295,30 @@ pub(crate) struct Everything {
 }
 
 pub(crate) async fn list_everything(env: &Env) -> Result<Everything> {
+    list_matching(env, |_| true).await
+}
+
+/// As [`list_everything`], keeping only the key pairs `keep` takes: each target drops the rest
+/// page by page as its walk reads them, so `find` over twelve accounts of 10,000 key pairs
+/// holds its hits, not 120,000 key pairs.
+pub(crate) async fn list_matching(
+    env: &Env,
+    keep: impl Fn(&crate::model::KeyPair) -> bool + Send + Sync + 'static,
+) -> Result<Everything> {
     let ctx = env.context()?;
     let targets = env.config.targets(&env.selection())?;
-    let outcomes = crate::fanout::run(targets, &ctx, env.concurrency(), |adapter| async move {
-        adapter.list(&crate::provider::ListQuery::default()).await
+    let keep = std::sync::Arc::new(keep);
+    let outcomes = crate::fanout::run(targets, &ctx, env.concurrency(), |adapter| {
+        let mut kept = Kept {
+            keep: keep.clone(),
+            keys: Vec::new(),
+        };
+        async move {
+            adapter
+                .list_into(&crate::provider::ListQuery::default(), &mut kept)
+                .await?;
+            Ok(kept.keys)
+        }
     })
     .await;
     let code = report::report_outcomes(&outcomes, env.global.errors);
@@ -313,6 +333,20 @@ pub(crate) async fn list_everything(env: &Env) -> Result<Everything> {
         keys,
         searched,
     })
+}
+
+/// A target's key pairs that [`list_matching`]'s `keep` takes, kept as its pages arrive.
+struct Kept<F> {
+    keep: std::sync::Arc<F>,
+    keys: Vec<crate::model::KeyPair>,
+}
+
+impl<F: Fn(&crate::model::KeyPair) -> bool + Send + Sync> crate::provider::PageSink for Kept<F> {
+    fn take(&mut self, mut keys: Vec<crate::model::KeyPair>) -> Result<()> {
+        keys.retain(|k| (self.keep)(k));
+        self.keys.append(&mut keys);
+        Ok(())
+    }
 }
 
 /// Stdout's buffer: 10,000 key pairs of JSON are tens of writes, not thousands.
@@ -334,5 +368,31 @@ pub(crate) fn output_error(e: std::io::Error) -> Error {
         Error::new(crate::error::Kind::Other, "broken pipe").with_code("EPIPE")
     } else {
         Error::other(format!("cannot write output: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{KeyPair, ProviderKind};
+    use crate::provider::PageSink;
+
+    #[test]
+    fn a_target_keeps_only_what_keep_takes_page_by_page_in_order() {
+        let page = |names: &[&str]| -> Vec<KeyPair> {
+            names
+                .iter()
+                .map(|n| KeyPair::new("p", ProviderKind::Huawei, None, n))
+                .collect()
+        };
+        let mut kept = Kept {
+            keep: std::sync::Arc::new(|k: &KeyPair| k.name.starts_with('a')),
+            keys: Vec::new(),
+        };
+        kept.take(page(&["a1", "b1", "a2"])).unwrap();
+        kept.take(page(&["b2"])).unwrap();
+        kept.take(page(&["a3"])).unwrap();
+        let names: Vec<&str> = kept.keys.iter().map(|k| k.name.as_str()).collect();
+        assert_eq!(names, ["a1", "a2", "a3"]);
     }
 }
