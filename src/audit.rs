@@ -3,6 +3,10 @@
 //!
 //! Pure logic: the CLI lists the key pairs and reads the [`Policy`] from the config file's
 //! `[audit]` table; [`audit`] only looks at the [`KeyPair`]s it is given.
+//!
+//! Everything about one key pair alone is judged as soon as it is listed ([`Seen::of`]), so a
+//! listing keeps only what the checks across key pairs need (where each one is and its
+//! SHA-256), not the key pairs: twelve accounts of 10,000 are audited in bounded memory.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -164,18 +168,44 @@ pub struct Finding {
 /// Audits `keys` under `policy`. Findings come most severe first, then by code, then by their
 /// first key pair, so the output is stable from run to run.
 pub fn audit(keys: &[KeyPair], policy: &Policy) -> Vec<Finding> {
-    let facts: Vec<Facts> = keys.iter().map(Facts::of).collect();
-    let mut findings = Vec::new();
-    findings.extend(material_findings(keys, &facts, policy));
+    let seen: Vec<Seen> = keys.iter().map(|kp| Seen::of(kp, policy)).collect();
+    audit_seen(seen, policy)
+}
+
+/// What the audit keeps of one key pair: where it is, its SHA-256 (what the checks across key
+/// pairs compare) and what was found about its key and its state alone.
+#[derive(Debug)]
+pub struct Seen {
+    place: KeyRef,
+    sha256: Option<String>,
+    /// Findings about the key material, grouped across key pairs by [`audit_seen`].
+    material: Vec<(Severity, &'static str, String)>,
+    /// Findings about this key pair's state in its cloud, complete.
+    state: Vec<Finding>,
+}
+
+impl Seen {
+    pub fn of(kp: &KeyPair, policy: &Policy) -> Seen {
+        let facts = Facts::of(kp);
+        Seen {
+            place: KeyRef::of(kp),
+            material: material_issues(&facts, policy),
+            state: state_findings(kp, &facts, policy),
+            sha256: facts.sha256,
+        }
+    }
+}
+
+/// [`audit`] of key pairs already [`Seen`], in the order they were listed.
+pub fn audit_seen(seen: Vec<Seen>, policy: &Policy) -> Vec<Finding> {
+    let mut findings = material_findings(&seen);
     if policy.flag_name_reuse {
-        findings.extend(name_reuse(keys, &facts));
+        findings.extend(name_reuse(&seen));
     }
     if policy.flag_key_reuse {
-        findings.extend(key_reuse(keys, &facts));
+        findings.extend(key_reuse(&seen));
     }
-    for (kp, f) in keys.iter().zip(&facts) {
-        findings.extend(state_findings(kp, f, policy));
-    }
+    findings.extend(seen.into_iter().flat_map(|s| s.state));
     for f in &mut findings {
         f.key_pairs.sort();
         f.key_pairs.dedup();
@@ -271,23 +301,23 @@ fn family(algorithm: &str) -> Family {
 
 /// Findings about the key material (weak, deprecated, unknown, denied), one per distinct key
 /// with every key pair holding it; unparseable keys one per key pair.
-fn material_findings(keys: &[KeyPair], facts: &[Facts], policy: &Policy) -> Vec<Finding> {
+fn material_findings(seen: &[Seen]) -> Vec<Finding> {
     // (code, fingerprint or per-key-pair slot) → finding
     let mut grouped: BTreeMap<(&'static str, String), Finding> = BTreeMap::new();
-    for (i, (kp, f)) in keys.iter().zip(facts).enumerate() {
-        for (severity, code, message) in material_issues(f, policy) {
-            let slot = f.sha256.clone().unwrap_or_else(|| format!("#{i}"));
+    for (i, s) in seen.iter().enumerate() {
+        for (severity, code, message) in &s.material {
+            let slot = s.sha256.clone().unwrap_or_else(|| format!("#{i}"));
             grouped
                 .entry((code, slot))
                 .or_insert_with(|| Finding {
-                    severity,
+                    severity: *severity,
                     code: code.to_string(),
-                    message,
-                    fingerprint: f.sha256.clone(),
+                    message: message.clone(),
+                    fingerprint: s.sha256.clone(),
                     key_pairs: Vec::new(),
                 })
                 .key_pairs
-                .push(KeyRef::of(kp));
+                .push(s.place.clone());
         }
     }
     grouped.into_values().collect()
@@ -378,16 +408,16 @@ fn rsa_issue(bits: Option<u32>, policy: &Policy) -> Option<(Severity, &'static s
 
 /// The same name bound to different keys in different places (compared by SHA-256; key pairs
 /// without one are left out, as nothing can be said about them).
-fn name_reuse(keys: &[KeyPair], facts: &[Facts]) -> Vec<Finding> {
-    let mut by_name: BTreeMap<&str, BTreeMap<&str, Vec<KeyRef>>> = BTreeMap::new();
-    for (kp, f) in keys.iter().zip(facts) {
-        if let Some(sha) = f.sha256.as_deref() {
+fn name_reuse(seen: &[Seen]) -> Vec<Finding> {
+    let mut by_name: BTreeMap<&str, BTreeMap<&str, Vec<&KeyRef>>> = BTreeMap::new();
+    for s in seen {
+        if let Some(sha) = s.sha256.as_deref() {
             by_name
-                .entry(&kp.name)
+                .entry(&s.place.name)
                 .or_default()
                 .entry(sha)
                 .or_default()
-                .push(KeyRef::of(kp));
+                .push(&s.place);
         }
     }
     by_name
@@ -397,7 +427,7 @@ fn name_reuse(keys: &[KeyPair], facts: &[Facts]) -> Vec<Finding> {
             let variants: Vec<String> = by_key
                 .iter()
                 .map(|(sha, refs)| {
-                    let places: Vec<String> = refs.iter().map(KeyRef::label).collect();
+                    let places: Vec<String> = refs.iter().map(|r| r.label()).collect();
                     format!("{sha} in {}", places.join(", "))
                 })
                 .collect();
@@ -412,18 +442,18 @@ fn name_reuse(keys: &[KeyPair], facts: &[Facts]) -> Vec<Finding> {
                     variants.join("; ")
                 ),
                 fingerprint: None,
-                key_pairs: by_key.into_values().flatten().collect(),
+                key_pairs: by_key.into_values().flatten().cloned().collect(),
             }
         })
         .collect()
 }
 
 /// One key registered under several names.
-fn key_reuse(keys: &[KeyPair], facts: &[Facts]) -> Vec<Finding> {
-    let mut by_key: BTreeMap<&str, Vec<&KeyPair>> = BTreeMap::new();
-    for (kp, f) in keys.iter().zip(facts) {
-        if let Some(sha) = f.sha256.as_deref() {
-            by_key.entry(sha).or_default().push(kp);
+fn key_reuse(seen: &[Seen]) -> Vec<Finding> {
+    let mut by_key: BTreeMap<&str, Vec<&KeyRef>> = BTreeMap::new();
+    for s in seen {
+        if let Some(sha) = s.sha256.as_deref() {
+            by_key.entry(sha).or_default().push(&s.place);
         }
     }
     by_key
@@ -440,7 +470,7 @@ fn key_reuse(keys: &[KeyPair], facts: &[Facts]) -> Vec<Finding> {
                     names.into_iter().collect::<Vec<_>>().join(", ")
                 ),
                 fingerprint: Some(sha.to_string()),
-                key_pairs: kps.iter().map(|k| KeyRef::of(k)).collect(),
+                key_pairs: kps.into_iter().cloned().collect(),
             })
         })
         .collect()

@@ -38,11 +38,22 @@ pub async fn run(env: &Env, args: &AuditArgs) -> Result<i32> {
     if let Some(spec) = &env.global.columns {
         style.columns = Some(output::parse_columns(spec, COLUMNS)?);
     }
-    let super::Everything { code, keys, .. } = super::list_everything(env).await?;
-    let findings = audit::audit(&keys, &policy);
-    let objects: Vec<serde_json::Value> =
-        findings.iter().map(|f| finding_object(f, &style)).collect();
-    write_stdout(|out| output::render_objects(out, &objects, &style, COLUMNS, "code"))?;
+    // Each key pair is judged in its target's task as it is listed, and dropped there.
+    let judge = policy.clone();
+    let super::Everything {
+        code, keys: seen, ..
+    } = super::list_mapped(env, move |kp| Some(audit::Seen::of(&kp, &judge))).await?;
+    let findings = audit::audit_seen(seen, &policy);
+    let worst = findings.iter().map(|f| f.severity).max();
+    // One finding's object at a time: tens of thousands of them (every unattached Tencent key
+    // of a large account) held as `Value`s at once cost more than the audit itself.
+    write_stdout(|out| {
+        let mut rows = output::Rows::new(&style, COLUMNS, "code");
+        for f in &findings {
+            rows.write(out, std::slice::from_ref(&finding_object(f, &style)))?;
+        }
+        rows.finish(out)
+    })?;
     if let Some(level) = args.fail_on {
         let threshold = match level {
             FailOn::High => Severity::High,
@@ -50,7 +61,7 @@ pub async fn run(env: &Env, args: &AuditArgs) -> Result<i32> {
             FailOn::Low => Severity::Low,
             FailOn::Info => Severity::Info,
         };
-        if findings.iter().any(|f| f.severity >= threshold) {
+        if worst.is_some_and(|w| w >= threshold) {
             return Ok(exit::OTHER);
         }
     }
