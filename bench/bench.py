@@ -278,6 +278,7 @@ def bench_list_cases(args, n, work, results):
         cache = os.path.join(work, f"cache-{n}")
         env = keyctl_env(cache)
         base = [KEYCTL, "--config", config]
+        TWELVE = [f"{k}-{i}" for k in ("hw", "os", "tc") for i in range(ACCOUNTS)]
         cases = [
             ("1 profile: Huawei KPS", ["hw-0"], True),
             ("1 profile: Huawei ECS (Nova API)", ["hw-ecs-0"], True),
@@ -285,19 +286,21 @@ def bench_list_cases(args, n, work, results):
             ("1 profile: OpenStack, warm (cached token)", ["os-0"], False),
             ("1 profile: Tencent", ["tc-0"], True),
             ("3 profiles: one per cloud (cold)", ["hw-0", "os-0", "tc-0"], True),
-            ("12 profiles: 4 accounts per cloud (cold)",
-             [f"{k}-{i}" for k in ("hw", "os", "tc") for i in range(ACCOUNTS)], True),
+            ("12 profiles: 4 accounts per cloud (cold)", TWELVE, True),
             # What a person at a terminal gets by default: every row held for the widths.
-            ("3 profiles, -o table (cold)", ["hw-0", "os-0", "tc-0"], True, ["-o", "table"]),
+            ("3 profiles, -o table (cold)", ["hw-0", "os-0", "tc-0"], True,
+             ["list", "-o", "table"]),
             # Ordered across every profile: nothing is written before the last one answers.
-            ("12 profiles, --sort -bits (cold)",
-             [f"{k}-{i}" for k in ("hw", "os", "tc") for i in range(ACCOUNTS)], True,
-             ["-o", "json", "--sort", "-bits"]),
+            ("12 profiles, --sort -bits (cold)", TWELVE, True,
+             ["list", "-o", "json", "--sort", "-bits"]),
+            # The other commands that read every key pair of every profile.
+            ("12 profiles, find one name (cold)", TWELVE, True, ["find", "hw-00042", "-o", "json"]),
+            ("12 profiles, audit (cold)", TWELVE, True, ["audit", "-o", "json"]),
         ]
-        for label, profiles, cold, *output in cases:
+        for label, profiles, cold, *command in cases:
             for e in emus:
                 e.check()
-            argv = base + ["-p", ",".join(profiles), "list"] + (output[0] if output else ["-o", "json"])
+            argv = base + ["-p", ",".join(profiles)] + (command[0] if command else ["list", "-o", "json"])
             if cold:
                 argv.insert(1, "--no-cache")
             else:
