@@ -77,7 +77,7 @@ impl KpsProvider {
 pub(super) fn scalar_string(v: &Field) -> Option<String> {
     match v {
         Field::Str(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Field::Other(Value::Number(n)) => Some(n.to_string()),
+        Field::Number(n) => Some(n.to_string()),
         _ => None,
     }
 }
@@ -90,7 +90,7 @@ fn str_field<'v>(v: &'v Object, key: &str) -> Option<&'v str> {
 /// 1e11 (year 5138 in seconds, 1973 in ms) is milliseconds. 0 means "not set".
 fn epoch_time(v: &Field) -> Option<DateTime<Utc>> {
     let raw = match v {
-        Field::Other(Value::Number(n)) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64))?,
+        Field::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64))?,
         Field::Str(s) => s.trim().parse::<i64>().ok()?,
         _ => return None,
     };

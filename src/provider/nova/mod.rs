@@ -636,7 +636,7 @@ impl NovaProvider {
         let text = |k: &str| v.str(k).map(str::to_string);
         kp.provider_fingerprint = text("fingerprint");
         kp.id = match v.get("id") {
-            Some(Field::Other(Value::Number(n))) => Some(n.to_string()),
+            Some(Field::Number(n)) => Some(n.to_string()),
             Some(Field::Str(s)) if !s.is_empty() => Some(s.to_string()),
             _ => None,
         };
