@@ -65,13 +65,11 @@ where
 /// does with nothing to drive.
 pub(crate) fn convert_chunks<I, T>(
     items: &[I],
-    mut convert: impl FnMut(&I) -> Result<T>,
-    mut emit: impl FnMut(Vec<T>) -> Result<()>,
+    convert: impl FnMut(&I) -> Result<T>,
+    emit: impl FnMut(Vec<T>) -> Result<()>,
 ) -> Result<()> {
-    for chunk in items.chunks(CHUNK) {
-        convert_chunk(chunk, &mut convert, &mut emit)?;
-    }
-    Ok(())
+    // Nothing to poll between chunks here, so the page is one chunk.
+    convert_chunk(items, convert, emit)
 }
 
 /// One chunk of a page, converted and handed to `emit` item by item: each key pair is rendered
