@@ -1,7 +1,7 @@
-//! Marker paging with one page in flight: page k's items are converted (and handed on, one key
-//! pair at a time) while page k+1's request is on the wire, so a walk costs about one round trip per
-//! page instead of a round trip plus the page's conversion (JSON → KeyPair and local
-//! fingerprints, several ms per 1000 keys).
+//! Marker paging with one page in flight: page k's items are converted (and handed on, one
+//! key pair at a time) while page k+1's request is on the wire, so a walk costs about one
+//! round trip per page instead of a round trip plus the page's conversion (JSON → KeyPair and
+//! local fingerprints, several ms per 1000 keys).
 //!
 //! The walk is one task, and the next page's request is a future inside it: nothing drives it
 //! while the task converts. The conversion therefore works in small chunks, polls the next
@@ -63,7 +63,7 @@ where
 
 /// The last page: `items` converted and handed to `emit` one at a time, as [`convert_while`]
 /// does with nothing to drive.
-pub(crate) fn convert_chunks<I, T>(
+pub(crate) fn convert_page<I, T>(
     items: &[I],
     convert: impl FnMut(&I) -> Result<T>,
     emit: impl FnMut(Vec<T>) -> Result<()>,

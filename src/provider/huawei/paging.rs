@@ -92,7 +92,7 @@ impl KpsProvider {
                     page = pipeline::convert_while(|| items.read(), convert, emit, fetch).await??;
                 }
                 Ok(None) => {
-                    return pipeline::convert_chunks(&items.read(), convert, |c| sink.take(c));
+                    return pipeline::convert_page(&items.read(), convert, |c| sink.take(c));
                 }
                 // A bad item on this page is what the sequential walk would have reported first.
                 Err(e) => {

@@ -703,7 +703,7 @@ impl NovaProvider {
             };
             // A full last page still links to the next one, which is then empty.
             let Some(last) = last.filter(|_| paged && has_next) else {
-                pipeline::convert_chunks(&items.read(), convert, |c| sink.take(c))?;
+                pipeline::convert_page(&items.read(), convert, |c| sink.take(c))?;
                 if !paged {
                     self.warn_if_capped(mv, count);
                 }
