@@ -61,7 +61,10 @@ def log(msg):
 
 
 def run_once(argv, env=None, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, rss=False):
-    """Runs argv; returns (wall seconds, peak RSS in MB or None, exit status).
+    """Runs argv; returns (wall seconds, peak RSS in MB or None, exit status, CPU seconds).
+
+    The CPU time is the child's user + system time from wait4, all its threads included (under
+    /usr/bin/time it also holds the wrapper's own few hundred microseconds).
 
     With rss, the command runs under `/usr/bin/time -f %M`, which reports its peak RSS: the
     child's own ru_maxrss from wait4 would include the Python parent it was forked from (Linux
@@ -74,8 +77,10 @@ def run_once(argv, env=None, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNUL
         argv = ["/usr/bin/time", "-f", "%M", "-o", rss_file] + argv
     start = time.perf_counter()
     proc = subprocess.Popen(argv, env=env, stdout=stdout, stderr=stderr, close_fds=False)
-    code = proc.wait()
+    _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
+    proc.returncode = code = os.waitstatus_to_exitcode(status)
+    cpu = usage.ru_utime + usage.ru_stime
     peak = None
     if rss_file:
         try:
@@ -84,24 +89,48 @@ def run_once(argv, env=None, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNUL
         except (OSError, ValueError):
             peak = None
         os.unlink(rss_file)
-    return wall, peak, code
+    return wall, peak, code, cpu
+
+
+def cpu_ticks(pids):
+    """User + system clock ticks used so far by the processes `pids` (all their threads, live
+    and gone), from /proc/PID/stat; 0 for a process that is gone or on a system without /proc."""
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15)
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+CLOCK_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 # Runs per case under /usr/bin/time, for peak memory only (--memory-runs).
 MEMORY_RUNS = 2
 
 
-def measure(argv, runs, env=None, pause=0.0, label="", memory_runs=None):
+def measure(argv, runs, env=None, pause=0.0, label="", memory_runs=None, servers=()):
     """Median wall time of `runs` plain runs, then the peak RSS (the largest) of `memory_runs`
     more under /usr/bin/time. Their wall times are kept too ("wrapped"): the figure the tables
-    before 2026-12-04 reported. A failed run aborts (never a silent number)."""
+    before 2026-12-04 reported. Beside the wall time: the command's own CPU time (median) and,
+    with `servers` (pids), what those processes spent per timed run (mean; they share the
+    machine's cores with the command). A failed run aborts (never a silent number)."""
     memory_runs = MEMORY_RUNS if memory_runs is None else memory_runs
-    walls, wrapped, peaks = [], [], []
+    walls, wrapped, peaks, cpus = [], [], [], []
+    server_ticks = cpu_ticks(servers)
     for i in range(runs + memory_runs):
         if pause and i:
             time.sleep(pause)
         timed = i < runs
-        wall, peak, code = run_once(argv, env=env, rss=not timed)
+        if i == runs:
+            server_ticks = cpu_ticks(servers) - server_ticks
+        wall, peak, code, cpu = run_once(argv, env=env, rss=not timed)
+        if timed:
+            cpus.append(cpu)
         if code != 0:
             out = subprocess.run(argv, env=env, capture_output=True, text=True)
             raise SystemExit(
@@ -110,15 +139,23 @@ def measure(argv, runs, env=None, pause=0.0, label="", memory_runs=None):
         (walls if timed else wrapped).append(wall)
         if peak is not None:
             peaks.append(peak)
+    if memory_runs == 0:
+        server_ticks = cpu_ticks(servers) - server_ticks
+    # Counted in whole ticks (10 ms on Linux): none in the timed runs is shown as "under a tick".
+    server_cpu = server_ticks / CLOCK_TICK / runs if servers else None
     peak = max(peaks) if peaks else None
     log(f"  {label or ' '.join(argv[-4:])}: median {statistics.median(walls)*1000:.1f} ms "
         f"(runs {', '.join(f'{w*1000:.0f}' for w in walls)})"
+        f", CPU median {statistics.median(cpus)*1000:.1f} ms"
+        + (f", servers' CPU {server_cpu*1000:.0f} ms a run" if server_cpu is not None else "")
         + (f", under /usr/bin/time {', '.join(f'{w*1000:.0f}' for w in wrapped)}"
            if wrapped else "")
         + (f", peak {peak:.1f} MB" if peak is not None else ""))
     return {"median": statistics.median(walls), "min": min(walls), "max": max(walls),
             "runs": len(walls), "peak_mb": peak,
-            "wrapped_median": statistics.median(wrapped) if wrapped else None}
+            "wrapped_median": statistics.median(wrapped) if wrapped else None,
+            "cpu_median": statistics.median(cpus), "server_cpu": server_cpu,
+            "server_cpu_resolution": 1 / CLOCK_TICK / runs if servers else None}
 
 
 def round_trips(argv, env, emus=()):
@@ -314,7 +351,8 @@ def bench_list_cases(args, n, work, results):
             pause = 1.1 if "tc" in kinds else 0.0
             if pause:
                 time.sleep(pause)
-            m = measure(argv, args.runs, env=env, pause=pause, label=label)
+            m = measure(argv, args.runs, env=env, pause=pause, label=label,
+                        servers=[e.proc.pid for e in emus])
             row = {"case": label, "keys": n, "profiles": len(profiles), **m,
                    "floor": floor, "ratio": m["median"] / floor if floor else None,
                    "round_trips": trips, "floor_round_trips": sum(t for _, t in floors)}
@@ -478,6 +516,14 @@ def ms(s):
     return "-" if s is None else (f"{s*1000:.1f} ms" if s < 1 else f"{s:.2f} s")
 
 
+def server_cpu_text(row):
+    """The emulators' CPU a run, or "< one tick a run" when no tick fell in the timed runs."""
+    cpu, step = row.get("server_cpu"), row.get("server_cpu_resolution")
+    if cpu is None:
+        return "-"
+    return f"< {ms(step)}" if cpu == 0 and step else ms(cpu)
+
+
 def report(results):
     meta = results["meta"]
     out = [f"# keyctl benchmark results ({meta['date']})", "",
@@ -493,13 +539,19 @@ def report(results):
                 "from Python)", ""]
     out += ["## keyctl list against the emulator", "",
             "| key pairs / profile | case | median | floor | ratio | round trips (floor's) "
-            "| peak memory | median under /usr/bin/time |", "|---|---|---|---|---|---|---|---|"]
+            "| peak memory | median under /usr/bin/time | keyctl CPU | emulators' CPU |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results["list"]:
         extra = f" (evenly paced: {ms(r['paced_floor'])}, ×{r['median']/r['paced_floor']:.2f})" \
             if r.get("paced_floor") else ""
         out.append(f"| {r['keys']:,} | {r['case']} | {ms(r['median'])} | {ms(r['floor'])} | "
                    f"×{r['ratio']:.2f}{extra} | {r['round_trips']} ({r['floor_round_trips']}) | "
-                   f"{r['peak_mb']:.1f} MB | {ms(r.get('wrapped_median'))} |")
+                   f"{r['peak_mb']:.1f} MB | {ms(r.get('wrapped_median'))} | "
+                   f"{ms(r.get('cpu_median'))} | {server_cpu_text(r)} |")
+    out += ["", f"CPU: keyctl's user + system time (median of the timed runs, all threads); the "
+            f"emulators' is what the {ACCOUNTS} emulator processes spent per timed run (mean; "
+            f"the kernel counts it in {1000 // CLOCK_TICK} ms ticks), on the same "
+            f"{os.cpu_count()} cores."]
     if results["peers"]:
         out += ["", "## Peers against the same emulator", "",
                 "| key pairs | peer | median | floor | ratio | round trips | peak memory |",
