@@ -121,13 +121,14 @@ def measure(argv, runs, env=None, pause=0.0, label="", memory_runs=None, servers
     machine's cores with the command). A failed run aborts (never a silent number)."""
     memory_runs = MEMORY_RUNS if memory_runs is None else memory_runs
     walls, wrapped, peaks, cpus = [], [], [], []
-    server_ticks = cpu_ticks(servers)
+    ticks_before = cpu_ticks(servers)
+    ticks_timed = None  # the servers' ticks over the timed runs, once they are over
     for i in range(runs + memory_runs):
         if pause and i:
             time.sleep(pause)
         timed = i < runs
         if i == runs:
-            server_ticks = cpu_ticks(servers) - server_ticks
+            ticks_timed = cpu_ticks(servers) - ticks_before
         wall, peak, code, cpu = run_once(argv, env=env, rss=not timed)
         if timed:
             cpus.append(cpu)
@@ -139,10 +140,10 @@ def measure(argv, runs, env=None, pause=0.0, label="", memory_runs=None, servers
         (walls if timed else wrapped).append(wall)
         if peak is not None:
             peaks.append(peak)
-    if memory_runs == 0:
-        server_ticks = cpu_ticks(servers) - server_ticks
+    if ticks_timed is None:
+        ticks_timed = cpu_ticks(servers) - ticks_before
     # Counted in whole ticks (10 ms on Linux): none in the timed runs is shown as "under a tick".
-    server_cpu = server_ticks / CLOCK_TICK / runs if servers else None
+    server_cpu = ticks_timed / CLOCK_TICK / runs if servers else None
     peak = max(peaks) if peaks else None
     log(f"  {label or ' '.join(argv[-4:])}: median {statistics.median(walls)*1000:.1f} ms "
         f"(runs {', '.join(f'{w*1000:.0f}' for w in walls)})"
