@@ -5,7 +5,6 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use clap::Args;
-use serde_json::Value;
 
 use super::{output_error, report, Env};
 use crate::error::{Error, Result};
@@ -336,27 +335,14 @@ fn merged_order(spools: &[output::Spool], sort: &SortKey) -> Vec<(u32, u32)> {
             (None, None) => Ordering::Equal,
             (None, Some(_)) => Ordering::Greater,
             (Some(_), None) => Ordering::Less,
-            (Some(x), Some(y)) if sort.descending => compare_values(y, x),
-            (Some(x), Some(y)) => compare_values(x, y),
+            (Some(x), Some(y)) if sort.descending => y.compare(x),
+            (Some(x), Some(y)) => x.compare(y),
         };
         by_field
             .then(sa.cmp(&sb))
             .then_with(|| a.name(ra).cmp(b.name(rb)))
     });
     order
-}
-
-fn compare_values(a: &Value, b: &Value) -> Ordering {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x
-            .as_f64()
-            .unwrap_or(0.0)
-            .partial_cmp(&y.as_f64().unwrap_or(0.0))
-            .unwrap_or(Ordering::Equal),
-        (Value::String(x), Value::String(y)) => x.cmp(y),
-        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
-        _ => a.to_string().cmp(&b.to_string()),
-    }
 }
 
 #[cfg(test)]
@@ -474,15 +460,15 @@ mod tests {
                 .collect();
             expected.sort_by(|a, b| {
                 let (va, vb) = (
-                    a.field(&key.field).filter(|v| !v.is_null()),
-                    b.field(&key.field).filter(|v| !v.is_null()),
+                    a.field(&key.field).and_then(output::SortValue::from_value),
+                    b.field(&key.field).and_then(output::SortValue::from_value),
                 );
                 let by_field = match (&va, &vb) {
                     (None, None) => Ordering::Equal,
                     (None, Some(_)) => Ordering::Greater,
                     (Some(_), None) => Ordering::Less,
-                    (Some(x), Some(y)) if key.descending => compare_values(y, x),
-                    (Some(x), Some(y)) => compare_values(x, y),
+                    (Some(x), Some(y)) if key.descending => y.compare(x),
+                    (Some(x), Some(y)) => x.compare(y),
                 };
                 by_field.then_with(|| {
                     (a.provider, &a.profile, &a.region, &a.name)

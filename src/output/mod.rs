@@ -12,8 +12,10 @@ use crate::error::{Error, Result};
 use crate::model::{KeyPair, FIELDS};
 
 mod keypair_row;
+mod sort_value;
 pub mod spool;
 mod table;
+pub use sort_value::SortValue;
 pub use spool::{Spool, SpoolBudget, SPOOL_MEMORY};
 use table::TextTable;
 

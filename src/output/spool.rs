@@ -17,9 +17,7 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use serde_json::Value;
-
-use super::{Record, RowFormat};
+use super::{Record, RowFormat, SortValue};
 use crate::log;
 
 /// Rendered text that all the spools of one run may hold in memory together (about: each page
@@ -74,7 +72,7 @@ pub struct Spool {
     /// The field `--sort` orders the output by, if any.
     sort_field: Option<String>,
     /// Each row's value of `sort_field` (`None`: missing or null), when there is one.
-    values: Vec<Option<Value>>,
+    values: Vec<Option<SortValue>>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -214,12 +212,12 @@ impl Spool {
     }
 
     /// A row's value of the `--sort` field, kept only when there is one.
-    fn sort_value<T: Record>(&self, row: &T) -> Option<Value> {
+    fn sort_value<T: Record>(&self, row: &T) -> Option<SortValue> {
         let field = self.sort_field.as_deref()?;
-        row.field(field).filter(|v| !v.is_null())
+        row.field(field).and_then(SortValue::from_value)
     }
 
-    fn add_row(&mut self, at: Place, len: u32, name: &str, value: Option<Value>) {
+    fn add_row(&mut self, at: Place, len: u32, name: &str, value: Option<SortValue>) {
         if let Some(last) = self.rows.len().checked_sub(1) {
             if name < self.name(last) {
                 self.in_order = false;
@@ -247,7 +245,7 @@ impl Spool {
 
     /// Row `row`'s value of the field given to [`Spool::sorting_by`]; `None` when it is missing
     /// or null, or the spool keeps no field.
-    pub fn value(&self, row: usize) -> Option<&Value> {
+    pub fn value(&self, row: usize) -> Option<&SortValue> {
         self.values.get(row)?.as_ref()
     }
 
@@ -582,7 +580,10 @@ mod tests {
         spool.push(&keys[..2], |k| &k.name).unwrap();
         spool.push(&keys[2..], |k| &k.name).unwrap();
         let bits: Vec<Option<u64>> = (0..5)
-            .map(|r| spool.value(r).and_then(Value::as_u64))
+            .map(|r| match spool.value(r) {
+                Some(SortValue::Number(n)) => n.as_u64(),
+                _ => None,
+            })
             .collect();
         assert_eq!(bits, [None, Some(2048), None, Some(256), None]);
         assert_eq!(spool.name(3), "k3");
