@@ -59,10 +59,14 @@ pub struct Spool {
     /// Bytes of `pieces` counted against the budget (given back when the spool is dropped).
     counted: usize,
     pieces: Vec<Vec<u8>>,
-    /// Created when the budget is spent; `None` also after it could not be created or written
-    /// (`file_failed`), when the rest stays in memory.
+    /// Created when the budget is spent; `None` also when it could not be created. After it
+    /// could not be created or written (`file_failed`) the rest stays in memory.
     file: Option<File>,
-    file_len: u64,
+    /// Bytes written to `file`.
+    file_written: u64,
+    /// Text of rows placed in the file after `file_written`, not yet written: rows come one at
+    /// a time, and are written a piece at a time (one `write` per 32 KB, not one per row).
+    file_tail: Vec<u8>,
     file_failed: bool,
     rows: Vec<Row>,
     /// Every row's name, back to back; a row's name ends at its `name_end`.
@@ -108,7 +112,8 @@ impl Spool {
             counted: 0,
             pieces: Vec::new(),
             file: None,
-            file_len: 0,
+            file_written: 0,
+            file_tail: Vec::new(),
             file_failed: false,
             rows: Vec::new(),
             names: String::new(),
@@ -128,9 +133,9 @@ impl Spool {
         self.rows.len()
     }
 
-    /// Bytes held in a temporary file.
+    /// Bytes of text placed in the temporary file (some may still wait to be written).
     pub fn spilled(&self) -> u64 {
-        self.file_len
+        self.file_written + self.file_tail.len() as u64
     }
 
     /// Renders `rows` (one page) after those pushed before; `name` is each row's sort key.
@@ -138,38 +143,19 @@ impl Spool {
         if rows.is_empty() {
             return Ok(());
         }
-        if self.budget.has_room() || self.file_failed {
+        if self.budget.has_room() || self.file_failed || !self.has_file() {
             return self.push_in_memory(rows, &name);
         }
-        let mut text = Vec::new();
-        let mut lens = Vec::with_capacity(rows.len());
         for row in rows {
-            let start = text.len();
-            self.format.write_row(&mut text, row, false)?;
-            lens.push(text.len() - start);
+            let start = self.file_tail.len();
+            self.format.write_row(&mut self.file_tail, row, false)?;
+            let len = self.file_tail.len() - start;
+            let at = Place::File(self.file_written + start as u64);
+            self.add_row(at, row_len(len)?, name(row), self.sort_value(row));
         }
-        let at = self.file_len;
-        if self.spill(&text) {
-            let mut place = Place::File(at);
-            for (row, len) in rows.iter().zip(lens) {
-                let len = row_len(len)?;
-                self.add_row(place, len, name(row), self.sort_value(row));
-                place = place.after(len);
-            }
-            return Ok(());
+        if self.file_tail.len() > PIECE - PIECE / 8 {
+            self.write_tail();
         }
-        // No file after all: the text rendered for it goes to memory, row by row.
-        let mut start = 0;
-        for (row, len) in rows.iter().zip(lens) {
-            let place = self.room_for(len);
-            self.pieces
-                .last_mut()
-                .expect("room_for leaves a piece")
-                .extend_from_slice(&text[start..start + len]);
-            start += len;
-            self.add_row(place, row_len(len)?, name(row), self.sort_value(row));
-        }
-        self.count(text.len());
         Ok(())
     }
 
@@ -249,35 +235,69 @@ impl Spool {
         self.values.get(row)?.as_ref()
     }
 
-    /// Appends `text` to the spill file (created on first use); `false` when there is none, or
-    /// it cannot be written, from then on.
-    fn spill(&mut self, text: &[u8]) -> bool {
-        if self.file.is_none() {
-            match tempfile::tempfile() {
-                Ok(f) => self.file = Some(f),
-                Err(e) => return self.give_up_file(&e),
-            }
+    /// Whether there is a spill file to place rows in, creating it on first use; `false` when
+    /// it cannot be created (from then on).
+    fn has_file(&mut self) -> bool {
+        if self.file.is_some() {
+            return true;
         }
-        let written = self.file.as_mut().map(|f| {
-            f.seek(SeekFrom::Start(self.file_len))
-                .and_then(|_| f.write_all(text))
-        });
-        match written {
-            Some(Ok(())) => {
-                self.file_len += text.len() as u64;
+        match tempfile::tempfile() {
+            Ok(f) => {
+                self.file = Some(f);
                 true
             }
-            Some(Err(e)) => self.give_up_file(&e),
-            None => false,
+            Err(e) => {
+                self.give_up_file(&e);
+                false
+            }
         }
     }
 
-    fn give_up_file(&mut self, e: &io::Error) -> bool {
+    /// Writes the text waiting in `file_tail` to the file. When that fails (a full disk), the
+    /// text stays in memory as a piece and the rows placed in it are moved there.
+    fn write_tail(&mut self) {
+        let Some(file) = self.file.as_mut() else {
+            return;
+        };
+        let written = file
+            .seek(SeekFrom::Start(self.file_written))
+            .and_then(|_| file.write_all(&self.file_tail));
+        match written {
+            Ok(()) => {
+                self.file_written += self.file_tail.len() as u64;
+                self.file_tail.clear();
+            }
+            Err(e) => {
+                self.give_up_file(&e);
+                self.keep_tail_in_memory();
+            }
+        }
+    }
+
+    fn keep_tail_in_memory(&mut self) {
+        let tail = std::mem::take(&mut self.file_tail);
+        let piece = self.pieces.len() as u32;
+        self.count(tail.len());
+        self.pieces.push(tail);
+        // The rows after `file_written` are the last rows placed in the file; rows placed in
+        // memory may lie between them (another spool's drop can give the budget room again).
+        for row in self.rows.iter_mut().rev() {
+            match row.at {
+                Place::File(at) if at >= self.file_written => {
+                    let start = (at - self.file_written) as u32;
+                    row.at = Place::Memory { piece, start };
+                }
+                Place::File(_) => break,
+                Place::Memory { .. } => {}
+            }
+        }
+    }
+
+    fn give_up_file(&mut self, e: &io::Error) {
         log::debug(&format!(
             "cannot hold rendered rows in a temporary file ({e}); keeping them in memory"
         ));
         self.file_failed = true;
-        false
     }
 
     /// Writes at most `most` rows in name order (the pushed order when that is name order
@@ -339,22 +359,42 @@ impl Spool {
                 put_text(out, &piece[start..start + len as usize], first)
             }
             Place::File(offset) => {
-                let mut file = self
-                    .file
-                    .as_ref()
-                    .ok_or_else(|| io::Error::other("spilled rows without a spill file"))?;
-                file.seek(SeekFrom::Start(offset))?;
-                let mut left = len;
-                let mut buf = vec![0; READ_BACK.min(len as usize)];
-                while left > 0 {
-                    let n = READ_BACK.min(left as usize);
-                    file.read_exact(&mut buf[..n])?;
-                    put_text(out, &buf[..n], first)?;
-                    left -= n as u64;
+                let end = offset + len;
+                if offset < self.file_written {
+                    self.copy_from_file(out, offset, end.min(self.file_written) - offset, first)?;
+                }
+                if end > self.file_written {
+                    let from = offset.max(self.file_written) - self.file_written;
+                    let to = end - self.file_written;
+                    put_text(out, &self.file_tail[from as usize..to as usize], first)?;
                 }
                 Ok(())
             }
         }
+    }
+
+    /// Copies `len` bytes written to the spill file at `offset` to `out`.
+    fn copy_from_file(
+        &self,
+        out: &mut dyn Write,
+        offset: u64,
+        len: u64,
+        first: &mut bool,
+    ) -> io::Result<()> {
+        let mut file = self
+            .file
+            .as_ref()
+            .ok_or_else(|| io::Error::other("spilled rows without a spill file"))?;
+        file.seek(SeekFrom::Start(offset))?;
+        let mut left = len;
+        let mut buf = vec![0; READ_BACK.min(len as usize)];
+        while left > 0 {
+            let n = READ_BACK.min(left as usize);
+            file.read_exact(&mut buf[..n])?;
+            put_text(out, &buf[..n], first)?;
+            left -= n as u64;
+        }
+        Ok(())
     }
 }
 
@@ -611,24 +651,76 @@ mod tests {
 
     #[test]
     fn a_spill_file_that_cannot_be_written_leaves_the_rows_in_memory() {
-        let keys: Vec<KeyPair> = (0..30).map(|i| key(&format!("k{i:02}"), i * 31)).collect();
+        let keys: Vec<KeyPair> = (0..120).map(|i| key(&format!("k{i:03}"), i * 31)).collect();
         let expected = written_directly(Format::Jsonl, std::slice::from_ref(&keys), usize::MAX);
         let mut output = rows(Format::Jsonl);
         let mut spool = Spool::new(output.row_format(), SpoolBudget::new(0));
-        // A handle open for reading only: the first spill fails, as on a full disk, and the
-        // page rendered for it is kept in memory, as is everything after it.
+        // A handle open for reading only: the first write fails, as on a full disk, and the
+        // rows placed in the file's unwritten tail move to memory, as does everything after.
         let path = tempfile::NamedTempFile::new().unwrap();
         spool.file = Some(File::open(path.path()).unwrap());
-        spool.push(&keys[..10], |k| &k.name).unwrap();
-        assert!(spool.file_failed);
-        spool.push(&keys[10..], |k| &k.name).unwrap();
+        let mut pages = keys.chunks(10);
+        for page in pages.by_ref() {
+            spool.push(page, |k| &k.name).unwrap();
+            if spool.file_failed {
+                break;
+            }
+        }
+        assert!(spool.file_failed, "the rows outgrew one write");
+        for page in pages {
+            spool.push(page, |k| &k.name).unwrap();
+        }
         assert_eq!(spool.spilled(), 0);
         let mut out = Vec::new();
         assert_eq!(
             output.write_spooled(&mut out, &spool, usize::MAX).unwrap(),
-            30
+            120
         );
         output.finish(&mut out).unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), expected);
+    }
+
+    #[test]
+    fn a_failed_write_moves_only_the_rows_waiting_for_it() {
+        // File rows, memory rows (another spool's drop gave the budget room), file rows again;
+        // then the write fails. The rows in memory all along stay where they are.
+        let keys: Vec<KeyPair> = (0..120).map(|i| key(&format!("k{i:03}"), i * 31)).collect();
+        let expected = written_directly(Format::Jsonl, std::slice::from_ref(&keys), usize::MAX);
+        let mut output = rows(Format::Jsonl);
+        let budget = SpoolBudget::new(5_000);
+        let mut other = Spool::new(output.row_format(), budget.clone());
+        other.push(&keys, |k| &k.name).unwrap();
+        let mut spool = Spool::new(output.row_format(), budget.clone());
+        let path = tempfile::NamedTempFile::new().unwrap();
+        spool.file = Some(File::open(path.path()).unwrap());
+        spool.push(&keys[..5], |k| &k.name).unwrap();
+        assert!(spool.spilled() > 0 && !spool.file_failed);
+        drop(other);
+        spool.push(&keys[5..15], |k| &k.name).unwrap();
+        assert!(!budget.has_room(), "the memory rows spent the budget again");
+        spool.push(&keys[15..], |k| &k.name).unwrap();
+        assert!(spool.file_failed);
+        assert!(spool
+            .rows
+            .iter()
+            .all(|r| matches!(r.at, Place::Memory { .. })));
+        let mut out = Vec::new();
+        output.write_spooled(&mut out, &spool, usize::MAX).unwrap();
+        output.finish(&mut out).unwrap();
+        assert_eq!(String::from_utf8(out).unwrap(), expected);
+    }
+
+    #[test]
+    fn rows_placed_in_a_file_are_written_a_piece_at_a_time() {
+        let keys: Vec<KeyPair> = (0..200).map(|i| key(&format!("k{i:03}"), 600)).collect();
+        let mut spool = Spool::new(rows(Format::Jsonl).row_format(), SpoolBudget::new(0));
+        for key in &keys {
+            spool.push(std::slice::from_ref(key), |k| &k.name).unwrap();
+        }
+        let on_disk = spool.file.as_ref().unwrap().metadata().unwrap().len();
+        assert_eq!(on_disk, spool.file_written);
+        assert!(on_disk > 0, "full pieces are written");
+        assert!(!spool.file_tail.is_empty(), "the last part waits in memory");
+        assert!(spool.file_tail.len() <= PIECE, "{}", spool.file_tail.len());
     }
 }
