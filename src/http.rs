@@ -102,7 +102,7 @@ impl HttpResponse {
 
     /// Parses the body as JSON, or fails with an error that quotes the status and the body's start.
     pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T> {
-        serde_json::from_slice(&self.body).map_err(|e| {
+        crate::json::from_bytes(&self.body).map_err(|e| {
             Error::protocol(format!(
                 "unexpected reply (HTTP {}): {e}; body starts: {}",
                 self.status,

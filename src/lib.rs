@@ -6,6 +6,7 @@
 //! - [`provider`]: one adapter per API behind the [`provider::Provider`] trait;
 //! - [`sign`]: request signers (Huawei SDK-HMAC-SHA256, Tencent TC3-HMAC-SHA256), pure functions;
 //! - [`http`]: the shared client, retries with backoff, rate limiting, redacted tracing;
+//! - [`json`]: JSON read from reply bytes (UTF-8 checked once per reply, not per string);
 //! - [`fanout`]: every selected profile and region at once, failures kept apart;
 //! - [`model`] and [`keys`]: the `KeyPair` model and what is computed from the key itself;
 //! - [`output`]: table, JSON, JSONL, TSV and name renderers;
@@ -18,6 +19,7 @@ pub mod error;
 pub mod fanout;
 pub mod find;
 pub mod http;
+pub mod json;
 pub mod keys;
 pub mod log;
 pub mod model;

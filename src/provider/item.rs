@@ -74,10 +74,10 @@ impl Item<'_> {
     /// them differently from `serde_json` (a key twice), from the `Value` it parses to.
     pub(crate) fn with_field<R>(&self, f: impl FnOnce(&Field<'_>) -> Result<R>) -> Result<R> {
         match self {
-            Item::Raw(bytes) => match serde_json::from_slice::<Field<'_>>(bytes) {
+            Item::Raw(bytes) => match crate::json::from_bytes::<Field<'_>>(bytes) {
                 Ok(field) => f(&field),
                 Err(_) => {
-                    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+                    let value: Value = crate::json::from_bytes(bytes).map_err(|e| {
                         crate::error::Error::protocol(format!("a list item is not JSON: {e}"))
                     })?;
                     f(&Field::from_value(&value))

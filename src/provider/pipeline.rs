@@ -113,7 +113,7 @@ pub(crate) struct ListHead {
 impl ListHead {
     /// `None` for a body the scan does not take (see [`ListHead`]).
     pub fn scan(body: &[u8]) -> Option<ListHead> {
-        let raw: RawHead<'_> = serde_json::from_slice(body).ok()?;
+        let raw: RawHead<'_> = crate::json::from_bytes(body).ok()?;
         let base = body.as_ptr() as usize;
         let items = raw
             .items
@@ -133,7 +133,7 @@ impl ListHead {
 
     /// The last item as `serde_json` reads it (a Nova walk's next marker is its name).
     pub fn last_item(&self, body: &[u8]) -> Option<Value> {
-        serde_json::from_slice(body.get(self.items.last()?.clone())?).ok()
+        crate::json::from_bytes(body.get(self.items.last()?.clone())?).ok()
     }
 }
 
