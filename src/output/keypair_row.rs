@@ -24,31 +24,34 @@ pub(super) fn write_json<W: Write + ?Sized>(
         pretty,
         first: true,
     };
-    row.str("profile", Some(&kp.profile))?;
-    row.str("provider", Some(kp.provider.as_str()))?;
-    row.str("region", kp.region.as_deref())?;
-    row.str("project_id", kp.project_id.as_deref())?;
-    row.str("id", kp.id.as_deref())?;
-    row.str("name", Some(&kp.name))?;
-    row.str("type", kp.key_type.map(|t| t.as_str()))?;
-    row.str("algorithm", kp.algorithm.as_deref())?;
-    row.number("bits", kp.bits)?;
-    row.str("comment", kp.comment.as_deref())?;
-    row.str("public_key", kp.public_key.as_deref())?;
-    row.str("fingerprint_sha256", kp.fingerprint_sha256.as_deref())?;
-    row.str("fingerprint_md5", kp.fingerprint_md5.as_deref())?;
-    row.str("provider_fingerprint", kp.provider_fingerprint.as_deref())?;
-    row.value("created_at", &kp.created_at)?;
-    row.str("description", kp.description.as_deref())?;
-    row.str("user_id", kp.user_id.as_deref())?;
-    row.str("scope", kp.scope.as_deref())?;
-    row.value("status", &kp.status)?;
-    row.str("status_code", kp.status_code.as_deref())?;
-    row.str("status_reason", kp.status_reason.as_deref())?;
-    row.value("key_protection", &kp.key_protection)?;
-    row.value("instance_ids", &kp.instance_ids)?;
-    row.value("tags", &kp.tags)?;
-    row.value("extra", &kp.extra)?;
+    row.str(key!("profile"), Some(&kp.profile))?;
+    row.str(key!("provider"), Some(kp.provider.as_str()))?;
+    row.str(key!("region"), kp.region.as_deref())?;
+    row.str(key!("project_id"), kp.project_id.as_deref())?;
+    row.str(key!("id"), kp.id.as_deref())?;
+    row.str(key!("name"), Some(&kp.name))?;
+    row.str(key!("type"), kp.key_type.map(|t| t.as_str()))?;
+    row.str(key!("algorithm"), kp.algorithm.as_deref())?;
+    row.number(key!("bits"), kp.bits)?;
+    row.str(key!("comment"), kp.comment.as_deref())?;
+    row.str(key!("public_key"), kp.public_key.as_deref())?;
+    row.str(key!("fingerprint_sha256"), kp.fingerprint_sha256.as_deref())?;
+    row.str(key!("fingerprint_md5"), kp.fingerprint_md5.as_deref())?;
+    row.str(
+        key!("provider_fingerprint"),
+        kp.provider_fingerprint.as_deref(),
+    )?;
+    row.value(key!("created_at"), &kp.created_at)?;
+    row.str(key!("description"), kp.description.as_deref())?;
+    row.str(key!("user_id"), kp.user_id.as_deref())?;
+    row.str(key!("scope"), kp.scope.as_deref())?;
+    row.value(key!("status"), &kp.status)?;
+    row.str(key!("status_code"), kp.status_code.as_deref())?;
+    row.str(key!("status_reason"), kp.status_reason.as_deref())?;
+    row.value(key!("key_protection"), &kp.key_protection)?;
+    row.value(key!("instance_ids"), &kp.instance_ids)?;
+    row.value(key!("tags"), &kp.tags)?;
+    row.value(key!("extra"), &kp.extra)?;
     row.end()
 }
 
@@ -82,6 +85,24 @@ pub(super) fn cell<'a>(kp: &'a KeyPair, name: &str, null: &'a str) -> Cow<'a, st
     }
 }
 
+/// A field's name as written after the field before it, in both layouts.
+#[derive(Clone, Copy)]
+struct Key {
+    pretty: &'static str,
+    compact: &'static str,
+}
+
+/// The [`Key`] of the field `name`.
+macro_rules! key {
+    ($name:literal) => {
+        Key {
+            pretty: concat!(",\n    \"", $name, "\": "),
+            compact: concat!(",\"", $name, "\":"),
+        }
+    };
+}
+use key;
+
 /// The object being written: its separators and indentation as `serde_json` writes them.
 struct JsonObject<'w, W: Write + ?Sized> {
     out: &'w mut W,
@@ -90,31 +111,29 @@ struct JsonObject<'w, W: Write + ?Sized> {
 }
 
 impl<W: Write + ?Sized> JsonObject<'_, W> {
-    /// `"name": ` with what comes before it (the brace, or a comma), indented when pretty.
-    fn key(&mut self, name: &str) -> io::Result<()> {
-        let lead: &[u8] = match (self.first, self.pretty) {
-            (true, true) => b"{\n    \"",
-            (false, true) => b",\n    \"",
-            (true, false) => b"{\"",
-            (false, false) => b",\"",
-        };
-        self.first = false;
-        self.out.write_all(lead)?;
-        self.out.write_all(name.as_bytes())?;
-        self.out
-            .write_all(if self.pretty { b"\": " } else { b"\":" })
+    /// `"name": ` with what comes before it (the brace, or a comma), indented when pretty:
+    /// one copy of a text made at compile time, not three per field.
+    fn key(&mut self, key: Key) -> io::Result<()> {
+        let text = if self.pretty { key.pretty } else { key.compact };
+        if self.first {
+            self.first = false;
+            // The first field follows the brace instead of a comma.
+            self.out.write_all(b"{")?;
+            return self.out.write_all(&text.as_bytes()[1..]);
+        }
+        self.out.write_all(text.as_bytes())
     }
 
-    fn str(&mut self, name: &str, value: Option<&str>) -> io::Result<()> {
-        self.key(name)?;
+    fn str(&mut self, key: Key, value: Option<&str>) -> io::Result<()> {
+        self.key(key)?;
         match value {
             Some(s) => write_json_str(self.out, s),
             None => self.out.write_all(b"null"),
         }
     }
 
-    fn number(&mut self, name: &str, value: Option<u32>) -> io::Result<()> {
-        self.key(name)?;
+    fn number(&mut self, key: Key, value: Option<u32>) -> io::Result<()> {
+        self.key(key)?;
         match value {
             Some(n) => write!(self.out, "{n}"),
             None => self.out.write_all(b"null"),
@@ -122,8 +141,8 @@ impl<W: Write + ?Sized> JsonObject<'_, W> {
     }
 
     /// Any other value through serde, with the formatter state it would have inside the row.
-    fn value<T: Serialize>(&mut self, name: &str, value: &T) -> io::Result<()> {
-        self.key(name)?;
+    fn value<T: Serialize>(&mut self, key: Key, value: &T) -> io::Result<()> {
+        self.key(key)?;
         if self.pretty {
             let formatter = InArray {
                 depth: 1,
