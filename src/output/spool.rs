@@ -66,6 +66,7 @@ pub struct Spool {
     file_written: u64,
     /// Text of rows placed in the file after `file_written`, not yet written: rows come one at
     /// a time, and are written a piece at a time (one `write` per 32 KB, not one per row).
+    /// Not counted against the budget: it never holds much more than one piece.
     file_tail: Vec<u8>,
     file_failed: bool,
     rows: Vec<Row>,
