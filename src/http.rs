@@ -114,6 +114,7 @@ impl HttpResponse {
 }
 
 /// What an adapter makes of a reply.
+#[derive(Debug)]
 pub enum Verdict {
     /// Hand the reply to the adapter.
     Accept,

@@ -3,7 +3,9 @@
 
 use chrono::{DateTime, Utc};
 
-use super::wire::{Envelope, ErrorPart};
+use std::sync::Mutex;
+
+use super::wire::{Envelope, ErrorPart, PageResponse};
 use crate::error::{Error, Kind};
 use crate::http::{judge_by_status, HttpResponse, Verdict};
 use crate::secret::scrub;
@@ -39,6 +41,25 @@ pub(super) fn judge(resp: &HttpResponse) -> Verdict {
             .with_status(resp.status),
         ),
     }
+}
+
+/// [`judge`] for a DescribeKeyPairs page, which it reads once: an accepted page is left in
+/// `page` for the caller, instead of being read for the verdict and again for its key pairs
+/// (each read scans the whole reply, ~40 KB for 100 key pairs). Anything else (an error, a
+/// body that is not a page) gets [`judge`]'s verdict, and the caller's own read of an accepted
+/// odd body reports it as before.
+pub(super) fn judge_page(resp: &HttpResponse, page: &Mutex<Option<PageResponse>>) -> Verdict {
+    if (200..300).contains(&resp.status) {
+        if let Ok(Envelope { response }) =
+            crate::json::from_bytes::<Envelope<PageResponse>>(&resp.body)
+        {
+            if response.error.is_none() {
+                *page.lock().unwrap_or_else(|e| e.into_inner()) = Some(response);
+                return Verdict::Accept;
+            }
+        }
+    }
+    judge(resp)
 }
 
 /// A non-2xx reply (a gateway or proxy in the way): say what came back.
@@ -275,6 +296,41 @@ mod tests {
             status,
             headers: reqwest::header::HeaderMap::new(),
             body: body.as_bytes().to_vec(),
+        }
+    }
+
+    #[test]
+    fn a_page_is_judged_as_judge_does_and_read_once() {
+        let judged = Mutex::new(None);
+        let page = reply(
+            200,
+            r#"{"Response":{"TotalCount":1,"KeyPairSet":[{"KeyId":"skey-1","KeyName":"a"}],"RequestId":"r"}}"#,
+        );
+        assert!(matches!(judge_page(&page, &judged), Verdict::Accept));
+        let kept = judged
+            .lock()
+            .unwrap()
+            .take()
+            .expect("the accepted page is kept");
+        assert_eq!(kept.total_count, Some(1));
+        assert_eq!(kept.key_pair_set.unwrap()[0].key_name.as_deref(), Some("a"));
+        // Refusals, odd bodies and other statuses: judge's verdict, nothing kept. A body that
+        // is an envelope but not a page is accepted, for the caller's read to report.
+        let throttled = reply(
+            200,
+            r#"{"Response":{"Error":{"Code":"RequestLimitExceeded","Message":"slow down"},"RequestId":"r1"}}"#,
+        );
+        let not_a_page = reply(200, r#"{"Response":{"KeyPairSet":3,"RequestId":"r2"}}"#);
+        for resp in [
+            throttled,
+            not_a_page,
+            reply(200, "<html>oops</html>"),
+            reply(502, "bad gateway"),
+            reply(404, "nope"),
+        ] {
+            let verdict = format!("{:?}", judge_page(&resp, &judged));
+            assert_eq!(verdict, format!("{:?}", judge(&resp)));
+            assert!(judged.lock().unwrap().is_none());
         }
     }
 

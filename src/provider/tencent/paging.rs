@@ -6,7 +6,9 @@ use std::collections::HashSet;
 
 use futures::StreamExt;
 
-use super::errors::judge;
+use std::sync::Mutex;
+
+use super::errors::judge_page;
 use super::wire::{Envelope, Page, PageResponse, RequestBody, Selector, TcKeyPair};
 use super::TencentProvider;
 use crate::error::{Error, Result};
@@ -28,12 +30,19 @@ impl TencentProvider {
             limit,
         })
         .map_err(|e| Error::other(format!("cannot encode the DescribeKeyPairs request: {e}")))?;
+        let judged = Mutex::new(None);
         let resp = self
             .http
-            .execute(|| self.build(&body), judge, Some(&self.limiter))
+            .execute(
+                || self.build(&body),
+                |resp| judge_page(resp, &judged),
+                Some(&self.limiter),
+            )
             .await?;
-        let envelope: Envelope<PageResponse> = resp.json()?;
-        let page = envelope.response;
+        let page = match judged.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            Some(page) => page,
+            None => resp.json::<Envelope<PageResponse>>()?.response,
+        };
         let total = page.total_count.ok_or_else(|| {
             Error::protocol(format!(
                 "DescribeKeyPairs reply has no TotalCount; body starts: {}",

@@ -51,6 +51,8 @@ pub(super) struct Envelope<T> {
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "PascalCase")]
 pub(super) struct PageResponse {
+    /// Set on a refused request: the judge then reads the reply as [`ErrorPart`].
+    pub(super) error: Option<ApiError>,
     pub(super) total_count: Option<u64>,
     #[serde(default)]
     pub(super) key_pair_set: Option<Vec<TcKeyPair>>,
