@@ -167,14 +167,23 @@ impl KeyPair {
     /// Sets `public_key` and derives algorithm, bits, comment and both fingerprints from the
     /// decoded blob. A key that does not parse keeps those fields `null` and returns the reason,
     /// so the caller can warn without dropping the key pair. x509 material is kept as is.
-    pub fn set_public_key(&mut self, public_key: &str) -> Result<(), String> {
-        let trimmed = public_key.trim();
-        self.public_key = if trimmed.is_empty() {
-            None
-        } else {
-            Some(trimmed.to_string())
+    /// A `String` with nothing to trim is kept as it is, not copied.
+    pub fn set_public_key<S: AsRef<str> + Into<String>>(
+        &mut self,
+        public_key: S,
+    ) -> Result<(), String> {
+        let text = public_key.as_ref();
+        let trimmed = text.trim();
+        let kept = match trimmed.len() {
+            0 => None,
+            n if n == text.len() => Some(public_key.into()),
+            _ => Some(trimmed.to_string()),
         };
-        if trimmed.is_empty() || self.key_type == Some(KeyType::X509) {
+        self.public_key = kept;
+        let Some(trimmed) = self.public_key.as_deref() else {
+            return Ok(());
+        };
+        if self.key_type == Some(KeyType::X509) {
             return Ok(());
         }
         match crate::keys::PublicKeyInfo::parse(trimmed) {

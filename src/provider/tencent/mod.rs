@@ -155,7 +155,7 @@ impl TencentProvider {
         kp.key_type = Some(KeyType::Ssh);
         kp.project_id = k.project_id.as_ref().and_then(project_id_string);
         kp.description = k.description.filter(|d| !d.is_empty());
-        if let Some(pk) = k.public_key.as_deref() {
+        if let Some(pk) = k.public_key {
             if let Err(reason) = kp.set_public_key(pk) {
                 log::warn(&format!(
                     "profile {} (tencent, {}): key pair {}: cannot read its public key: {reason}",

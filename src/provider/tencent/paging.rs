@@ -135,18 +135,25 @@ fn remaining_offsets(next: u64, total: u64, page_size: u32) -> Result<Vec<u64>> 
 
 /// A page's items without those an earlier page (in offset order) already gave: the first of
 /// every KeyId is kept, as the offsets shift when keys are added or removed mid-walk.
-fn first_of_each(seen: &mut HashSet<String>, items: Vec<TcKeyPair>) -> Vec<TcKeyPair> {
+fn first_of_each(seen: &mut HashSet<Identity>, items: Vec<TcKeyPair>) -> Vec<TcKeyPair> {
     items
         .into_iter()
         .filter(|item| {
             let identity = match (&item.key_id, &item.key_name) {
-                (Some(id), _) => format!("id:{id}"),
-                (None, Some(name)) => format!("name:{name}"),
+                (Some(id), _) => Identity::Id(id.clone()),
+                (None, Some(name)) => Identity::Name(name.clone()),
                 (None, None) => return false,
             };
             seen.insert(identity)
         })
         .collect()
+}
+
+/// What makes two items of one walk the same key pair: its KeyId, or its name without one.
+#[derive(PartialEq, Eq, Hash)]
+enum Identity {
+    Id(String),
+    Name(String),
 }
 
 #[cfg(test)]
