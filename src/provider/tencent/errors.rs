@@ -1,9 +1,9 @@
 //! Judging replies: Tencent answers business errors (throttling included) with HTTP 200 and
 //! `Response.Error`, so the body decides; each code becomes a typed error with a hint.
 
-use chrono::{DateTime, Utc};
-
 use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
 
 use super::wire::{Envelope, ErrorPart, PageResponse};
 use crate::error::{Error, Kind};
