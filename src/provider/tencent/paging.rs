@@ -3,10 +3,9 @@
 //! order, de-duplicated by KeyId (offsets shift when keys are added or removed mid-walk).
 
 use std::collections::HashSet;
+use std::sync::Mutex;
 
 use futures::StreamExt;
-
-use std::sync::Mutex;
 
 use super::errors::judge_page;
 use super::wire::{Envelope, Page, PageResponse, RequestBody, Selector, TcKeyPair};
