@@ -74,8 +74,10 @@ impl Emulator {
         let thread = std::thread::Builder::new()
             .name("keyctl-emulator".into())
             .spawn(move || {
-                let rt = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
+                // One thread: a request's work is small and mostly waiting (the hold), and
+                // handing tasks between workers cost more CPU than the requests themselves
+                // (~30% of the benchmark emulators' CPU, which they share with keyctl).
+                let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
                     .expect("emulator runtime");
@@ -136,18 +138,60 @@ impl State {
     }
 }
 
-/// Waits until `deadline`. A thread's sleep, not tokio's: tokio's timer ticks in whole
-/// milliseconds and wakes up to one late, so a 20 ms latency measured ~21 ms and the benchmark
-/// counted the difference against keyctl.
+/// Waits until `deadline`, to the microsecond. Not tokio's timer alone: it ticks in whole
+/// milliseconds and wakes up to one late, so a 20 ms latency measured ~21.6 ms and the
+/// benchmark counted the difference against keyctl. A timerfd (a kernel high-resolution timer
+/// that the runtime's epoll watches) is as precise as a thread's sleep without a thread per
+/// request; where one cannot be made, tokio's timer stands in.
 async fn hold_until(deadline: std::time::Instant) {
     let left = deadline.saturating_duration_since(std::time::Instant::now());
     if left.is_zero() {
         return;
     }
-    let slept = tokio::task::spawn_blocking(move || std::thread::sleep(left));
-    if slept.await.is_err() {
-        tokio::time::sleep(left).await;
+    if precise_sleep(left).await.is_err() {
+        tokio::time::sleep_until(deadline.into()).await;
     }
+}
+
+#[cfg(target_os = "linux")]
+async fn precise_sleep(duration: Duration) -> std::io::Result<()> {
+    use rustix::time::{
+        timerfd_create, timerfd_settime, Itimerspec, TimerfdClockId, TimerfdFlags,
+        TimerfdTimerFlags, Timespec,
+    };
+    let timer = timerfd_create(
+        TimerfdClockId::Monotonic,
+        TimerfdFlags::NONBLOCK | TimerfdFlags::CLOEXEC,
+    )?;
+    let at = Itimerspec {
+        it_interval: Timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        },
+        it_value: Timespec {
+            tv_sec: duration.as_secs() as _,
+            tv_nsec: duration.subsec_nanos() as _,
+        },
+    };
+    timerfd_settime(&timer, TimerfdTimerFlags::empty(), &at)?;
+    // SAFETY: `register` asks that the descriptor stay open and the same for the AsyncFd's
+    // lifetime; the AsyncFd owns the OwnedFd, which closes it only when dropped with it.
+    let timer =
+        unsafe { tokio::io::unix::AsyncFd::register(timer) }.map_err(|e| e.into_parts().1)?;
+    loop {
+        let mut ready = timer.readable().await?;
+        // The expiration count (8 bytes); WouldBlock means a wake-up without an expiry.
+        match rustix::io::read(timer.get_ref(), &mut [0u8; 8]) {
+            Ok(_) => return Ok(()),
+            Err(rustix::io::Errno::AGAIN) => ready.clear_ready(),
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+async fn precise_sleep(_: Duration) -> std::io::Result<()> {
+    Err(std::io::ErrorKind::Unsupported.into())
 }
 
 /// All routes. `/` is shared: `GET` is Nova's version list, `POST` is Tencent's API.

@@ -51,8 +51,10 @@ struct Args {
     tencent_rate_limit: u32,
     /// The Tencent SecretId to accept instead of the demo one. Each SecretId has its own rate
     /// limit (in the API and in keyctl), so benchmarks give each emulated account its own.
+    /// Repeat it for more SecretIds (same SecretKey, each its own limit); the written config
+    /// names the first.
     #[arg(long, value_name = "ID")]
-    tencent_secret_id: Option<String>,
+    tencent_secret_id: Vec<String>,
     /// Once listening, write a keyctl config (mode 0600) with profiles hw, hw-ecs, os and tc
     /// pointing at this emulator, with its demo credentials inline.
     #[arg(long, value_name = "PATH")]
@@ -94,8 +96,9 @@ fn config(args: &Args) -> Config {
         config.tencent.keys = tencent::seed_keys(&keys::generate("tc", n, TENCENT_KEY_SEED));
     }
     config.tencent.rate_limit_per_sec = args.tencent_rate_limit;
-    if let Some(id) = &args.tencent_secret_id {
-        config.tencent.secret_id = id.clone();
+    if let Some((first, more)) = args.tencent_secret_id.split_first() {
+        config.tencent.secret_id = first.clone();
+        config.tencent.more_secret_ids = more.to_vec();
     }
     config
 }
@@ -272,6 +275,8 @@ mod tests {
             "0",
             "--tencent-secret-id",
             "AKIDbench1",
+            "--tencent-secret-id",
+            "AKIDbench2",
         ]);
         let c = config(&args);
         assert_eq!(c.huawei.keys.len(), 7);
@@ -279,6 +284,7 @@ mod tests {
         assert_eq!(c.tencent.keys.len(), 3);
         assert_eq!(c.tencent.rate_limit_per_sec, 0);
         assert_eq!(c.tencent.secret_id, "AKIDbench1");
+        assert_eq!(c.tencent.more_secret_ids, ["AKIDbench2"]);
         assert_eq!(c.huawei.keys[0].name, "hw-00001");
     }
 
