@@ -8,6 +8,7 @@
 //! listing keeps only what the checks across key pairs need (where each one is and its
 //! SHA-256), not the key pairs: twelve accounts of 10,000 are audited in bounded memory.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
@@ -169,7 +170,7 @@ pub struct Finding {
 /// first key pair, so the output is stable from run to run.
 pub fn audit(keys: &[KeyPair], policy: &Policy) -> Vec<Finding> {
     let seen: Vec<Seen> = keys.iter().map(|kp| Seen::of(kp, policy)).collect();
-    audit_seen(seen, policy)
+    audit_seen(vec![seen], policy)
 }
 
 /// What the audit keeps of one key pair: where it is, its SHA-256 (what the checks across key
@@ -179,9 +180,18 @@ pub struct Seen {
     place: KeyRef,
     sha256: Option<String>,
     /// Findings about the key material, grouped across key pairs by [`audit_seen`].
-    material: Vec<(Severity, &'static str, String)>,
-    /// Findings about this key pair's state in its cloud, complete.
-    state: Vec<Finding>,
+    material: Vec<(Severity, &'static str, Sentence)>,
+    /// Findings about this key pair's state in its cloud, made [`Finding`]s (with this key
+    /// pair's place) only once every key pair is in: most of them (unattached) are one fixed
+    /// sentence, so a large account's are a few bytes each until then.
+    state: Vec<StateIssue>,
+}
+
+#[derive(Debug)]
+struct StateIssue {
+    severity: Severity,
+    code: &'static str,
+    message: Cow<'static, str>,
 }
 
 impl Seen {
@@ -190,22 +200,54 @@ impl Seen {
         Seen {
             place: KeyRef::of(kp),
             material: material_issues(&facts, policy),
-            state: state_findings(kp, &facts, policy),
+            state: state_issues(kp, &facts, policy),
             sha256: facts.sha256,
         }
     }
+
+    /// The state findings, each about this key pair alone (its place moved into the last).
+    fn into_state_findings(self) -> impl Iterator<Item = Finding> {
+        let Seen {
+            place,
+            sha256,
+            state,
+            ..
+        } = self;
+        let last = state.len().saturating_sub(1);
+        let mut place = Some(place);
+        state.into_iter().enumerate().map(move |(i, issue)| {
+            let here = if i == last {
+                place.take()
+            } else {
+                place.clone()
+            };
+            Finding {
+                severity: issue.severity,
+                code: issue.code.to_string(),
+                message: issue.message.into_owned(),
+                fingerprint: sha256.clone(),
+                key_pairs: here.into_iter().collect(),
+            }
+        })
+    }
 }
 
-/// [`audit`] of key pairs already [`Seen`], in the order they were listed.
-pub fn audit_seen(seen: Vec<Seen>, policy: &Policy) -> Vec<Finding> {
-    let mut findings = material_findings(&seen);
+/// [`audit`] of key pairs already [`Seen`]: one list per target, each in listing order (kept
+/// apart, not joined: at 120,000 key pairs one list of them all is 20 MB more, and twice that
+/// while it is being joined).
+pub fn audit_seen(seen: Vec<Vec<Seen>>, policy: &Policy) -> Vec<Finding> {
+    let all = || seen.iter().flatten();
+    let mut findings = material_findings(all());
     if policy.flag_name_reuse {
-        findings.extend(name_reuse(&seen));
+        findings.extend(name_reuse(all()));
     }
     if policy.flag_key_reuse {
-        findings.extend(key_reuse(&seen));
+        findings.extend(key_reuse(all()));
     }
-    findings.extend(seen.into_iter().flat_map(|s| s.state));
+    // Target by target, so each one's list is freed once its findings are out.
+    for target in seen {
+        findings.extend(target.into_iter().flat_map(Seen::into_state_findings));
+    }
     for f in &mut findings {
         f.key_pairs.sort();
         f.key_pairs.dedup();
@@ -301,10 +343,10 @@ fn family(algorithm: &str) -> Family {
 
 /// Findings about the key material (weak, deprecated, unknown, denied), one per distinct key
 /// with every key pair holding it; unparseable keys one per key pair.
-fn material_findings(seen: &[Seen]) -> Vec<Finding> {
+fn material_findings<'a>(seen: impl Iterator<Item = &'a Seen>) -> Vec<Finding> {
     // (code, fingerprint or per-key-pair slot) → finding
     let mut grouped: BTreeMap<(&'static str, String), Finding> = BTreeMap::new();
-    for (i, s) in seen.iter().enumerate() {
+    for (i, s) in seen.enumerate() {
         for (severity, code, message) in &s.material {
             let slot = s.sha256.clone().unwrap_or_else(|| format!("#{i}"));
             grouped
@@ -312,7 +354,7 @@ fn material_findings(seen: &[Seen]) -> Vec<Finding> {
                 .or_insert_with(|| Finding {
                     severity: *severity,
                     code: code.to_string(),
-                    message: message.clone(),
+                    message: message.text(),
                     fingerprint: s.sha256.clone(),
                     key_pairs: Vec::new(),
                 })
@@ -323,17 +365,51 @@ fn material_findings(seen: &[Seen]) -> Vec<Finding> {
     grouped.into_values().collect()
 }
 
-fn material_issues(f: &Facts, policy: &Policy) -> Vec<(Severity, &'static str, String)> {
+/// A material finding's sentence, written when its finding is made: once per distinct key, not
+/// for every key pair that holds it. Weak RSA, by far the most common, is kept as its numbers.
+#[derive(Debug)]
+enum Sentence {
+    Text(String),
+    WeakRsa { bits: u32, min: u32, required: bool },
+}
+
+impl Sentence {
+    fn text(&self) -> String {
+        match self {
+            Sentence::Text(text) => text.clone(),
+            Sentence::WeakRsa {
+                bits,
+                min,
+                required: true,
+            } => format!(
+                "{bits}-bit RSA key, under the {min} bits required: NIST SP 800-57 Part 1 rates RSA \
+                 under 2048 bits below 112-bit security, no longer acceptable for signatures. \
+                 Replace it with ed25519 (or RSA of 3072 bits or more)"
+            ),
+            Sentence::WeakRsa {
+                bits,
+                min,
+                required: false,
+            } => format!(
+                "{bits}-bit RSA key, under the {min} bits recommended: NIST SP 800-57 Part 1 rates \
+                 RSA-2048 at 112-bit security, acceptable through 2030 and disallowed after. Plan \
+                 a move to ed25519 (or RSA of 3072 bits or more)"
+            ),
+        }
+    }
+}
+
+fn material_issues(f: &Facts, policy: &Policy) -> Vec<(Severity, &'static str, Sentence)> {
     let mut out = Vec::new();
     if let Some(reason) = &f.parse_error {
         if policy.flag_unknown {
             out.push((
                 Severity::Medium,
                 codes::UNPARSEABLE_KEY,
-                format!(
+                Sentence::Text(format!(
                     "the stored public key does not parse ({reason}): nobody can tell what key \
                      it is, and sshd will likely reject it"
-                ),
+                )),
             ));
         }
         return out;
@@ -346,10 +422,10 @@ fn material_issues(f: &Facts, policy: &Policy) -> Vec<(Severity, &'static str, S
         out.push((
             Severity::High,
             codes::DENIED_KEY,
-            format!(
+            Sentence::Text(format!(
                 "this key is on the [audit] deny_fingerprints list ({d}): it was marked as \
                  retired or compromised and must not be deployed"
-            ),
+            )),
         ));
     }
     let Some(algorithm) = &f.algorithm else {
@@ -360,46 +436,46 @@ fn material_issues(f: &Facts, policy: &Policy) -> Vec<(Severity, &'static str, S
         Family::Dsa if policy.flag_dsa => out.push((
             Severity::High,
             codes::DSA_KEY,
-            "DSA (ssh-dss) key: OpenSSH disabled DSA by default in 7.0 (2015) and removed it in \
-             10.0 (2025); it is fixed at 1024 bits with SHA-1. Replace it with ed25519"
-                .to_string(),
+            Sentence::Text(
+                "DSA (ssh-dss) key: OpenSSH disabled DSA by default in 7.0 (2015) and removed it \
+                 in 10.0 (2025); it is fixed at 1024 bits with SHA-1. Replace it with ed25519"
+                    .to_string(),
+            ),
         )),
         Family::Unknown if policy.flag_unknown => out.push((
             Severity::Medium,
             codes::UNKNOWN_KEY_TYPE,
-            format!(
+            Sentence::Text(format!(
                 "key type `{algorithm}` is not one keyctl knows (RSA, ECDSA, Ed25519, Ed448, \
                  FIDO sk-*): check that it is a current, supported OpenSSH type"
-            ),
+            )),
         )),
         _ => {}
     }
     out
 }
 
-fn rsa_issue(bits: Option<u32>, policy: &Policy) -> Option<(Severity, &'static str, String)> {
+fn rsa_issue(bits: Option<u32>, policy: &Policy) -> Option<(Severity, &'static str, Sentence)> {
     let bits = bits?;
     if bits < policy.rsa_min_bits_high {
         Some((
             Severity::High,
             codes::WEAK_RSA,
-            format!(
-                "{bits}-bit RSA key, under the {} bits required: NIST SP 800-57 Part 1 rates RSA \
-                 under 2048 bits below 112-bit security, no longer acceptable for signatures. \
-                 Replace it with ed25519 (or RSA of 3072 bits or more)",
-                policy.rsa_min_bits_high
-            ),
+            Sentence::WeakRsa {
+                bits,
+                min: policy.rsa_min_bits_high,
+                required: true,
+            },
         ))
     } else if bits < policy.rsa_min_bits_low {
         Some((
             Severity::Low,
             codes::WEAK_RSA,
-            format!(
-                "{bits}-bit RSA key, under the {} bits recommended: NIST SP 800-57 Part 1 rates \
-                 RSA-2048 at 112-bit security, acceptable through 2030 and disallowed after. Plan \
-                 a move to ed25519 (or RSA of 3072 bits or more)",
-                policy.rsa_min_bits_low
-            ),
+            Sentence::WeakRsa {
+                bits,
+                min: policy.rsa_min_bits_low,
+                required: false,
+            },
         ))
     } else {
         None
@@ -408,7 +484,7 @@ fn rsa_issue(bits: Option<u32>, policy: &Policy) -> Option<(Severity, &'static s
 
 /// The same name bound to different keys in different places (compared by SHA-256; key pairs
 /// without one are left out, as nothing can be said about them).
-fn name_reuse(seen: &[Seen]) -> Vec<Finding> {
+fn name_reuse<'a>(seen: impl Iterator<Item = &'a Seen>) -> Vec<Finding> {
     let mut by_name: BTreeMap<&str, BTreeMap<&str, Vec<&KeyRef>>> = BTreeMap::new();
     for s in seen {
         if let Some(sha) = s.sha256.as_deref() {
@@ -449,7 +525,7 @@ fn name_reuse(seen: &[Seen]) -> Vec<Finding> {
 }
 
 /// One key registered under several names.
-fn key_reuse(seen: &[Seen]) -> Vec<Finding> {
+fn key_reuse<'a>(seen: impl Iterator<Item = &'a Seen>) -> Vec<Finding> {
     let mut by_key: BTreeMap<&str, Vec<&KeyRef>> = BTreeMap::new();
     for s in seen {
         if let Some(sha) = s.sha256.as_deref() {
@@ -476,14 +552,12 @@ fn key_reuse(seen: &[Seen]) -> Vec<Finding> {
         .collect()
 }
 
-/// Findings about one key pair's state in its cloud.
-fn state_findings(kp: &KeyPair, f: &Facts, policy: &Policy) -> Vec<Finding> {
-    let one = |severity, code: &str, message: String| Finding {
+/// What one key pair's state in its cloud gives to find.
+fn state_issues(kp: &KeyPair, f: &Facts, policy: &Policy) -> Vec<StateIssue> {
+    let one = |severity, code, message: Cow<'static, str>| StateIssue {
         severity,
-        code: code.to_string(),
+        code,
         message,
-        fingerprint: f.sha256.clone(),
-        key_pairs: vec![KeyRef::of(kp)],
     };
     let mut out = Vec::new();
     if policy.flag_frozen && kp.status == Some(Status::Frozen) {
@@ -499,7 +573,8 @@ fn state_findings(kp: &KeyPair, f: &Facts, policy: &Policy) -> Vec<Finding> {
             format!(
                 "key pair is frozen{detail}: it cannot be used or changed until the provider \
                  lifts the freeze"
-            ),
+            )
+            .into(),
         ));
     }
     if policy.flag_unattached && kp.instance_ids.as_ref().is_some_and(Vec::is_empty) {
@@ -508,13 +583,13 @@ fn state_findings(kp: &KeyPair, f: &Facts, policy: &Policy) -> Vec<Finding> {
             codes::UNATTACHED,
             "key pair is bound to no instance (as the provider reports): if nothing needs it, \
              delete it, so there is less to rotate and less that can leak"
-                .to_string(),
+                .into(),
         ));
     }
     if policy.flag_fingerprint_mismatch {
         out.extend(
             fingerprint_mismatch(kp, f)
-                .map(|m| one(Severity::Medium, codes::FINGERPRINT_MISMATCH, m)),
+                .map(|m| one(Severity::Medium, codes::FINGERPRINT_MISMATCH, m.into())),
         );
     }
     out

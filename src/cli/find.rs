@@ -41,9 +41,10 @@ pub async fn run(env: &Env, args: &FindArgs) -> Result<i32> {
     }
     let super::Everything {
         code,
-        keys: mut hits,
+        keys: per_target,
         searched,
     } = super::list_matching(env, move |k| find::matches(&needle, k)).await?;
+    let mut hits: Vec<_> = per_target.into_iter().flatten().collect();
     super::list::sort_keys(&mut hits);
     let objects = output::key_objects(&hits);
     write_stdout(|out| output::render_objects(out, &objects, &style, COLUMNS, "name"))?;

@@ -289,8 +289,9 @@ pub async fn run(cli: Cli) -> Result<i32> {
 pub(crate) struct Everything<T = crate::model::KeyPair> {
     /// The fan-out's exit code (0, 6, or the failures' code).
     pub code: i32,
-    /// What was kept, in target order and each target's listing order.
-    pub keys: Vec<T>,
+    /// What was kept, one list per target that answered, in target order and each target's
+    /// listing order.
+    pub keys: Vec<Vec<T>>,
     /// Every target asked, as `profile (region)`, for "not found in …" messages.
     pub searched: Vec<String>,
 }
@@ -324,25 +325,16 @@ pub(crate) async fn list_mapped<T: Send + 'static>(
             adapter
                 .list_into(&crate::provider::ListQuery::default(), &mut kept)
                 .await?;
+            // Grown by doubling as pages came: up to half of it spare, held until the end.
+            kept.keys.shrink_to_fit();
             Ok(kept.keys)
         }
     })
     .await;
     let code = report::report_outcomes(&outcomes, env.global.errors);
     let searched = outcomes.iter().map(|o| o.label()).collect();
-    // Sized once: collected as it comes, 120,000 kept items grew by doubling, copying each
-    // time, beside the targets' own lists.
-    let total = outcomes
-        .iter()
-        .filter_map(|o| o.result.as_ref().ok())
-        .map(Vec::len)
-        .sum();
-    let mut keys = Vec::with_capacity(total);
-    for outcome in outcomes {
-        if let Ok(mut kept) = outcome.result {
-            keys.append(&mut kept);
-        }
-    }
+    // Not joined into one list: 120,000 kept items would be held twice while being copied.
+    let keys = outcomes.into_iter().filter_map(|o| o.result.ok()).collect();
     Ok(Everything {
         code,
         keys,
