@@ -552,7 +552,8 @@ fn key_reuse<'a>(seen: impl Iterator<Item = &'a Seen>) -> Vec<Finding> {
         .collect()
 }
 
-/// What one key pair's state in its cloud gives to find.
+/// What is wrong with one key pair's state in its cloud: frozen, bound to nothing, or a
+/// fingerprint from the cloud that disagrees with its key.
 fn state_issues(kp: &KeyPair, f: &Facts, policy: &Policy) -> Vec<StateIssue> {
     let one = |severity, code, message: Cow<'static, str>| StateIssue {
         severity,
@@ -742,6 +743,54 @@ mod tests {
             ..Policy::default()
         };
         assert_eq!(audit(&keys, &quiet), vec![]);
+    }
+
+    #[test]
+    fn per_target_lists_find_what_one_list_finds() {
+        let broken = || {
+            let mut k = KeyPair::new("p", ProviderKind::Huawei, Some("r"), "broken");
+            let _ = k.set_public_key("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA==");
+            k
+        };
+        // Frozen and unattached at once: two state findings for one place.
+        let mut both = kp("tc", "r", "both", &openssh_key(Algo::Rsa(1024), 3, ""));
+        both.status = Some(Status::Frozen);
+        both.instance_ids = Some(vec![]);
+        let first = vec![
+            kp("p", "r1", "deploy", &ed(1)),
+            broken(),
+            kp("p", "r1", "weak", &openssh_key(Algo::Rsa(2048), 4, "")),
+        ];
+        let second = vec![
+            kp("q", "r2", "deploy", &ed(2)),
+            broken(),
+            both,
+            kp("q", "r2", "weak", &openssh_key(Algo::Rsa(2048), 4, "")),
+        ];
+        let policy = Policy::default();
+        let joined: Vec<KeyPair> = first.iter().chain(&second).cloned().collect();
+        let apart = audit_seen(
+            [&first, &second]
+                .iter()
+                .map(|keys| keys.iter().map(|k| Seen::of(k, &policy)).collect())
+                .collect(),
+            &policy,
+        );
+        assert_eq!(apart, audit(&joined, &policy));
+        let codes = codes_of(&apart);
+        // Each broken key pair is its own finding; the shared weak key is one with two places.
+        assert_eq!(
+            codes
+                .iter()
+                .filter(|(c, _)| *c == "unparseable-key")
+                .count(),
+            2
+        );
+        let weak: Vec<&Finding> = apart.iter().filter(|f| f.code == "weak-rsa").collect();
+        assert_eq!(weak.iter().map(|f| f.key_pairs.len()).sum::<usize>(), 3);
+        assert!(weak.iter().any(|f| f.key_pairs.len() == 2));
+        assert!(codes.contains(&("frozen", Severity::Medium)));
+        assert!(codes.contains(&("unattached", Severity::Info)));
     }
 
     #[test]
