@@ -386,6 +386,23 @@ async fn unknown_secret_id_is_an_auth_error_with_its_hint() {
     );
 }
 
+/// Two walks at once (ap-guangzhou and ap-shanghai) under these SecretIds, each with its own
+/// context and so its own limiter, as two keyctl runs would have: how many key pairs each got.
+async fn walks_with_own_limiters(emu: &Emulator, secret_ids: [&str; 2]) -> [usize; 2] {
+    let (ctx_a, ctx_b) = (context(), context());
+    let a = provider(
+        &profile("a", emu, "ap-guangzhou", secret_ids[0], DEMO_SECRET_KEY),
+        &ctx_a,
+    );
+    let b = provider(
+        &profile("b", emu, "ap-shanghai", secret_ids[1], DEMO_SECRET_KEY),
+        &ctx_b,
+    );
+    let query = ListQuery::default();
+    let (ra, rb) = tokio::join!(a.list(&query), b.list(&query));
+    [ra.expect("a").len(), rb.expect("b").len()]
+}
+
 /// The emulator's extra SecretIds (what the benchmark rotates through): accepted with the same
 /// SecretKey, each with its own rate window. Two walks at once under two SecretIds, each with
 /// its own limiter, are not throttled; the same load under one SecretId is
@@ -397,19 +414,10 @@ async fn more_secret_ids_are_accepted_each_with_its_own_limit() {
         more_secret_ids: vec![OTHER.into()],
         ..with_keys(1000)
     });
-    let (ctx_a, ctx_b) = (context(), context());
-    let a = provider(
-        &profile("a", &emu, "ap-guangzhou", DEMO_SECRET_ID, DEMO_SECRET_KEY),
-        &ctx_a,
+    assert_eq!(
+        walks_with_own_limiters(&emu, [DEMO_SECRET_ID, OTHER]).await,
+        [1000, 1000]
     );
-    let b = provider(
-        &profile("b", &emu, "ap-shanghai", OTHER, DEMO_SECRET_KEY),
-        &ctx_b,
-    );
-    let query = ListQuery::default();
-    let (ra, rb) = tokio::join!(a.list(&query), b.list(&query));
-    assert_eq!(ra.expect("first SecretId").len(), 1000);
-    assert_eq!(rb.expect("another SecretId").len(), 1000);
     assert_eq!(emu.state().tencent.requests(), 20);
     assert_eq!(
         emu.state().tencent.rate_limited(),
@@ -589,20 +597,9 @@ async fn two_profiles_with_one_secret_id_share_the_limit() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn separate_limiters_would_trip_the_limit() {
     let emu = emulator(with_keys(1000));
-    let (ctx_a, ctx_b) = (context(), context());
-    let a = provider(
-        &profile("a", &emu, "ap-guangzhou", DEMO_SECRET_ID, DEMO_SECRET_KEY),
-        &ctx_a,
-    );
-    let b = provider(
-        &profile("b", &emu, "ap-shanghai", DEMO_SECRET_ID, DEMO_SECRET_KEY),
-        &ctx_b,
-    );
-    let query = ListQuery::default();
-    let (ra, rb) = tokio::join!(a.list(&query), b.list(&query));
     // Both still complete: RequestLimitExceeded is retried.
-    assert_eq!(ra.expect("a").len(), 1000);
-    assert_eq!(rb.expect("b").len(), 1000);
+    let listed = walks_with_own_limiters(&emu, [DEMO_SECRET_ID, DEMO_SECRET_ID]).await;
+    assert_eq!(listed, [1000, 1000]);
     assert!(
         emu.state().tencent.rate_limited() > 0,
         "19/s against a 10/s limit must be refused sometimes"
