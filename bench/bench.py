@@ -125,12 +125,14 @@ MEMORY_RUNS = 2
 
 
 class Rotation:
-    """The argv of each run of a case that walks Tencent accounts: the config of the next
-    SecretId slot whose last run ended at least TC_WINDOW ago (waiting for one if need be, which
-    with SLOTS slots happens only when runs are shorter than TC_WINDOW / SLOTS)."""
+    """The argv of each run of a case: the config of the next slot whose last run ended at least
+    `window` seconds ago (waiting for one if need be). Cases that walk Tencent accounts turn
+    through the SecretId slots with TC_WINDOW, which with SLOTS slots waits only when runs are
+    shorter than TC_WINDOW / SLOTS; the others use one config and no window."""
 
-    def __init__(self, configs):
+    def __init__(self, configs, window):
         self.configs = configs
+        self.window = window
         self.free_at = [0.0] * len(configs)
         self.slot = -1
 
@@ -142,7 +144,7 @@ class Rotation:
         return make(self.configs[self.slot])
 
     def done(self):
-        self.free_at[self.slot] = time.monotonic() + TC_WINDOW
+        self.free_at[self.slot] = time.monotonic() + self.window
 
 
 def measure(argv, runs, env=None, pause=0.0, label="", memory_runs=None, servers=(),
@@ -363,7 +365,7 @@ def bench_list_cases(args, n, work, results):
                 for e in emus))
             configs.append(path)
         config = configs[0]
-        rotation = Rotation(configs)
+        rotation = Rotation(configs, TC_WINDOW)
         cache = os.path.join(work, f"cache-{n}")
         env = keyctl_env(cache)
         TWELVE = [f"{k}-{i}" for k in ("hw", "os", "tc") for i in range(ACCOUNTS)]
@@ -397,13 +399,12 @@ def bench_list_cases(args, n, work, results):
             kinds = [p.rsplit("-", 1)[0] for p in profiles]
             # A Tencent walk spends its SecretId's rate budget for a second: runs that walk
             # Tencent accounts take turns among the SecretId slots.
-            rot = rotation if "tc" in kinds else None
+            rot = rotation if "tc" in kinds else Rotation([config], 0.0)
 
             def one_run(run, rot=rot, make=make):
                 """An untimed run in the case's rotation."""
-                result = run(rot.argv(make) if rot else make(config))
-                if rot:
-                    rot.done()
+                result = run(rot.argv(make))
+                rot.done()
                 return result
 
             if not cold:
@@ -414,7 +415,7 @@ def bench_list_cases(args, n, work, results):
             # Also the warm-up: the timed runs follow it at once.
             trips = one_run(lambda argv: round_trips(argv, env, emus))
             servers = [e.proc.pid for e in emus]
-            m = measure(make if rot else make(config), args.runs, env=env, label=label,
+            m = measure(make, args.runs, env=env, label=label,
                         servers=servers, rotation=rot)
             row = {"case": label, "keys": n, "profiles": len(profiles), **m,
                    "floor": floor, "ratio": m["median"] / floor if floor else None,
@@ -422,7 +423,7 @@ def bench_list_cases(args, n, work, results):
             # (Not for walks of seconds, where the first 100 ms's slowness is noise.)
             if args.idle_gap > 0 and floor < 1.0:
                 time.sleep(args.idle_gap)
-                idle = measure(make if rot else make(config), args.runs, env=env,
+                idle = measure(make, args.runs, env=env,
                                pause=args.idle_gap,
                                label=f"{label}, after {args.idle_gap:g} s idle",
                                memory_runs=0, servers=servers, rotation=rot)
