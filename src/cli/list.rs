@@ -93,7 +93,7 @@ pub async fn run(env: &Env, args: &ListArgs) -> Result<i32> {
     let sort_field = sort.as_ref().map(|s| s.field.clone());
     let mut listing = Listing {
         rows,
-        out: std::io::BufWriter::with_capacity(super::STDOUT_BUFFER, std::io::stdout()),
+        out: std::io::BufWriter::with_capacity(super::STDOUT_BUFFER, std::io::stdout().lock()),
         held: sort.as_ref().map(|_| Vec::new()),
         left: args.limit.unwrap_or(usize::MAX),
         failures: Vec::new(),
@@ -147,7 +147,9 @@ impl PageSink for SpoolSink {
 /// held for `--sort`; each failure reported on stderr as it comes.
 struct Listing {
     rows: output::Rows,
-    out: std::io::BufWriter<std::io::Stdout>,
+    /// Locked for the run (nothing else writes to stdout), which also lets spilled rows be
+    /// copied by the kernel ([`output::SpoolOut`]).
+    out: std::io::BufWriter<std::io::StdoutLock<'static>>,
     /// Every target's spool (in target order), when `--sort` orders rows across targets.
     held: Option<Vec<output::Spool>>,
     /// What `--limit` still lets through.

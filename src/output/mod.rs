@@ -16,7 +16,7 @@ mod sort_value;
 pub mod spool;
 mod table;
 pub use sort_value::SortValue;
-pub use spool::{Spool, SpoolBudget, SPOOL_MEMORY};
+pub use spool::{Spool, SpoolBudget, SpoolOut, SPOOL_MEMORY};
 use table::TextTable;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -337,7 +337,7 @@ impl Rows {
     /// they had been given to [`Rows::write`], and returns how many.
     pub fn write_spooled(
         &mut self,
-        out: &mut dyn Write,
+        out: &mut dyn SpoolOut,
         spool: &Spool,
         most: usize,
     ) -> io::Result<usize> {
@@ -355,13 +355,13 @@ impl Rows {
     /// [`Rows::write`] in that order: `--sort FIELD` merging every target's rows.
     pub fn write_picked(
         &mut self,
-        out: &mut dyn Write,
+        out: &mut dyn SpoolOut,
         spools: &[Spool],
         order: &[(u32, u32)],
     ) -> io::Result<()> {
         let mut first = self.row.format == Format::Json && self.written == 0;
         let mut lines;
-        let out: &mut dyn Write = match &mut self.table {
+        let out: &mut dyn SpoolOut = match &mut self.table {
             Some(table) => {
                 lines = table::Lines::new(table);
                 &mut lines

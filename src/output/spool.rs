@@ -13,7 +13,7 @@
 //! ([`Spool::value`], [`Spool::write_rows`]): the key pairs themselves are never held.
 
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{self, BufWriter, IoSlice, Read, Seek, SeekFrom, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
@@ -30,6 +30,98 @@ const PIECE: usize = 32 * 1024;
 
 /// Bytes read back from a spill file at a time.
 const READ_BACK: usize = 64 * 1024;
+
+/// Pieces of text handed to one `write_vectored` (well under the kernel's 1,024 a call).
+const PIECES_AT_ONCE: usize = 64;
+
+/// Where a spool's text is written. Text held in memory goes out several pieces to a
+/// `write_vectored`, so a buffered output passes it straight to the kernel instead of copying
+/// it into its buffer first; text in the spill file goes through [`SpoolOut::copy_spilled`].
+/// The spools written after the last target answers (at 12 × 1,000 key pairs, five or more
+/// of ~1 MB each) are on every listing's critical path.
+pub trait SpoolOut: Write {
+    /// Copies `len` bytes of `file`, from `offset`, to this output.
+    fn copy_spilled(&mut self, file: &File, offset: u64, len: u64) -> io::Result<()> {
+        read_back(self, file, offset, len)
+    }
+}
+
+/// A buffered file descriptor (keyctl's standard output): `std::io::copy` flushes the buffer and
+/// lets the kernel move the spilled text (`copy_file_range` to a file, `sendfile` or `splice` to
+/// a pipe or `/dev/null`) without keyctl reading it in and writing it back out. For any other
+/// writer it copies through the buffer.
+impl<W: Write> SpoolOut for BufWriter<W> {
+    fn copy_spilled(&mut self, mut file: &File, offset: u64, len: u64) -> io::Result<()> {
+        file.seek(SeekFrom::Start(offset))?;
+        let copied = io::copy(&mut file.take(len), self)?;
+        if copied < len {
+            return Err(io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                "the temporary file holding rendered rows is shorter than what was written to it",
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl SpoolOut for Vec<u8> {}
+
+impl SpoolOut for super::table::Lines<'_> {}
+
+/// Copies `len` bytes of `file` from `offset` to `out` through a buffer of keyctl's.
+fn read_back<W: Write + ?Sized>(
+    out: &mut W,
+    mut file: &File,
+    offset: u64,
+    len: u64,
+) -> io::Result<()> {
+    file.seek(SeekFrom::Start(offset))?;
+    let mut left = len;
+    let mut buf = vec![0; READ_BACK.min(len as usize)];
+    while left > 0 {
+        let n = READ_BACK.min(left as usize);
+        file.read_exact(&mut buf[..n])?;
+        out.write_all(&buf[..n])?;
+        left -= n as u64;
+    }
+    Ok(())
+}
+
+/// Text bound for the output, gathered so that pieces in memory go out together.
+struct Gathered<'a> {
+    slices: Vec<IoSlice<'a>>,
+}
+
+impl<'a> Gathered<'a> {
+    fn new() -> Self {
+        Gathered {
+            slices: Vec::with_capacity(PIECES_AT_ONCE),
+        }
+    }
+
+    fn push(&mut self, out: &mut dyn SpoolOut, text: &'a [u8]) -> io::Result<()> {
+        if self.slices.len() == PIECES_AT_ONCE {
+            self.flush(out)?;
+        }
+        self.slices.push(IoSlice::new(text));
+        Ok(())
+    }
+
+    /// Writes everything gathered (`write_vectored` may take only part of it).
+    fn flush(&mut self, out: &mut dyn SpoolOut) -> io::Result<()> {
+        let mut slices = &mut self.slices[..];
+        while !slices.is_empty() {
+            match out.write_vectored(slices) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => IoSlice::advance_slices(&mut slices, n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.slices.clear();
+        Ok(())
+    }
+}
 
 /// What the spools of one run hold in memory, against [`SPOOL_MEMORY`] (or a test's limit).
 #[derive(Debug)]
@@ -306,7 +398,7 @@ impl Spool {
     /// leading `,` is written as `[`.
     pub fn write_to(
         &self,
-        out: &mut dyn Write,
+        out: &mut dyn SpoolOut,
         most: usize,
         opens_array: bool,
     ) -> io::Result<usize> {
@@ -326,19 +418,20 @@ impl Spool {
     /// written as `[`); cleared once it is.
     pub fn write_rows(
         &self,
-        out: &mut dyn Write,
+        out: &mut dyn SpoolOut,
         rows: impl IntoIterator<Item = usize>,
         first: &mut bool,
     ) -> io::Result<usize> {
         // Rows that lie back to back are copied in one go.
         let mut run: Option<(Place, u64)> = None;
+        let mut gathered = Gathered::new();
         let mut written = 0;
         for row in rows.into_iter().map(|i| &self.rows[i]) {
             match &mut run {
                 Some((start, len)) if follows(*start, *len, row.at) => *len += u64::from(row.len),
                 _ => {
                     if let Some((start, len)) = run {
-                        self.copy(out, start, len, first)?;
+                        self.copy(out, &mut gathered, start, len, first)?;
                     }
                     run = Some((row.at, u64::from(row.len)));
                 }
@@ -346,28 +439,43 @@ impl Spool {
             written += 1;
         }
         if let Some((start, len)) = run {
-            self.copy(out, start, len, first)?;
+            self.copy(out, &mut gathered, start, len, first)?;
         }
+        gathered.flush(out)?;
         Ok(written)
     }
 
-    /// Copies `len` bytes of text from `at` to `out`.
-    fn copy(&self, out: &mut dyn Write, at: Place, len: u64, first: &mut bool) -> io::Result<()> {
+    /// Copies `len` bytes of text from `at` to `out`: text in memory is gathered, text in the
+    /// file is copied after what was gathered before it.
+    fn copy<'s>(
+        &'s self,
+        out: &mut dyn SpoolOut,
+        gathered: &mut Gathered<'s>,
+        at: Place,
+        len: u64,
+        first: &mut bool,
+    ) -> io::Result<()> {
         match at {
             Place::Memory { piece, start } => {
                 let piece = &self.pieces[piece as usize];
                 let start = start as usize;
-                put_text(out, &piece[start..start + len as usize], first)
+                gather_text(out, gathered, &piece[start..start + len as usize], first)
             }
             Place::File(offset) => {
                 let end = offset + len;
                 if offset < self.file_written {
+                    gathered.flush(out)?;
                     self.copy_from_file(out, offset, end.min(self.file_written) - offset, first)?;
                 }
                 if end > self.file_written {
                     let from = offset.max(self.file_written) - self.file_written;
                     let to = end - self.file_written;
-                    put_text(out, &self.file_tail[from as usize..to as usize], first)?;
+                    gather_text(
+                        out,
+                        gathered,
+                        &self.file_tail[from as usize..to as usize],
+                        first,
+                    )?;
                 }
                 Ok(())
             }
@@ -377,25 +485,25 @@ impl Spool {
     /// Copies `len` bytes written to the spill file at `offset` to `out`.
     fn copy_from_file(
         &self,
-        out: &mut dyn Write,
+        out: &mut dyn SpoolOut,
         offset: u64,
         len: u64,
         first: &mut bool,
     ) -> io::Result<()> {
-        let mut file = self
+        let file = self
             .file
             .as_ref()
             .ok_or_else(|| io::Error::other("spilled rows without a spill file"))?;
-        file.seek(SeekFrom::Start(offset))?;
-        let mut left = len;
-        let mut buf = vec![0; READ_BACK.min(len as usize)];
-        while left > 0 {
-            let n = READ_BACK.min(left as usize);
-            file.read_exact(&mut buf[..n])?;
-            put_text(out, &buf[..n], first)?;
-            left -= n as u64;
-        }
-        Ok(())
+        let (offset, len) = match len {
+            // The output's first row: its leading `,` becomes the array's `[`.
+            1.. if *first => {
+                *first = false;
+                out.write_all(b"[")?;
+                (offset + 1, len - 1)
+            }
+            _ => (offset, len),
+        };
+        out.copy_spilled(file, offset, len)
     }
 }
 
@@ -405,15 +513,21 @@ impl Drop for Spool {
     }
 }
 
-/// Writes rendered text; the output's first JSON row opens the array instead of following a row.
-fn put_text(out: &mut dyn Write, text: &[u8], first: &mut bool) -> io::Result<()> {
+/// Gathers rendered text; the output's first JSON row opens the array instead of following a
+/// row.
+fn gather_text<'a>(
+    out: &mut dyn SpoolOut,
+    gathered: &mut Gathered<'a>,
+    text: &'a [u8],
+    first: &mut bool,
+) -> io::Result<()> {
     match text.split_first() {
         Some((_, rest)) if *first => {
             *first = false;
-            out.write_all(b"[")?;
-            out.write_all(rest)
+            gathered.push(out, b"[")?;
+            gathered.push(out, rest)
         }
-        _ => out.write_all(text),
+        _ => gathered.push(out, text),
     }
 }
 
@@ -470,8 +584,21 @@ mod tests {
         budget: usize,
         most: usize,
     ) -> String {
-        let budget = SpoolBudget::new(budget);
         let mut out = Vec::new();
+        spool_into(&mut out, format, parts, pages, budget, most);
+        String::from_utf8(out).unwrap()
+    }
+
+    /// [`written_spooled`], written to `out`.
+    fn spool_into(
+        out: &mut dyn SpoolOut,
+        format: Format,
+        parts: &[Vec<KeyPair>],
+        pages: usize,
+        budget: usize,
+        most: usize,
+    ) {
+        let budget = SpoolBudget::new(budget);
         let mut output = rows(format);
         let mut left = most;
         for part in parts {
@@ -481,15 +608,55 @@ mod tests {
                 spool.push(page, |k| &k.name).unwrap();
             }
             assert_eq!(spool.rows(), part.len());
-            left -= output.write_spooled(&mut out, &spool, left).unwrap();
+            left -= output.write_spooled(out, &spool, left).unwrap();
         }
-        output.finish(&mut out).unwrap();
+        output.finish(out).unwrap();
+        out.flush().unwrap();
         assert_eq!(
             budget.held.load(Ordering::Acquire),
             0,
             "dropped spools give their memory back"
         );
-        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn a_buffered_file_gets_the_same_text_with_spilled_rows_copied_by_the_kernel() {
+        // keyctl's stdout is a `BufWriter` over a file descriptor: pieces in memory reach it
+        // through `write_vectored` and spilled rows through `std::io::copy` (copy_file_range
+        // between two files, as to a `> out.json` redirect). Buffers smaller and larger than a
+        // piece; a spool in memory, one in a file, one that starts in memory.
+        let parts: Vec<Vec<KeyPair>> = (0..3)
+            .map(|p| {
+                (0..150)
+                    .map(|i| key(&format!("p{p}k{i:03}"), i * 7 + p))
+                    .collect()
+            })
+            .collect();
+        for format in FORMATS {
+            for budget in [usize::MAX, 0, 30_000] {
+                let expected = written_spooled(format, &parts, 7, budget, usize::MAX);
+                for capacity in [16, 1 << 20] {
+                    let mut file =
+                        BufWriter::with_capacity(capacity, tempfile::tempfile().unwrap());
+                    spool_into(&mut file, format, &parts, 7, budget, usize::MAX);
+                    let mut file = file.into_inner().unwrap();
+                    file.seek(SeekFrom::Start(0)).unwrap();
+                    let mut got = String::new();
+                    file.read_to_string(&mut got).unwrap();
+                    assert_eq!(
+                        got, expected,
+                        "{format:?}, budget {budget}, buffer {capacity}"
+                    );
+                    let mut vec = BufWriter::with_capacity(capacity, Vec::new());
+                    spool_into(&mut vec, format, &parts, 7, budget, usize::MAX);
+                    let got = String::from_utf8(vec.into_inner().unwrap()).unwrap();
+                    assert_eq!(
+                        got, expected,
+                        "{format:?}, budget {budget}, buffer {capacity}"
+                    );
+                }
+            }
+        }
     }
 
     const FORMATS: [Format; 5] = [
