@@ -744,7 +744,7 @@ fn large_listings_spooled_to_a_temporary_file_come_out_in_the_stable_order() {
     sb.write_config(&config_for(&emu.url()));
     let (code, spooled, err) = run(&sb, &["list", "-o", "json", "-vv"]);
     assert_eq!(code, 0, "{err}");
-    assert!(err.contains("read back from a temporary file"), "{err}");
+    assert!(err.contains("copied out of a temporary file"), "{err}");
     let (code, held, err) = run(&sb, &["list", "-o", "json", "--sort", "provider"]);
     assert_eq!(code, 0, "{err}");
     assert!(spooled == held, "spooled and held listings differ");

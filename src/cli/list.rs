@@ -183,7 +183,7 @@ impl Listing {
         self.answered = true;
         if spool.spilled() > 0 {
             crate::log::debug(&format!(
-                "{} rows, {} bytes of them read back from a temporary file",
+                "{} rows, {} bytes of them copied out of a temporary file",
                 spool.rows(),
                 spool.spilled()
             ));
@@ -195,10 +195,12 @@ impl Listing {
         // Written out at once, with the spinner (on the same terminal, maybe) hidden meanwhile.
         // Not around the error report above: that suspends the spinner itself, and indicatif
         // holds the bar's lock while suspended, so nesting the two would deadlock.
-        crate::progress::suspend(|| {
+        let written = crate::progress::suspend(|| {
             self.left -= self.rows.write_spooled(&mut self.out, &spool, self.left)?;
             std::io::Write::flush(&mut self.out)
-        })
+        });
+        drop_aside(spool);
+        written
     }
 
     /// Writes what was held for `--sort` and closes the output. Nothing at all when no target
@@ -223,6 +225,22 @@ pub(super) fn list_style(env: &Env) -> Result<output::Style> {
         style.columns = Some(output::key_columns(spec)?);
     }
     Ok(style)
+}
+
+/// Drops a written spool on a blocking thread when it has a spill file: closing an unlinked
+/// file of ~1 MB makes the filesystem free its blocks and cached pages (~0.07 ms on ext4), and
+/// the spools written after the last target answers are each listing's last steps. 12 × 1,000:
+/// 0.7 ms faster in both of two back-to-back batches of 61 interleaved runs.
+fn drop_aside(spool: output::Spool) {
+    if spool.spilled() == 0 {
+        return;
+    }
+    match tokio::runtime::Handle::try_current() {
+        Ok(rt) => {
+            rt.spawn_blocking(move || drop(spool));
+        }
+        Err(_) => drop(spool),
+    }
 }
 
 /// Filters applied to the merged result (whatever the servers already filtered).
