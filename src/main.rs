@@ -35,7 +35,7 @@ fn run(cli: Cli, errors: ErrorFormat) -> i32 {
         // in which a token or page reply that the next request waits on goes unnoticed; every
         // 4 polls keeps it around 1 ms, for one non-blocking epoll_wait each time. 12 × 1,000
         // key pairs: 8 was never slower than 61 in six interleaved A/B batches, up to 6 ms
-        // faster; 4 was 0.6–1.2 ms faster than 8 in four back-to-back batches of 41–81 runs
+        // faster; 4 was 0.6–1.2 ms faster than 8 in three back-to-back batches of 41–81 runs
         // (2 and 1 were not), with the same CPU, and no different for one or three profiles.
         .event_interval(4)
         .enable_all()
