@@ -625,13 +625,7 @@ mod tests {
         // through `write_vectored` and spilled rows through `std::io::copy` (copy_file_range
         // between two files, as to a `> out.json` redirect). Buffers smaller and larger than a
         // piece; a spool in memory, one in a file, one that starts in memory.
-        let parts: Vec<Vec<KeyPair>> = (0..3)
-            .map(|p| {
-                (0..150)
-                    .map(|i| key(&format!("p{p}k{i:03}"), i * 7 + p))
-                    .collect()
-            })
-            .collect();
+        let parts = three_targets(150, 7);
         for format in FORMATS {
             for budget in [usize::MAX, 0, 30_000] {
                 let expected = written_spooled(format, &parts, 7, budget, usize::MAX);
@@ -657,6 +651,18 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Three targets' key pairs, `n` each, named in push order (`p{target}k{i:03}`), each with
+    /// a description (and key length) from `i * step + target`.
+    fn three_targets(n: usize, step: usize) -> Vec<Vec<KeyPair>> {
+        (0..3)
+            .map(|p| {
+                (0..n)
+                    .map(|i| key(&format!("p{p}k{i:03}"), i * step + p))
+                    .collect()
+            })
+            .collect()
     }
 
     const FORMATS: [Format; 5] = [
@@ -732,13 +738,7 @@ mod tests {
     fn rows_picked_from_several_spools_are_the_text_of_those_rows_written_directly() {
         // `--sort`: rows interleaved from three spools (in memory, in a file, both), with runs
         // of neighbours from one spool, and the order's first row not the first pushed.
-        let parts: Vec<Vec<KeyPair>> = (0..3)
-            .map(|p| {
-                (0..40)
-                    .map(|i| key(&format!("p{p}k{i:02}"), i * 53 + p))
-                    .collect()
-            })
-            .collect();
+        let parts = three_targets(40, 53);
         let mut order: Vec<(u32, u32)> = (0..40)
             .flat_map(|i| [(2, 39 - i), (0, i), (0, (i + 1) % 40), (1, i)])
             .collect();
