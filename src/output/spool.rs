@@ -47,9 +47,9 @@ pub trait SpoolOut: Write {
 }
 
 /// A buffered file descriptor (keyctl's standard output): `std::io::copy` flushes the buffer and
-/// lets the kernel move the spilled text (`copy_file_range` to a file, `sendfile` or `splice` to
-/// a pipe or `/dev/null`) without keyctl reading it in and writing it back out. For any other
-/// writer it copies through the buffer.
+/// lets the kernel move the spilled text (`copy_file_range` to a file, `sendfile` to
+/// `/dev/null` or a socket) without keyctl reading it in and writing it back out. To a pipe or
+/// a terminal, and for any other writer, it copies through the buffer.
 impl<W: Write> SpoolOut for BufWriter<W> {
     fn copy_spilled(&mut self, mut file: &File, offset: u64, len: u64) -> io::Result<()> {
         file.seek(SeekFrom::Start(offset))?;
