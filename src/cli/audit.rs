@@ -30,7 +30,7 @@ pub struct AuditArgs {
     pub fail_on: Option<FailOn>,
 }
 
-const COLUMNS: &[&str] = &["severity", "code", "key_pairs", "message"];
+pub(crate) const COLUMNS: &[&str] = &["severity", "code", "key_pairs", "message"];
 
 pub async fn run(env: &Env, args: &AuditArgs) -> Result<i32> {
     let policy = env.config.file.audit_policy()?;

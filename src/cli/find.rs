@@ -2,7 +2,7 @@
 
 use std::io::Read;
 
-use clap::Args;
+use clap::{Args, ValueHint};
 
 use super::{write_stdout, Env};
 use crate::error::{exit, Error, Result};
@@ -30,6 +30,7 @@ const COLUMNS: &[&str] = &[
 #[derive(Debug, Args)]
 pub struct FindArgs {
     /// An OpenSSH public key file (`-` for stdin), a SHA256:/MD5: fingerprint, or a name glob
+    #[arg(value_hint = ValueHint::FilePath)]
     pub needle: String,
 }
 

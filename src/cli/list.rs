@@ -4,7 +4,7 @@ use std::cmp::Ordering;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
-use clap::Args;
+use clap::{Args, ValueHint};
 
 use super::{output_error, report, Env};
 use crate::error::{Error, Result};
@@ -25,32 +25,33 @@ Examples:
 #[derive(Debug, Args)]
 pub struct ListArgs {
     /// Only key pairs whose name matches this glob (`*`, `?`, `[abc]`)
-    #[arg(long, value_name = "GLOB")]
+    #[arg(long, value_name = "GLOB", value_hint = ValueHint::Other)]
     pub name: Option<String>,
     /// Only key pairs with this fingerprint (SHA256:… or MD5:…, with or without prefix)
-    #[arg(long, value_name = "FP")]
+    #[arg(long, value_name = "FP", value_hint = ValueHint::Other)]
     pub fingerprint: Option<String>,
-    /// Only key pairs of this type (ssh, x509)
-    #[arg(long = "type", value_name = "TYPE")]
+    /// Only key pairs of this type
+    #[arg(long = "type", value_name = "TYPE", value_parser = ["ssh", "x509"], ignore_case = true)]
     pub key_type: Option<String>,
     /// Only key pairs of this algorithm (ssh-ed25519, ssh-rsa, ecdsa-sha2-nistp256, …)
-    #[arg(long, value_name = "ALGORITHM")]
+    #[arg(long, value_name = "ALGORITHM", value_hint = ValueHint::Other)]
     pub algorithm: Option<String>,
     /// Sort by this JSON field (prefix with `-` for descending); default: provider, profile, region, name
-    #[arg(long, value_name = "FIELD", allow_hyphen_values = true)]
+    // Completed with the field names by the shell scripts (see cli/completions).
+    #[arg(long, value_name = "FIELD", allow_hyphen_values = true, value_hint = ValueHint::Other)]
     pub sort: Option<String>,
     /// Show at most N key pairs in total (not a page size); in the default order, targets after
     /// the first N key pairs are not waited for
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_hint = ValueHint::Other)]
     pub limit: Option<usize>,
     /// Page size for each API request (clamped to each API's maximum)
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..), value_hint = ValueHint::Other)]
     pub page_size: Option<u32>,
     /// OpenStack: list this user's key pairs (admin, microversion 2.10+)
-    #[arg(long, value_name = "USER_ID")]
+    #[arg(long, value_name = "USER_ID", value_hint = ValueHint::Other)]
     pub user: Option<String>,
     /// Tencent: only key pairs of this project id
-    #[arg(long, value_name = "ID")]
+    #[arg(long, value_name = "ID", value_hint = ValueHint::Other)]
     pub project_id: Option<String>,
 }
 

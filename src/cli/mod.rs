@@ -5,7 +5,8 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
+use clap::builder::{PossibleValuesParser, TypedValueParser};
+use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum, ValueHint};
 
 use crate::config::{self, Config, Selection};
 use crate::error::{Error, Result};
@@ -63,11 +64,12 @@ pub enum ColorChoice {
 pub struct GlobalArgs {
     /// Profile to use (repeatable, or comma-separated). Default: every profile in the config, or
     /// its `default_profiles`
-    #[arg(short = 'p', long = "profile", global = true, value_name = "NAME", value_delimiter = ',', action = ArgAction::Append)]
+    // Completed from `keyctl profiles -o name` by the shell scripts (see cli/completions).
+    #[arg(short = 'p', long = "profile", global = true, value_name = "NAME", value_delimiter = ',', action = ArgAction::Append, value_hint = ValueHint::Other)]
     pub profiles: Vec<String>,
 
     /// Only profiles of this provider
-    #[arg(long, global = true, value_name = "PROVIDER", value_parser = parse_provider)]
+    #[arg(long, global = true, value_name = "PROVIDER", value_parser = provider_parser())]
     pub provider: Option<ProviderKind>,
 
     /// Region(s) to query instead of each profile's own (comma-separated)
@@ -75,7 +77,8 @@ pub struct GlobalArgs {
         long = "region",
         global = true,
         value_name = "REGION",
-        value_delimiter = ','
+        value_delimiter = ',',
+        value_hint = ValueHint::Other
     )]
     pub regions: Vec<String>,
 
@@ -95,7 +98,8 @@ pub struct GlobalArgs {
     pub output: Option<Format>,
 
     /// Columns for table and tsv output, comma-separated (JSON field names)
-    #[arg(long, global = true, value_name = "A,B,C")]
+    // Completed with the field names by the shell scripts (see cli/completions).
+    #[arg(long, global = true, value_name = "A,B,C", value_hint = ValueHint::Other)]
     pub columns: Option<String>,
 
     /// Config file [default: ~/.config/keyctl/config.toml]
@@ -104,12 +108,13 @@ pub struct GlobalArgs {
         global = true,
         env = "KEYCTL_CONFIG",
         hide_env_values = true,
-        value_name = "PATH"
+        value_name = "PATH",
+        value_hint = ValueHint::FilePath
     )]
     pub config: Option<PathBuf>,
 
     /// Seconds to wait for one HTTP request [default: 30, or `timeout` in the config]
-    #[arg(long, global = true, value_name = "SECS", value_parser = parse_timeout)]
+    #[arg(long, global = true, value_name = "SECS", value_parser = parse_timeout, value_hint = ValueHint::Other)]
     pub timeout: Option<f64>,
 
     /// Colour: auto (a terminal, and NO_COLOR unset or empty), always, never
@@ -172,8 +177,11 @@ pub enum Command {
     Man,
 }
 
-fn parse_provider(s: &str) -> std::result::Result<ProviderKind, String> {
-    s.parse()
+/// The provider names as possible values: `--help` lists them, a typo is a usage error that
+/// lists them, and the completion scripts offer them.
+fn provider_parser() -> impl TypedValueParser<Value = ProviderKind> {
+    PossibleValuesParser::new(ProviderKind::ALL.map(ProviderKind::as_str))
+        .try_map(|name| name.parse::<ProviderKind>())
 }
 
 fn parse_timeout(s: &str) -> std::result::Result<f64, String> {

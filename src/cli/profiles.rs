@@ -13,7 +13,7 @@ Examples:
   keyctl profiles
   keyctl profiles -o json | jq -r '.[] | select(.provider == \"tencent\") | .name'";
 
-const COLUMNS: &[&str] = &[
+pub(crate) const COLUMNS: &[&str] = &[
     "name",
     "provider",
     "region",

@@ -1,6 +1,6 @@
 //! `keyctl show NAME`: one key pair in full, looked up in every selected profile.
 
-use clap::Args;
+use clap::{Args, ValueHint};
 
 use super::{report, write_stdout, Env};
 use crate::error::{exit, Error, Kind, Result};
@@ -19,12 +19,13 @@ Examples:
 #[derive(Debug, Args)]
 pub struct ShowArgs {
     /// The key pair's name (Tencent: also its skey-… id)
+    #[arg(value_hint = ValueHint::Other)]
     pub name: String,
     /// When several profiles have the name, print them all (as an array with -o json)
     #[arg(long)]
     pub all: bool,
     /// OpenStack: another user's key pair (admin, microversion 2.10+)
-    #[arg(long, value_name = "USER_ID")]
+    #[arg(long, value_name = "USER_ID", value_hint = ValueHint::Other)]
     pub user: Option<String>,
 }
 
