@@ -1,7 +1,7 @@
 //! The completion scripts, run in the real shells: bash always, zsh and fish where they are
-//! installed (CI installs them). Each test completes command lines against a sandbox whose
-//! default config has the profiles `alpha`, `beta` and `gamma-x`, and whose `other.toml` (named
-//! with `--config`) has `other-one` and `other-two`.
+//! installed (CI installs them where it can). Each test completes command lines against a
+//! sandbox whose default config has the profiles `alpha`, `beta` and `gamma-x`, and whose
+//! `other.toml` (named with `--config`) has `other-one` and `other-two`.
 
 mod common;
 
@@ -43,6 +43,18 @@ impl Shells {
             std::env::var("PATH").unwrap_or_default()
         );
         Shells { sb, other, path }
+    }
+
+    /// The sandbox, or `None` (said on stderr) when `program` is not installed.
+    fn for_shell(program: &str) -> Option<Shells> {
+        let installed = Command::new(program)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !installed {
+            eprintln!("skipped: {program} is not installed (CI installs it where it can)");
+        }
+        installed.then(Shells::new)
     }
 
     /// `keyctl completions SHELL`, saved in the sandbox as `name`.
@@ -99,13 +111,6 @@ impl Shells {
     }
 }
 
-fn installed(program: &str) -> bool {
-    Command::new(program)
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
     v.dedup();
@@ -120,34 +125,37 @@ fn expect(line: &str, got: Vec<String>, want: &[&str]) {
 /// bash: `_keyctl` called as bash calls it, with COMP_WORDS split the way readline splits them
 /// (at spaces, and around `=` and `:`).
 fn bash_complete(shells: &Shells, script: &Path, line: &str) -> Vec<String> {
-    let out = shells
-        .shell("bash")
-        .args([
-            "-c",
-            r#"source "$1"
-               line="$2"
-               COMP_LINE="$line"; COMP_POINT=${#line}
-               read -r -a COMP_WORDS <<< "$line"
-               [[ "$line" == *" " ]] && COMP_WORDS+=("")
-               COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
-               _keyctl keyctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
-               printf '%s\n' "${COMPREPLY[@]}""#,
-            "bash",
-        ])
-        .arg(script)
-        .arg(line)
-        .output()
-        .unwrap();
+    let mut bash = shells.shell("bash");
+    bash.args([
+        "-c",
+        r#"source "$1"
+           line="$2"
+           COMP_LINE="$line"; COMP_POINT=${#line}
+           read -r -a COMP_WORDS <<< "$line"
+           [[ "$line" == *" " ]] && COMP_WORDS+=("")
+           COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
+           _keyctl keyctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
+           printf '%s\n' "${COMPREPLY[@]}""#,
+        "bash",
+    ])
+    .arg(script)
+    .arg(line);
+    stdout_of(bash)
+        .lines()
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// What `command` printed; it must have succeeded.
+fn stdout_of(mut command: Command) -> String {
+    let out = command.output().unwrap();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.is_empty())
-        .map(String::from)
-        .collect()
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]
@@ -194,15 +202,14 @@ for i in {1..250}; do [[ -s $log ]] && break; sleep 0.02; done
 sleep 0.3
 zpty -d z
 cat $log 2>/dev/null
+true
 "#;
 
 #[test]
 fn zsh_completes_profiles_fields_and_fixed_values() {
-    if !installed("zsh") {
-        eprintln!("skipped: zsh is not installed (CI installs it)");
+    let Some(shells) = Shells::for_shell("zsh") else {
         return;
-    }
-    let shells = Shells::new();
+    };
     let dir = shells.sb.home().join("zfunc");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::rename(shells.script("zsh", "_keyctl"), dir.join("_keyctl")).unwrap();
@@ -214,19 +221,9 @@ fn zsh_completes_profiles_fields_and_fixed_values() {
     cases.push(("keyctl list -p alpha,".into(), vec!["beta", "gamma-x"]));
     cases.push(("keyctl audit --columns se".into(), vec!["severity"]));
     for (line, want) in cases {
-        let out = shells
-            .shell("zsh")
-            .arg("-f")
-            .arg(&harness)
-            .arg(&dir)
-            .arg(&log)
-            .arg(&line)
-            .output()
-            .unwrap();
-        let got = String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(String::from)
-            .collect();
+        let mut zsh = shells.shell("zsh");
+        zsh.arg("-f").arg(&harness).arg(&dir).arg(&log).arg(&line);
+        let got = stdout_of(zsh).lines().map(String::from).collect();
         // zsh offers a comma list's next element on its own.
         let want: Vec<&str> = want
             .iter()
@@ -238,31 +235,19 @@ fn zsh_completes_profiles_fields_and_fixed_values() {
 
 #[test]
 fn fish_completes_profiles_fields_and_fixed_values() {
-    if !installed("fish") {
-        eprintln!("skipped: fish is not installed (CI installs it)");
+    let Some(shells) = Shells::for_shell("fish") else {
         return;
-    }
-    let shells = Shells::new();
+    };
     let script = shells.script("fish", "keyctl.fish");
     let mut cases = shells.cases();
     cases.push(("keyctl list -p alpha,g".into(), vec!["alpha,gamma-x"]));
     for (line, want) in cases {
-        let out = shells
-            .shell("fish")
-            .arg("--no-config")
-            .arg("-c")
-            .arg("source $argv[1]; complete -C $argv[2]")
+        let mut fish = shells.shell("fish");
+        fish.args(["--no-config", "-c", "source $argv[1]; complete -C $argv[2]"])
             .arg(&script)
-            .arg(&line)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+            .arg(&line);
         // One candidate a line, with its description after a tab.
-        let got = String::from_utf8_lossy(&out.stdout)
+        let got = stdout_of(fish)
             .lines()
             .map(|l| l.split('\t').next().unwrap_or("").to_string())
             .collect();
