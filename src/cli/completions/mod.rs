@@ -48,17 +48,22 @@ pub fn man() -> Result<i32> {
 
 /// The completion script for `shell`.
 pub fn script(shell: Shell) -> String {
-    let mut cmd = Cli::command();
-    let mut out = Vec::new();
-    clap_complete::generate(shell, &mut cmd, "keyctl", &mut out);
-    // clap_complete writes the help texts it was given, which are UTF-8.
-    let generated = String::from_utf8_lossy(&out).into_owned();
+    let generated = generated(shell);
     match shell {
         Shell::Bash => bash::with_values(&generated),
         Shell::Zsh => zsh::with_values(&generated),
         Shell::Fish => fish::with_values(&generated),
         _ => generated,
     }
+}
+
+/// clap_complete's script for `shell`, as it writes it.
+fn generated(shell: Shell) -> String {
+    let mut cmd = Cli::command();
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "keyctl", &mut out);
+    // clap_complete writes the help texts it was given, which are UTF-8.
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Where the values of an option that clap_complete leaves open come from.
@@ -131,10 +136,7 @@ mod tests {
     #[test]
     fn every_open_option_calls_the_helper() {
         for shell in [Shell::Bash, Shell::Zsh, Shell::Fish] {
-            let mut cmd = Cli::command();
-            let mut out = Vec::new();
-            clap_complete::generate(shell, &mut cmd, "keyctl", &mut out);
-            let generated = String::from_utf8(out).unwrap();
+            let generated = generated(shell);
             let patched = script(shell);
             // Where clap_complete completes -p/--profile, --columns and --sort, and what a
             // call of the helper looks like there.
