@@ -25,12 +25,11 @@ pub(super) fn with_values(generated: &str) -> String {
         // value (`--sort -bi` → `-bits`).
         out.push_str(&line.replacen(OPTION_WORD, SORT_OR_OPTION_WORD, 1));
         out.push('\n');
-        let option = line.trim().trim_end_matches(')');
+        // An option's case in `case "${prev}" in`: `                --sort)`.
         let Some(values) = line
             .trim()
-            .ends_with(')')
-            .then(|| Values::of(subcommand, option))
-            .flatten()
+            .strip_suffix(')')
+            .and_then(|option| Values::of(subcommand, option))
         else {
             continue;
         };
