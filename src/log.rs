@@ -35,8 +35,11 @@ pub fn is_quiet() -> bool {
     QUIET.load(Ordering::Relaxed) != 0
 }
 
+/// One line on stderr: secrets replaced, and what came from a server unable to act on the
+/// terminal or to start a line of its own (see [`crate::output::printable`]).
 fn emit(line: &str) {
-    crate::progress::suspend(|| eprintln!("{}", scrub(line)));
+    let line = scrub(line);
+    crate::progress::suspend(|| eprintln!("{}", crate::output::printable(&line)));
 }
 
 /// A warning: shown unless `-q`.

@@ -443,6 +443,13 @@ fn show_and_find_where_nobody_answered_exit_with_the_failure_code() {
     // hw fails, tc answers but has no such key: partial.
     let (code, err) = wrong(&["show", "no-such-key"]);
     assert_eq!(code, 6, "{err}");
+    // The miss names only where the name was looked for; hw may still hold it.
+    assert!(
+        err.contains(
+            "no key pair named `no-such-key` in tc (ap-guangzhou); not searched: hw (cn-north-4) (errors above)"
+        ),
+        "{err}"
+    );
     let (code, err) = wrong(&["find", "no-such-*"]);
     assert_eq!(code, 6, "{err}");
 }
@@ -804,4 +811,51 @@ fn large_listings_spooled_to_a_temporary_file_come_out_in_the_stable_order() {
         .map(|k| k["name"].as_str().unwrap())
         .collect();
     assert_eq!(first, expected_first);
+}
+
+/// `max_attempts` in the config caps the attempts per request: 1 never retries (a script that
+/// would rather fail fast), the default retries a server error away.
+#[test]
+fn max_attempts_from_the_config_caps_retries() {
+    let emu = Emulator::start(Config {
+        faults: keyctl_emulator::faults::FaultConfig {
+            fail_range: 0..1,
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    let sb = Sandbox::new();
+    sb.write_config(&format!("max_attempts = 1\n{}", config_for(&emu.url())));
+    let (code, _, err) = run(&sb, &["list", "-p", "tc", "-o", "json"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("profile tc") && !err.contains("attempts"),
+        "{err}"
+    );
+
+    let emu = Emulator::start(Config {
+        faults: keyctl_emulator::faults::FaultConfig {
+            fail_range: 0..2,
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    sb.write_config(&format!("max_attempts = 2\n{}", config_for(&emu.url())));
+    let (code, _, err) = run(&sb, &["list", "-p", "tc", "-o", "json"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("after 2 attempts"), "{err}");
+
+    // The same two failures, on a fresh emulator, with the default: retried away.
+    let emu = Emulator::start(Config {
+        faults: keyctl_emulator::faults::FaultConfig {
+            fail_range: 0..2,
+            ..Default::default()
+        },
+        ..Default::default()
+    });
+    sb.write_config(&config_for(&emu.url()));
+    let (code, out, err) = run(&sb, &["list", "-p", "tc", "-o", "json"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(emu.state().faults.counts().1, 2);
+    assert!(out.contains("\"provider\": \"tencent\""), "{out}");
 }

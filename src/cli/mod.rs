@@ -10,7 +10,7 @@ use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum, ValueHint};
 
 use crate::config::{self, Config, Selection};
 use crate::error::{Error, Result};
-use crate::http::{Http, HttpOptions};
+use crate::http::{Http, HttpOptions, RetryPolicy};
 use crate::model::ProviderKind;
 use crate::output::{Format, Style};
 use crate::provider::Context;
@@ -228,8 +228,13 @@ impl Env {
             .timeout
             .or(self.config.file.timeout)
             .unwrap_or(30.0);
+        let mut retry = RetryPolicy::default();
+        if let Some(n) = self.config.file.max_attempts {
+            retry.max_attempts = n;
+        }
         let http = Http::new(HttpOptions {
             timeout: Duration::from_secs_f64(timeout),
+            retry,
             ..Default::default()
         })?;
         let cache_enabled = !self.global.no_cache && self.config.file.token_cache != Some(false);

@@ -15,10 +15,14 @@ pub enum ErrorFormat {
 /// Prints one error to stderr (scrubbed of secrets).
 pub fn report_error(e: &Error, format: ErrorFormat) {
     let text = match format {
+        // Each line printable on its own (a server's text may hold an ESC or a newline), then
+        // joined: the one line break is keyctl's.
         ErrorFormat::Text => {
-            let mut s = format!("error: {e}");
+            let printable = |s: String| crate::output::printable(&s).into_owned();
+            let mut s = printable(crate::secret::scrub(&format!("error: {e}")));
             if let Some(h) = &e.hint {
-                s.push_str(&format!("\nhint: {h}"));
+                s.push('\n');
+                s.push_str(&printable(crate::secret::scrub(&format!("hint: {h}"))));
             }
             s
         }

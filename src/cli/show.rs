@@ -44,14 +44,21 @@ pub async fn run(env: &Env, args: &ShowArgs) -> Result<i32> {
     })
     .await;
 
-    let searched: Vec<String> = outcomes.iter().map(|o| o.label()).collect();
+    let targets = outcomes.len();
     let mut found: Vec<KeyPair> = Vec::new();
+    // Where the name is known to be absent, and where nobody could tell (the failures).
+    let mut absent: Vec<String> = Vec::new();
+    let mut unsearched: Vec<String> = Vec::new();
     let mut failures: Vec<Error> = Vec::new();
     for o in outcomes {
+        let label = o.label();
         match o.result {
             Ok(k) => found.push(k),
-            Err(e) if e.kind == Kind::NotFound => {}
-            Err(e) => failures.push(e),
+            Err(e) if e.kind == Kind::NotFound => absent.push(label),
+            Err(e) => {
+                unsearched.push(label);
+                failures.push(e);
+            }
         }
     }
     for e in &failures {
@@ -60,17 +67,20 @@ pub async fn run(env: &Env, args: &ShowArgs) -> Result<i32> {
     let failed = !failures.is_empty();
     match found.len() {
         // Nobody answered: "not found" would be a guess; the failures decide the exit code.
-        0 if failed && failures.len() == searched.len() => {
+        0 if failed && failures.len() == targets => {
             let failures: Vec<&Error> = failures.iter().collect();
-            Ok(report::exit_code_for(searched.len(), &failures))
+            Ok(report::exit_code_for(targets, &failures))
         }
         0 => {
-            let e = Error::not_found(format!(
-                "no key pair named `{}` in {}",
-                args.name,
-                searched.join(", ")
-            ))
-            .with_hint(
+            // Only where it was looked for: a profile that failed may still hold it.
+            let mut message = format!("no key pair named `{}` in {}", args.name, absent.join(", "));
+            if failed {
+                message.push_str(&format!(
+                    "; not searched: {} (errors above)",
+                    unsearched.join(", ")
+                ));
+            }
+            let e = Error::not_found(message).with_hint(
                 "check the name (keyctl list -o name), or select other profiles with -p / --region",
             );
             report::report_error(&e, env.global.errors);

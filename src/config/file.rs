@@ -21,6 +21,8 @@ struct RawFile {
     timeout: Option<Spanned<f64>>,
     /// How many profile/region queries run at once.
     max_concurrency: Option<Spanned<usize>>,
+    /// Attempts per request, the first included (1 = never retry).
+    max_attempts: Option<Spanned<u32>>,
     /// Cache OpenStack tokens between runs (default true).
     token_cache: Option<bool>,
     /// Policy thresholds for `keyctl audit`, checked when the audit runs.
@@ -36,6 +38,7 @@ pub struct FileConfig {
     pub default_profiles: Option<Vec<String>>,
     pub timeout: Option<f64>,
     pub max_concurrency: Option<usize>,
+    pub max_attempts: Option<u32>,
     pub token_cache: Option<bool>,
     pub audit: Option<toml::Table>,
     /// The line of the `[audit]` table, for errors found when the audit reads it.
@@ -151,6 +154,10 @@ pub fn parse(path: &Path, text: &str) -> Result<FileConfig> {
         .max_concurrency
         .map(|n| check_concurrency(path, &lines, n))
         .transpose()?;
+    let max_attempts = raw
+        .max_attempts
+        .map(|n| check_attempts(path, &lines, n))
+        .transpose()?;
     if has_inline_secret {
         warn_if_readable(path);
     }
@@ -159,6 +166,7 @@ pub fn parse(path: &Path, text: &str) -> Result<FileConfig> {
         default_profiles: raw.default_profiles,
         timeout,
         max_concurrency,
+        max_attempts,
         token_cache: raw.token_cache,
         audit_line: raw.audit.as_ref().map(|a| lines.of(a.span().start)),
         audit: raw.audit.map(Spanned::into_inner),
@@ -206,6 +214,23 @@ fn check_concurrency(path: &Path, lines: &Lines, n: Spanned<usize>) -> Result<us
         ))
         .with_hint("write e.g. max_concurrency = 16 (the default), or leave it out")),
         n => Ok(n),
+    }
+}
+
+/// The most attempts `max_attempts` allows: with the default backoff, ten attempts already
+/// wait up to a minute, the retry budget, so more could never be made.
+pub const MAX_ATTEMPTS: u32 = 10;
+
+/// `max_attempts = 0` would mean "never send the request".
+fn check_attempts(path: &Path, lines: &Lines, n: Spanned<u32>) -> Result<u32> {
+    let line = lines.of(n.span().start);
+    match n.into_inner() {
+        n @ 1..=MAX_ATTEMPTS => Ok(n),
+        n => Err(Error::config(format!(
+            "{}:{line}: max_attempts = {n} is not between 1 and {MAX_ATTEMPTS}",
+            path.display()
+        ))
+        .with_hint("write e.g. max_attempts = 1 to never retry, or leave it out (default 6)")),
     }
 }
 
@@ -535,7 +560,7 @@ fn syntax_error(path: &Path, text: &str, e: &toml::de::Error) -> Error {
     // toml's message repeats the position and quotes the line; keep its last, plain sentence.
     let message = e.message().trim().to_string();
     let hint = if message.contains("unknown field") {
-        "top-level keys: default_profiles, timeout, max_concurrency, token_cache, [audit], [profiles.NAME]"
+        "top-level keys: default_profiles, timeout, max_concurrency, max_attempts, token_cache, [audit], [profiles.NAME]"
     } else {
         "see config.example.toml for every key"
     };
@@ -711,6 +736,25 @@ mod edge_tests {
             e.message
         );
         assert_eq!(p("max_concurrency = 4\n").unwrap().max_concurrency, Some(4));
+    }
+
+    #[test]
+    fn max_attempts_out_of_range_is_refused_with_its_line() {
+        for bad in ["0", "11", "1000"] {
+            let e = p(&format!("timeout = 5\nmax_attempts = {bad}\n")).unwrap_err();
+            assert!(
+                e.message.starts_with("/c/config.toml:2: max_attempts"),
+                "{}",
+                e.message
+            );
+        }
+        // Negative, fractional or text values are type errors from the parser, also with a line.
+        for bad in ["-1", "1.5", "\"3\""] {
+            let e = p(&format!("\nmax_attempts = {bad}\n")).unwrap_err();
+            assert!(e.message.contains(":2"), "{bad}: {}", e.message);
+        }
+        assert_eq!(p("max_attempts = 1\n").unwrap().max_attempts, Some(1));
+        assert_eq!(p("max_attempts = 10\n").unwrap().max_attempts, Some(10));
     }
 
     #[test]

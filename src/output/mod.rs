@@ -17,6 +17,7 @@ pub mod spool;
 mod table;
 pub use sort_value::SortValue;
 pub use spool::{Spool, SpoolBudget, SpoolOut, SPOOL_MEMORY};
+pub use table::printable;
 use table::TextTable;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]

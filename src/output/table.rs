@@ -193,11 +193,12 @@ fn value_style(column: &str, text: &str) -> Option<&'static str> {
     })
 }
 
-/// Table text for a terminal: a control character from a server's reply (an ESC starting an
-/// ANSI sequence, a newline or carriage return) is shown escaped instead of acting on the
-/// terminal or breaking the row.
+/// Text for a terminal: a control character from a server's reply (an ESC starting an ANSI
+/// sequence, a newline or carriage return) is shown escaped instead of acting on the terminal
+/// or breaking the row, and so is a bidirectional override or isolate (U+202A–E, U+2066–9),
+/// which would show the rest of the line reordered. Tables, TSV and every line on stderr.
 pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
+    if !s.chars().any(is_unprintable) {
         return std::borrow::Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len() + 8);
@@ -206,11 +207,15 @@ pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() => out.extend(c.escape_unicode()),
+            c if is_unprintable(c) => out.extend(c.escape_unicode()),
             c => out.push(c),
         }
     }
     std::borrow::Cow::Owned(out)
+}
+
+fn is_unprintable(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 #[cfg(test)]
@@ -270,5 +275,10 @@ mod tests {
         let t = table(false, &[&["a\tb\nc\u{1b}[2J", "x\ry", "1"]]);
         assert_eq!(t.lines().count(), 2, "{t:?}");
         assert!(t.contains("a\\tb\\nc\\u{1b}[2J  x\\ry"), "{t:?}");
+        let t = table(false, &[&["abc\u{202e}fed", "\u{2066}x\u{2069}", "日本"]]);
+        assert!(
+            t.contains("abc\\u{202e}fed  \\u{2066}x\\u{2069}  日本"),
+            "{t:?}"
+        );
     }
 }
