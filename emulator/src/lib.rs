@@ -20,6 +20,7 @@ use axum::Router;
 pub mod faults;
 pub mod huawei;
 pub mod keys;
+pub mod mangle;
 pub mod nova;
 pub mod tencent;
 
@@ -32,6 +33,8 @@ pub struct Config {
     pub latency: Duration,
     /// Injected failures (throttling, 5xx) shared by every cloud; each renders them its own way.
     pub faults: faults::FaultConfig,
+    /// Damaged replies (off unless its rate is above 0), for tests of keyctl's robustness.
+    pub mangle: mangle::MangleConfig,
     pub huawei: huawei::HuaweiConfig,
     pub nova: nova::NovaConfig,
     pub tencent: tencent::TencentConfig,
@@ -41,6 +44,7 @@ pub struct Config {
 pub struct State {
     pub config: Config,
     pub faults: faults::Faults,
+    pub mangler: mangle::Mangler,
     pub huawei: huawei::HuaweiState,
     pub nova: nova::NovaState,
     pub tencent: tencent::TencentState,
@@ -130,12 +134,70 @@ impl State {
     pub fn new(config: Config) -> State {
         State {
             faults: faults::Faults::new(config.faults.clone()),
+            mangler: mangle::Mangler::new(config.mangle.clone()),
             huawei: huawei::HuaweiState::new(&config.huawei),
             nova: nova::NovaState::new(&config.nova),
             tencent: tencent::TencentState::new(&config.tencent),
             config,
         }
     }
+}
+
+/// A keyctl config with profiles hw, hw-ecs, os and tc for the emulator at `url` serving
+/// `config` (what `keyctl-emulator --write-config` writes, and what tests start from). The credentials are the emulator's fixed demo ones, so
+/// writing them inline is harmless; the file is still 0600 because keyctl warns otherwise.
+pub fn keyctl_config(url: &str, config: &Config) -> String {
+    let hw = &config.huawei;
+    let tc = &config.tencent;
+    format!(
+        r#"# Written by keyctl-emulator for the emulator at {url} (throwaway demo credentials).
+
+[profiles.hw]
+provider = "huawei"
+region = "{hw_region}"
+endpoint = "{url}"
+project_id = "{hw_project}"
+access_key = "{hw_ak}"
+secret_key = "{hw_sk}"
+
+[profiles.hw-ecs]
+provider = "huawei-ecs"
+region = "{hw_region}"
+endpoint = "{url}"
+project_id = "{hw_project}"
+access_key = "{hw_ak}"
+secret_key = "{hw_sk}"
+
+# The compute endpoint comes from the emulator's Keystone catalog.
+[profiles.os]
+provider = "openstack"
+auth_url = "{url}/v3"
+username = "{os_user}"
+password = "{os_password}"
+user_domain_name = "{os_domain}"
+project_name = "{os_project}"
+project_domain_name = "{os_domain}"
+region = "{os_region}"
+
+[profiles.tc]
+provider = "tencent"
+region = "ap-guangzhou"
+endpoint = "{url}"
+secret_id = "{tc_id}"
+secret_key = "{tc_key}"
+"#,
+        hw_region = hw.region,
+        hw_project = hw.project_id,
+        hw_ak = hw.access_key,
+        hw_sk = hw.secret_key,
+        os_user = nova::ADMIN_NAME,
+        os_password = nova::ADMIN_PASSWORD,
+        os_domain = nova::DOMAIN_NAME,
+        os_project = nova::PROJECT_NAME,
+        os_region = config.nova.region,
+        tc_id = tc.secret_id,
+        tc_key = tc.secret_key,
+    )
 }
 
 /// Waits until `deadline`, to the microsecond. Not tokio's timer alone: it ticks in whole
@@ -197,13 +259,29 @@ async fn precise_sleep(_: Duration) -> std::io::Result<()> {
 /// All routes. `/` is shared: `GET` is Nova's version list, `POST` is Tencent's API.
 pub fn router(state: AppState) -> Router {
     let latency = state.config.latency;
-    Router::new()
+    let mut routes = Router::new()
         .route(
             "/",
             axum::routing::get(nova::versions_root).post(tencent::api),
         )
         .merge(huawei::routes())
-        .merge(nova::routes())
+        .merge(nova::routes());
+    if state.mangler.enabled() {
+        // Inside the hold: a damaged reply still takes the latency. Only added when on, so
+        // the benchmarks' emulators do no extra work per reply.
+        let state = state.clone();
+        routes = routes.layer(axum::middleware::from_fn(
+            move |req: axum::extract::Request, next: axum::middleware::Next| {
+                let state = state.clone();
+                async move {
+                    let what = format!("{} {}", req.method(), req.uri());
+                    let reply = next.run(req).await;
+                    state.mangler.apply(&what, reply).await
+                }
+            },
+        ));
+    }
+    routes
         .layer(axum::middleware::from_fn(
             move |req, next: axum::middleware::Next| async move {
                 // The reply is built first and held until `latency` has passed since the

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use keyctl_emulator::{huawei, keys, nova, tencent, Config, Emulator};
+use keyctl_emulator::{huawei, keyctl_config, keys, tencent, Config, Emulator};
 
 /// A local emulator of the Huawei KPS, Huawei ECS, OpenStack Keystone+Nova and Tencent CVM key
 /// pair APIs (real wire formats, real signature checks), on 127.0.0.1.
@@ -33,7 +33,12 @@ struct Args {
     /// Fraction (0–1) of requests answered with a server error.
     #[arg(long, default_value_t = 0.0, value_name = "F", value_parser = fraction)]
     error_rate: f64,
-    /// Seed of the fault dice, so a run with faults is reproducible.
+    /// Fraction (0–1) of replies damaged on the way out (a value of the wrong type, the body
+    /// cut short, another status, an odd header…), each damage printed on stderr: keyctl
+    /// must answer every one with a clear error or a usable result.
+    #[arg(long, default_value_t = 0.0, value_name = "F", value_parser = fraction)]
+    mangle_rate: f64,
+    /// Seed of the fault and damage dice, so a run is reproducible.
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Serve N generated Huawei KPS key pairs (hw-00001 …) instead of the demo set.
@@ -82,6 +87,11 @@ fn config(args: &Args) -> Config {
     config.faults.throttle_rate = args.throttle_rate;
     config.faults.error_rate = args.error_rate;
     config.faults.seed = args.seed;
+    config.mangle = keyctl_emulator::mangle::MangleConfig {
+        rate: args.mangle_rate,
+        seed: args.seed,
+        echo: true,
+    };
     if let Some(n) = args.huawei_keys {
         config.huawei.keys = keys::generate("hw", n, HUAWEI_KEY_SEED)
             .iter()
@@ -101,62 +111,6 @@ fn config(args: &Args) -> Config {
         config.tencent.more_secret_ids = more.to_vec();
     }
     config
-}
-
-/// A keyctl config for this emulator. The credentials are the emulator's fixed demo ones, so
-/// writing them inline is harmless; the file is still 0600 because keyctl warns otherwise.
-fn keyctl_config(url: &str, config: &Config) -> String {
-    let hw = &config.huawei;
-    let tc = &config.tencent;
-    format!(
-        r#"# Written by keyctl-emulator for the emulator at {url} (throwaway demo credentials).
-
-[profiles.hw]
-provider = "huawei"
-region = "{hw_region}"
-endpoint = "{url}"
-project_id = "{hw_project}"
-access_key = "{hw_ak}"
-secret_key = "{hw_sk}"
-
-[profiles.hw-ecs]
-provider = "huawei-ecs"
-region = "{hw_region}"
-endpoint = "{url}"
-project_id = "{hw_project}"
-access_key = "{hw_ak}"
-secret_key = "{hw_sk}"
-
-# The compute endpoint comes from the emulator's Keystone catalog.
-[profiles.os]
-provider = "openstack"
-auth_url = "{url}/v3"
-username = "{os_user}"
-password = "{os_password}"
-user_domain_name = "{os_domain}"
-project_name = "{os_project}"
-project_domain_name = "{os_domain}"
-region = "{os_region}"
-
-[profiles.tc]
-provider = "tencent"
-region = "ap-guangzhou"
-endpoint = "{url}"
-secret_id = "{tc_id}"
-secret_key = "{tc_key}"
-"#,
-        hw_region = hw.region,
-        hw_project = hw.project_id,
-        hw_ak = hw.access_key,
-        hw_sk = hw.secret_key,
-        os_user = nova::ADMIN_NAME,
-        os_password = nova::ADMIN_PASSWORD,
-        os_domain = nova::DOMAIN_NAME,
-        os_project = nova::PROJECT_NAME,
-        os_region = config.nova.region,
-        tc_id = tc.secret_id,
-        tc_key = tc.secret_key,
-    )
 }
 
 /// Writes `text` to `path` with mode 0600, through a temporary file renamed into place, so a

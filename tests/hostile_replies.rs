@@ -1,0 +1,208 @@
+//! The keyctl binary against damaged replies: the emulator's mangle mode damages half of its
+//! replies (a value of another type or an absurd one, a field removed, the body cut short or
+//! not UTF-8, another status, a missing or lying header; see emulator/src/mangle.rs), one seed
+//! per emulator, and every command that talks to a cloud runs against it.
+//!
+//! Whatever the damage, keyctl must end in time with a documented exit code, never panic,
+//! print only `error:`/`hint:`/`warning:` lines on stderr and nothing on either stream that
+//! acts on a terminal, keep stdout parseable when it answers, and never print a secret.
+//!
+//! `KEYCTL_HOSTILE_SEEDS=5000 cargo test --test hostile_replies` runs a longer campaign.
+
+mod common;
+
+use std::time::Duration;
+
+use common::Sandbox;
+use keyctl_emulator::mangle::MangleConfig;
+use keyctl_emulator::{huawei, keyctl_config, nova, tencent, Config, Emulator};
+use serde_json::Value;
+
+const DEFAULT_SEEDS: u64 = 40;
+const RATE: f64 = 0.5;
+
+/// Every command that reads from a cloud, with the exit codes it may end with here: 0, 1
+/// (server or protocol error everywhere), 4 (refused everywhere: a damaged 401/403), 5 (not
+/// found), 6 (partial).
+const COMMANDS: &[&[&str]] = &[
+    &["list", "-o", "json"],
+    &["list", "-o", "table", "--sort", "-bits"],
+    &["show", "hw-00001", "-o", "json"],
+    &["show", "os-00001"],
+    &["audit", "-o", "json"],
+    &["find", "tc_00001", "-o", "json"],
+];
+const EXPECTED_CODES: &[i32] = &[0, 1, 4, 5, 6];
+
+const SECRETS: &[&str] = &[
+    huawei::DEMO_SECRET_KEY,
+    tencent::DEMO_SECRET_KEY,
+    nova::ADMIN_PASSWORD,
+];
+
+struct Run {
+    seed: u64,
+    args: String,
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    /// Everything needed to reproduce a failure: the command, its output, and the damage.
+    fn explain(&self, damage: &[String]) -> String {
+        format!(
+            "seed {} `keyctl {}` exited {}\n--- stderr\n{}--- stdout (start)\n{}\n--- damage\n{}",
+            self.seed,
+            self.args,
+            self.code,
+            escaped(&self.stderr),
+            escaped(&self.stdout.chars().take(400).collect::<String>()),
+            damage.join("\n")
+        )
+    }
+}
+
+/// Output as Rust would quote it, line by line, so what broke the rules cannot act on the
+/// terminal showing the failure.
+fn escaped(text: &str) -> String {
+    text.lines()
+        .map(|l| format!("{}\n", l.escape_debug()))
+        .collect()
+}
+
+fn seeds() -> u64 {
+    std::env::var("KEYCTL_HOSTILE_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(DEFAULT_SEEDS)
+}
+
+/// An emulator whose replies are damaged by `seed`'s dice, and a sandbox whose config points
+/// at it and never retries (a damaged 503 would otherwise cost a backoff per run).
+fn mangled(seed: u64) -> (Emulator, Sandbox) {
+    let config = Config {
+        mangle: MangleConfig {
+            rate: RATE,
+            seed,
+            echo: false,
+        },
+        ..Default::default()
+    };
+    let emu = Emulator::start(config.clone());
+    let sb = Sandbox::new();
+    let text = keyctl_config(&emu.url(), &config);
+    sb.write_config(&format!("max_attempts = 1\ntimeout = 10\n{text}"));
+    (emu, sb)
+}
+
+fn run(sb: &Sandbox, seed: u64, args: &[&str]) -> Run {
+    let out = sb
+        .cmd()
+        .arg("--no-cache")
+        .args(args)
+        .timeout(Duration::from_secs(60))
+        .output()
+        .expect("keyctl runs");
+    Run {
+        seed,
+        args: args.join(" "),
+        // A run killed by the timeout has no code.
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// What every run must hold to, damage or not. `Err` says which rule broke.
+fn check(run: &Run) -> Result<(), String> {
+    if !EXPECTED_CODES.contains(&run.code) {
+        return Err(format!(
+            "exit code {} is not one of {EXPECTED_CODES:?}",
+            run.code
+        ));
+    }
+    if run.stderr.contains("panicked") || run.stderr.contains("RUST_BACKTRACE") {
+        return Err("keyctl panicked".into());
+    }
+    for line in run.stderr.lines() {
+        if !["error: ", "hint: ", "warning: "]
+            .iter()
+            .any(|p| line.starts_with(p))
+        {
+            return Err(format!("a stderr line of its own: {line:?}"));
+        }
+        if let Some(c) = line.chars().find(|c| c.is_control() && *c != '\t') {
+            return Err(format!(
+                "a control character {c:?} reached stderr: {line:?}"
+            ));
+        }
+    }
+    for secret in SECRETS {
+        if run.stdout.contains(secret) || run.stderr.contains(secret) {
+            return Err("a secret was printed".into());
+        }
+    }
+    // Tables and TSV show a server's control characters escaped (JSON escapes its own).
+    if let Some(c) = run
+        .stdout
+        .chars()
+        .find(|c| c.is_control() && !matches!(c, '\n' | '\t'))
+    {
+        return Err(format!("a control character {c:?} reached stdout"));
+    }
+    // `show` and `find` print nothing when nothing was found; a list that answered prints
+    // an array, even an empty one.
+    let answered = run.code == 0 || run.code == 6;
+    let must_print = answered && run.args.starts_with("list");
+    if run.args.contains("-o json") && (must_print || !run.stdout.is_empty()) {
+        serde_json::from_str::<Value>(&run.stdout)
+            .map_err(|e| format!("stdout is not JSON: {e}"))?;
+    }
+    Ok(())
+}
+
+#[test]
+fn damaged_replies_end_in_clear_errors_or_usable_answers() {
+    let mut runs = 0;
+    let mut answered = 0;
+    let mut damaged = 0;
+    let mut kinds = std::collections::BTreeSet::new();
+    for seed in 0..seeds() {
+        let (emu, sb) = mangled(seed);
+        for args in COMMANDS {
+            let run = run(&sb, seed, args);
+            if let Err(why) = check(&run) {
+                panic!("{why}\n{}", run.explain(&emu.state().mangler.log()));
+            }
+            runs += 1;
+            answered += usize::from(run.code == 0 || run.code == 6);
+        }
+        let log = emu.state().mangler.log();
+        damaged += log.len();
+        kinds.extend(log.iter().filter_map(|l| kind_of(l)));
+    }
+    eprintln!(
+        "{runs} runs, {answered} answered (fully or in part), {damaged} replies damaged, kinds: {kinds:?}"
+    );
+    // The test is only worth something if damage was done, of many kinds, and if keyctl
+    // still answered some of the time (a run that always fails early proves little).
+    assert!(
+        damaged as u64 >= seeds() * 5,
+        "only {damaged} damaged replies"
+    );
+    assert!(kinds.len() >= 8, "too few kinds of damage: {kinds:?}");
+    assert!(
+        answered >= runs / 10,
+        "only {answered} of {runs} runs answered"
+    );
+}
+
+/// The kind of damage a log line describes: its first word, or `replaced` for `PATH = VALUE`.
+fn kind_of(line: &str) -> Option<String> {
+    let what = line.split_once(": ")?.1;
+    if what.starts_with('/') {
+        return Some("replaced".into());
+    }
+    what.split([' ', ':']).next().map(str::to_string)
+}
