@@ -53,7 +53,10 @@ pub async fn run(env: &Env, args: &ShowArgs) -> Result<i32> {
     for o in outcomes {
         let label = o.label();
         match o.result {
-            Ok(k) => found.push(k),
+            Ok(k) => {
+                warn_if_other_name(&k, &args.name, &label);
+                found.push(k)
+            }
             Err(e) if e.kind == Kind::NotFound => absent.push(label),
             Err(e) => {
                 unsearched.push(label);
@@ -139,5 +142,42 @@ pub async fn run(env: &Env, args: &ShowArgs) -> Result<i32> {
             })?;
             Ok(if failed { exit::PARTIAL } else { exit::OK })
         }
+    }
+}
+
+/// A cloud asked for one name that answers with another has a bug or is not the cloud it
+/// claims; the answer is still shown (a database that compares names without case or
+/// trailing spaces, as MySQL does, can legitimately answer `MyKey` for `mykey`), but not
+/// silently. Tencent is also asked by KeyId.
+fn warn_if_other_name(k: &KeyPair, asked: &str, label: &str) {
+    if !answers_for(k, asked) {
+        crate::log::warn(&format!(
+            "profile {label}: asked for key pair `{asked}`, the reply is for `{}`",
+            k.name
+        ));
+    }
+}
+
+/// Whether `k` is the key pair asked for by name (or Tencent KeyId), up to case and trailing
+/// spaces.
+fn answers_for(k: &KeyPair, asked: &str) -> bool {
+    let same = |s: &str| s.trim_end().to_lowercase() == asked.trim_end().to_lowercase();
+    same(&k.name) || k.id.as_deref().is_some_and(same)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ProviderKind;
+
+    #[test]
+    fn an_answer_for_another_name_is_told_apart() {
+        let mut k = KeyPair::new("tc", ProviderKind::Tencent, None, "MyKey");
+        assert!(answers_for(&k, "MyKey") && answers_for(&k, "mykey") && answers_for(&k, "MyKey "));
+        assert!(!answers_for(&k, "other") && !answers_for(&k, "skey-1"));
+        k.id = Some("skey-1".into());
+        assert!(answers_for(&k, "skey-1"));
+        k.name = "\u{1b}[31mred".into();
+        assert!(!answers_for(&k, "MyKey"));
     }
 }

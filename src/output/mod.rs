@@ -271,7 +271,7 @@ impl RowFormat {
                 out.write_all(b"\n")
             }
             Format::Name => {
-                out.write_all(row.cell(&self.name_field, "").as_bytes())?;
+                out.write_all(name_line(&row.cell(&self.name_field, "")).as_bytes())?;
                 out.write_all(b"\n")
             }
             Format::Tsv => {
@@ -463,18 +463,45 @@ fn table_cell<'a>(col: &str, text: Cow<'a, str>) -> Cow<'a, str> {
     }
 }
 
-/// One TSV field: a backslash, tab, newline or carriage return would split the field or the
-/// row, so each is written as its backslash escape (a field with none is borrowed as it is).
+/// One TSV field: a backslash, tab, newline or carriage return would
+/// split the field or the row, so each is written as its backslash escape, and any other
+/// control character from a server (an ESC that would act on a terminal, a NUL) as `\u{1b}`,
+/// as tables show it. A field with none of them is borrowed as it is.
 fn tsv_escape(s: &str) -> Cow<'_, str> {
-    if !s.contains(['\\', '\t', '\n', '\r']) {
+    if !s.chars().any(|c| c == '\\' || c.is_control()) {
         return Cow::Borrowed(s);
     }
-    Cow::Owned(
-        s.replace('\\', "\\\\")
-            .replace('\t', "\\t")
-            .replace('\n', "\\n")
-            .replace('\r', "\\r"),
-    )
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() => out.extend(c.escape_unicode()),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// A name for `-o name`, one a line, kept verbatim for `while read -r` (a tab or a backslash
+/// too) except for control characters that would end the line or act on a terminal: `\n`,
+/// `\r`, and `\u{1b}` for the others. Real names never hold one.
+fn name_line(s: &str) -> Cow<'_, str> {
+    if !s.chars().any(|c| c.is_control() && c != '\t') {
+        return Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            c if c.is_control() && c != '\t' => out.extend(c.escape_unicode()),
+            c => out.push(c),
+        }
+    }
+    Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -594,6 +621,24 @@ mod tests {
         )
         .unwrap();
         assert_eq!(String::from_utf8(out).unwrap(), "a\\rb\n");
+        for (format, expected) in [
+            (Format::Tsv, "evil\\u{1b}[2J\\r\\nname\ta\\\\b\\u{0}\n"),
+            (Format::Name, "evil\\u{1b}[2J\\r\\nname\n"),
+        ] {
+            let mut k = KeyPair::new("hw", ProviderKind::Huawei, None, "evil\u{1b}[2J\r\nname");
+            k.description = Some("a\\b\u{0}".into());
+            let mut out = Vec::new();
+            let s = style(format);
+            render_objects(
+                &mut out,
+                &key_objects(&[k]),
+                &s,
+                &["name", "description"],
+                "name",
+            )
+            .unwrap();
+            assert_eq!(String::from_utf8(out).unwrap(), expected, "{format:?}");
+        }
     }
 
     #[test]
