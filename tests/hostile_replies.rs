@@ -78,16 +78,17 @@ fn seeds() -> u64 {
         .unwrap_or(DEFAULT_SEEDS)
 }
 
-/// An emulator whose replies are damaged by `seed`'s dice, and a sandbox whose config points
-/// at it and never retries (a damaged 503 would otherwise cost a backoff per run).
-fn mangled(seed: u64) -> (Emulator, Sandbox) {
+/// An emulator serving `config` with its replies damaged by `seed`'s dice, and a sandbox
+/// whose config points at it and never retries (a damaged 503 would otherwise cost a backoff
+/// per run).
+fn mangled(seed: u64, config: Config) -> (Emulator, Sandbox) {
     let config = Config {
         mangle: MangleConfig {
             rate: RATE,
             seed,
             echo: false,
         },
-        ..Default::default()
+        ..config
     };
     let emu = Emulator::start(config.clone());
     let sb = Sandbox::new();
@@ -162,39 +163,89 @@ fn check(run: &Run) -> Result<(), String> {
     Ok(())
 }
 
-#[test]
-fn damaged_replies_end_in_clear_errors_or_usable_answers() {
-    let mut runs = 0;
-    let mut answered = 0;
-    let mut damaged = 0;
-    let mut kinds = std::collections::BTreeSet::new();
-    for seed in 0..seeds() {
-        let (emu, sb) = mangled(seed);
-        for args in COMMANDS {
+/// Runs `commands` against one damaged emulator serving `config` per seed; panics at the
+/// first run that breaks a rule, with what it printed and the damage done.
+fn campaign(seeds: std::ops::Range<u64>, config: &Config, commands: &[&[&str]]) -> Summary {
+    let mut sum = Summary::default();
+    for seed in seeds {
+        let (emu, sb) = mangled(seed, config.clone());
+        for args in commands {
             let run = run(&sb, seed, args);
             if let Err(why) = check(&run) {
                 panic!("{why}\n{}", run.explain(&emu.state().mangler.log()));
             }
-            runs += 1;
-            answered += usize::from(run.code == 0 || run.code == 6);
+            sum.runs += 1;
+            sum.answered += usize::from(run.code == 0 || run.code == 6);
         }
         let log = emu.state().mangler.log();
-        damaged += log.len();
-        kinds.extend(log.iter().filter_map(|l| kind_of(l)));
+        sum.damaged += log.len();
+        sum.kinds.extend(log.iter().filter_map(|l| kind_of(l)));
     }
     eprintln!(
-        "{runs} runs, {answered} answered (fully or in part), {damaged} replies damaged, kinds: {kinds:?}"
+        "{} runs, {} answered (fully or in part), {} replies damaged, kinds: {:?}",
+        sum.runs, sum.answered, sum.damaged, sum.kinds
     );
-    // The test is only worth something if damage was done, of many kinds, and if keyctl
-    // still answered some of the time (a run that always fails early proves little).
+    sum
+}
+
+#[derive(Default)]
+struct Summary {
+    runs: usize,
+    answered: usize,
+    damaged: usize,
+    kinds: std::collections::BTreeSet<String>,
+}
+
+#[test]
+fn damaged_replies_end_in_clear_errors_or_usable_answers() {
+    let sum = campaign(0..seeds(), &Config::default(), COMMANDS);
+    // Only worth something if damage was done, of many kinds, and if keyctl still answered
+    // some of the time (runs that always fail early prove little).
     assert!(
-        damaged as u64 >= seeds() * 5,
-        "only {damaged} damaged replies"
+        sum.damaged as u64 >= seeds() * 5,
+        "only {} damaged",
+        sum.damaged
     );
-    assert!(kinds.len() >= 8, "too few kinds of damage: {kinds:?}");
     assert!(
-        answered >= runs / 10,
-        "only {answered} of {runs} runs answered"
+        sum.kinds.len() >= 8,
+        "too few kinds of damage: {:?}",
+        sum.kinds
+    );
+    assert!(
+        sum.answered >= sum.runs / 10,
+        "{} of {} answered",
+        sum.answered,
+        sum.runs
+    );
+}
+
+/// The same with sets large enough to page (KPS 3 pages, Nova 3, Tencent 4), so damage
+/// lands mid-walk too: on a marker, a TotalCount, a later page.
+#[test]
+fn damaged_pages_mid_walk_end_in_clear_errors_or_usable_answers() {
+    let config = Config {
+        huawei: huawei::HuaweiConfig {
+            keys: huawei::generated_keys(2_500),
+            ..Default::default()
+        },
+        nova: nova::NovaConfig {
+            admin_keys: nova::generated_keys(2_100),
+            ..Default::default()
+        },
+        tencent: tencent::TencentConfig {
+            keys: tencent::generated_keys(350),
+            rate_limit_per_sec: 0,
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let seeds = (seeds() / 4).max(1);
+    let commands: &[&[&str]] = &[&["list", "-o", "json"], &["find", "tc_00301", "-o", "json"]];
+    let sum = campaign(10_000..10_000 + seeds, &config, commands);
+    assert!(
+        sum.damaged as u64 >= seeds * 5,
+        "only {} damaged",
+        sum.damaged
     );
 }
 

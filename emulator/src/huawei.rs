@@ -165,7 +165,7 @@ impl Default for HuaweiConfig {
 /// 25 generated keys plus a few that exercise clients: a name with spaces, a non-ASCII name,
 /// frozen ones, a domain-scoped one with a hosted private key.
 pub fn demo_keys() -> Vec<HuaweiKey> {
-    let mut out: Vec<HuaweiKey> = keys::generate("hw", 25, 1)
+    let mut out: Vec<HuaweiKey> = keys::generate("hw", 25, KEY_SEED)
         .iter()
         .enumerate()
         .map(|(i, seed)| HuaweiKey::new(&seed.name, &seed.public_key, i as i64))
@@ -808,6 +808,19 @@ async fn iam_projects(
         "links": {"self": "https://iam.myhuaweicloud.com/v3/projects", "previous": null, "next": null},
     });
     respond(StatusCode::OK, body.to_string(), &request_id)
+}
+
+/// Key material seed of this cloud's generated sets: the same as its demo set's, so a set is
+/// the same from run to run (the fault and damage seed does not change it).
+const KEY_SEED: u64 = 1;
+
+/// `n` generated key pairs named `hw-00001` … (benchmarks, paging tests).
+pub fn generated_keys(n: usize) -> Vec<HuaweiKey> {
+    crate::keys::generate("hw", n, KEY_SEED)
+        .iter()
+        .enumerate()
+        .map(|(i, k)| HuaweiKey::new(&k.name, &k.public_key, i as i64))
+        .collect()
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use clap::Parser;
 
-use keyctl_emulator::{huawei, keyctl_config, keys, tencent, Config, Emulator};
+use keyctl_emulator::{huawei, keyctl_config, nova, tencent, Config, Emulator};
 
 /// A local emulator of the Huawei KPS, Huawei ECS, OpenStack Keystone+Nova and Tencent CVM key
 /// pair APIs (real wire formats, real signature checks), on 127.0.0.1.
@@ -73,12 +73,6 @@ fn fraction(s: &str) -> Result<f64, String> {
     }
 }
 
-// Key material seeds per cloud: the same as each module's demo set, so generated sets are
-// reproducible from run to run (the fault seed does not change them).
-const HUAWEI_KEY_SEED: u64 = 1;
-const TENCENT_KEY_SEED: u64 = 2;
-const NOVA_KEY_SEED: u64 = 3;
-
 fn config(args: &Args) -> Config {
     let mut config = Config {
         latency: Duration::from_millis(args.latency_ms),
@@ -93,17 +87,13 @@ fn config(args: &Args) -> Config {
         echo: true,
     };
     if let Some(n) = args.huawei_keys {
-        config.huawei.keys = keys::generate("hw", n, HUAWEI_KEY_SEED)
-            .iter()
-            .enumerate()
-            .map(|(i, k)| huawei::HuaweiKey::new(&k.name, &k.public_key, i as i64))
-            .collect();
+        config.huawei.keys = huawei::generated_keys(n);
     }
     if let Some(n) = args.nova_keys {
-        config.nova.admin_keys = keys::generate("os", n, NOVA_KEY_SEED);
+        config.nova.admin_keys = nova::generated_keys(n);
     }
     if let Some(n) = args.tencent_keys {
-        config.tencent.keys = tencent::seed_keys(&keys::generate("tc", n, TENCENT_KEY_SEED));
+        config.tencent.keys = tencent::generated_keys(n);
     }
     config.tencent.rate_limit_per_sec = args.tencent_rate_limit;
     if let Some((first, more)) = args.tencent_secret_id.split_first() {

@@ -106,7 +106,7 @@ pub const X509_CERT: &str = "-----BEGIN CERTIFICATE-----\nMIIBlTCCATugAwIBAgIUPO
 
 /// `n` generated keys named `os-00001` … plus names that need escaping and one x509 entry.
 pub fn default_admin_keys(n: usize) -> Vec<SeedKey> {
-    let mut v = keys::generate("os", n, 3);
+    let mut v = keys::generate("os", n, KEY_SEED);
     let extra = keys::generate("special", 2, 5);
     v.push(SeedKey {
         name: "key with spaces".into(),
@@ -1149,6 +1149,15 @@ async fn show_project(
     Path((p, name)): Path<(String, String)>,
 ) -> Response {
     nova_keypairs(s, m, u, h, Some(p), Some(name)).await
+}
+
+/// Key material seed of this cloud's generated sets: the same as its demo set's, so a set is
+/// the same from run to run (the fault and damage seed does not change it).
+const KEY_SEED: u64 = 3;
+
+/// `n` generated key pairs named `os-00001` … (benchmarks, paging tests).
+pub fn generated_keys(n: usize) -> Vec<crate::keys::SeedKey> {
+    crate::keys::generate("os", n, KEY_SEED)
 }
 
 #[cfg(test)]
