@@ -38,8 +38,17 @@ pub fn is_quiet() -> bool {
 /// One line on stderr: secrets replaced, and what came from a server unable to act on the
 /// terminal or to start a line of its own (see [`crate::output::printable`]).
 fn emit(line: &str) {
-    let line = scrub(line);
-    crate::progress::suspend(|| eprintln!("{}", crate::output::printable(&line)));
+    emit_lines(&[line.to_string()]);
+}
+
+/// Several lines at once (a traced request and its headers), each made safe as [`emit`]'s;
+/// the line breaks between them are keyctl's own.
+fn emit_lines(lines: &[String]) {
+    let text: Vec<String> = lines
+        .iter()
+        .map(|line| crate::output::printable(&scrub(line)).into_owned())
+        .collect();
+    crate::progress::suspend(|| eprintln!("{}", text.join("\n")));
 }
 
 /// A warning: shown unless `-q`.
@@ -71,22 +80,19 @@ pub(crate) fn trace_request(req: &HttpRequest, attempt: u32) {
     if verbosity() < 2 {
         return;
     }
-    let mut out = format!("> {} {} (attempt {attempt})", req.method, req.url);
+    let mut out = vec![format!("> {} {} (attempt {attempt})", req.method, req.url)];
     for (name, value) in &req.headers {
         let shown = if is_sensitive_header(name) {
             "<redacted>"
         } else {
             value.as_str()
         };
-        out.push_str(&format!("\n>   {name}: {shown}"));
+        out.push(format!(">   {name}: {shown}"));
     }
     if verbosity() >= 3 && !req.body.is_empty() {
-        out.push_str(&format!(
-            "\n>   body: {}",
-            String::from_utf8_lossy(&req.body)
-        ));
+        out.push(format!(">   body: {}", String::from_utf8_lossy(&req.body)));
     }
-    emit(&out);
+    emit_lines(&out);
 }
 
 pub(crate) fn trace_response(req: &HttpRequest, resp: &HttpResponse, took: Duration, attempt: u32) {
@@ -102,24 +108,22 @@ pub(crate) fn trace_response(req: &HttpRequest, resp: &HttpResponse, took: Durat
     .find_map(|h| resp.header(h))
     .map(|id| format!(" request-id {id}"))
     .unwrap_or_default();
-    let mut out = format!(
+    let mut out = vec![format!(
         "< {} {} {} ({} bytes, {} ms, attempt {attempt}){request_id}",
         resp.status,
         req.method,
         req.url.path(),
         resp.body.len(),
         took.as_millis()
-    );
-    {
-        for (name, value) in resp.headers.iter() {
-            let value = value.to_str().unwrap_or("<binary>");
-            let shown = if is_sensitive_header(name.as_str()) {
-                "<redacted>"
-            } else {
-                value
-            };
-            out.push_str(&format!("\n<   {name}: {shown}"));
-        }
+    )];
+    for (name, value) in resp.headers.iter() {
+        let value = value.to_str().unwrap_or("<binary>");
+        let shown = if is_sensitive_header(name.as_str()) {
+            "<redacted>"
+        } else {
+            value
+        };
+        out.push(format!("<   {name}: {shown}"));
     }
-    emit(&out);
+    emit_lines(&out);
 }

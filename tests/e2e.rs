@@ -326,6 +326,18 @@ fn no_secret_appears_at_any_verbosity() {
                 err.contains("> GET") && err.to_lowercase().contains("authorization: <redacted>"),
                 "{err}"
             );
+            // Each header on a line of its own, every line a request or a reply line.
+            assert!(
+                err.lines()
+                    .any(|l| l.to_lowercase() == ">   authorization: <redacted>"),
+                "{err}"
+            );
+            assert!(
+                err.lines().all(|l| l.starts_with("> ")
+                    || l.starts_with("< ")
+                    || l.starts_with("keyctl: ")),
+                "{err}"
+            );
         }
     }
 }

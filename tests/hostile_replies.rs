@@ -21,7 +21,7 @@ use serde_json::Value;
 const DEFAULT_SEEDS: u64 = 40;
 const RATE: f64 = 0.5;
 
-/// Every command that reads from a cloud, with the exit codes it may end with here: 0, 1
+/// Every command that reads from a cloud (and a traced list), with the exit codes it may end with here: 0, 1
 /// (server or protocol error everywhere), 4 (refused everywhere: a damaged 401/403), 5 (not
 /// found), 6 (partial).
 const COMMANDS: &[&[&str]] = &[
@@ -31,6 +31,7 @@ const COMMANDS: &[&[&str]] = &[
     &["show", "os-00001"],
     &["audit", "-o", "json"],
     &["find", "tc_00001", "-o", "json"],
+    &["list", "-o", "jsonl", "-vv"],
 ];
 const EXPECTED_CODES: &[i32] = &[0, 1, 4, 5, 6];
 
@@ -126,11 +127,14 @@ fn check(run: &Run) -> Result<(), String> {
     if run.stderr.contains("panicked") || run.stderr.contains("RUST_BACKTRACE") {
         return Err("keyctl panicked".into());
     }
+    // `-vv` adds the trace: requests (`> `), replies (`< `) and what keyctl does (`keyctl: `).
+    let traced = run.args.contains("-vv");
     for line in run.stderr.lines() {
-        if !["error: ", "hint: ", "warning: "]
+        let trace_line = traced && ["> ", "< ", "keyctl: "].iter().any(|p| line.starts_with(p));
+        let report_line = ["error: ", "hint: ", "warning: "]
             .iter()
-            .any(|p| line.starts_with(p))
-        {
+            .any(|p| line.starts_with(p));
+        if !trace_line && !report_line {
             return Err(format!("a stderr line of its own: {line:?}"));
         }
         if let Some(c) = line.chars().find(|c| c.is_control() && *c != '\t') {
@@ -153,12 +157,19 @@ fn check(run: &Run) -> Result<(), String> {
         return Err(format!("a control character {c:?} reached stdout"));
     }
     // `show` and `find` print nothing when nothing was found; a list that answered prints
-    // an array, even an empty one.
+    // an array, even an empty one (JSONL: one object a line, maybe none).
     let answered = run.code == 0 || run.code == 6;
     let must_print = answered && run.args.starts_with("list");
-    if run.args.contains("-o json") && (must_print || !run.stdout.is_empty()) {
+    let format = run.args.split(' ').skip_while(|a| *a != "-o").nth(1);
+    if format == Some("json") && (must_print || !run.stdout.is_empty()) {
         serde_json::from_str::<Value>(&run.stdout)
             .map_err(|e| format!("stdout is not JSON: {e}"))?;
+    }
+    if format == Some("jsonl") {
+        for line in run.stdout.lines() {
+            serde_json::from_str::<Value>(line)
+                .map_err(|e| format!("a JSONL line is not JSON: {e}"))?;
+        }
     }
     Ok(())
 }
