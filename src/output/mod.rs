@@ -11,13 +11,15 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::model::{KeyPair, FIELDS};
 
+mod escape;
 mod keypair_row;
 mod sort_value;
 pub mod spool;
 mod table;
+pub use escape::printable;
+use escape::{name_line, tsv_field};
 pub use sort_value::SortValue;
 pub use spool::{Spool, SpoolBudget, SpoolOut, SPOOL_MEMORY};
-pub use table::printable;
 use table::TextTable;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -279,7 +281,7 @@ impl RowFormat {
                     if i > 0 {
                         out.write_all(b"\t")?;
                     }
-                    out.write_all(tsv_escape(&row.cell(c, "")).as_bytes())?;
+                    out.write_all(tsv_field(&row.cell(c, "")).as_bytes())?;
                 }
                 out.write_all(b"\n")
             }
@@ -291,7 +293,7 @@ impl RowFormat {
                         out.write_all(&[table::SEP])?;
                     }
                     let text = table_cell(c, row.cell(c, "-"));
-                    out.write_all(table::printable(&text).as_bytes())?;
+                    out.write_all(printable(&text).as_bytes())?;
                 }
                 out.write_all(b"\n")
             }
@@ -461,47 +463,6 @@ fn table_cell<'a>(col: &str, text: Cow<'a, str>) -> Cow<'a, str> {
         Some(minute) if col == "created_at" => Cow::Owned(minute.replace('T', " ")),
         _ => text,
     }
-}
-
-/// One TSV field: a backslash, tab, newline or carriage return would
-/// split the field or the row, so each is written as its backslash escape, and any other
-/// control character from a server (an ESC that would act on a terminal, a NUL) as `\u{1b}`,
-/// as tables show it. A field with none of them is borrowed as it is.
-fn tsv_escape(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(|c| c == '\\' || c.is_control()) {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() => out.extend(c.escape_unicode()),
-            c => out.push(c),
-        }
-    }
-    Cow::Owned(out)
-}
-
-/// A name for `-o name`, one a line, kept verbatim for `while read -r` (a tab or a backslash
-/// too) except for control characters that would end the line or act on a terminal: `\n`,
-/// `\r`, and `\u{1b}` for the others. Real names never hold one.
-fn name_line(s: &str) -> Cow<'_, str> {
-    if !s.chars().any(|c| c.is_control() && c != '\t') {
-        return Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c if c.is_control() && c != '\t' => out.extend(c.escape_unicode()),
-            c => out.push(c),
-        }
-    }
-    Cow::Owned(out)
 }
 
 #[cfg(test)]

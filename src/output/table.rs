@@ -17,6 +17,8 @@ use std::io::{self, Write};
 
 use unicode_width::UnicodeWidthStr;
 
+use super::escape::printable;
+
 /// Between two cells of a row's line: a tab can never be in a cell, since [`printable`] shows
 /// every control character escaped.
 pub const SEP: u8 = b'\t';
@@ -191,31 +193,6 @@ fn value_style(column: &str, text: &str) -> Option<&'static str> {
         ("severity", "medium") => "\x1b[33m",
         _ => return None,
     })
-}
-
-/// Text for a terminal: a control character from a server's reply (an ESC starting an ANSI
-/// sequence, a newline or carriage return) is shown escaped instead of acting on the terminal
-/// or breaking the row, and so is a bidirectional override or isolate (U+202A–E, U+2066–9),
-/// which would show the rest of the line reordered. Tables, TSV and every line on stderr.
-pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(is_unprintable) {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    let mut out = String::with_capacity(s.len() + 8);
-    for c in s.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if is_unprintable(c) => out.extend(c.escape_unicode()),
-            c => out.push(c),
-        }
-    }
-    std::borrow::Cow::Owned(out)
-}
-
-fn is_unprintable(c: char) -> bool {
-    c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
 #[cfg(test)]
