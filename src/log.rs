@@ -38,15 +38,15 @@ pub fn is_quiet() -> bool {
 /// One line on stderr: secrets replaced, and what came from a server unable to act on the
 /// terminal or to start a line of its own (see [`crate::output::printable`]).
 fn emit(line: &str) {
-    emit_lines(&[line.to_string()]);
+    emit_lines(&[line]);
 }
 
-/// Several lines at once (a traced request and its headers), each made safe as [`emit`]'s;
-/// the line breaks between them are keyctl's own.
-fn emit_lines(lines: &[String]) {
+/// Several lines at once (a traced request and its headers, an error and its hint), each made
+/// safe as [`emit`]'s; the line breaks between them are keyctl's own. Printed whatever `-q`.
+pub(crate) fn emit_lines<S: AsRef<str>>(lines: &[S]) {
     let text: Vec<String> = lines
         .iter()
-        .map(|line| crate::output::printable(&scrub(line)).into_owned())
+        .map(|line| crate::output::printable(&scrub(line.as_ref())).into_owned())
         .collect();
     crate::progress::suspend(|| eprintln!("{}", text.join("\n")));
 }

@@ -12,36 +12,42 @@ pub enum ErrorFormat {
     Json,
 }
 
-/// Prints one error to stderr (scrubbed of secrets).
+/// Prints one error to stderr (scrubbed of secrets): `error:` and `hint:` lines, each made
+/// printable (a server's text may hold an ESC or a newline), or one JSON object.
 pub fn report_error(e: &Error, format: ErrorFormat) {
-    let text = match format {
-        // Each line printable on its own (a server's text may hold an ESC or a newline), then
-        // joined: the one line break is keyctl's.
+    match format {
         ErrorFormat::Text => {
-            let printable = |s: String| crate::output::printable(&s).into_owned();
-            let mut s = printable(crate::secret::scrub(&format!("error: {e}")));
+            let mut lines = vec![format!("error: {e}")];
             if let Some(h) = &e.hint {
-                s.push('\n');
-                s.push_str(&printable(crate::secret::scrub(&format!("hint: {h}"))));
+                lines.push(format!("hint: {h}"));
             }
-            s
+            crate::log::emit_lines(&lines);
         }
-        ErrorFormat::Json => json!({
-            "error": e.message,
-            "kind": e.kind,
-            "exit_code": e.exit_code(),
-            "profile": e.place.profile,
-            "provider": e.place.provider,
-            "region": e.place.region,
-            "code": e.place.code,
-            "status": e.place.status,
-            "request_id": e.place.request_id,
-            "attempts": e.attempts,
-            "hint": e.hint,
-        })
-        .to_string(),
-    };
-    crate::progress::suspend(|| eprintln!("{}", crate::secret::scrub(&text)));
+        ErrorFormat::Json => {
+            let text = error_json(e);
+            crate::progress::suspend(|| eprintln!("{text}"));
+        }
+    }
+}
+
+/// One error as one line of JSON (which escapes control characters itself), secrets
+/// replaced (their JSON-escaped spellings are registered too, see `secret::register`).
+fn error_json(e: &Error) -> String {
+    let text = json!({
+        "error": e.message,
+        "kind": e.kind,
+        "exit_code": e.exit_code(),
+        "profile": e.place.profile,
+        "provider": e.place.provider,
+        "region": e.place.region,
+        "code": e.place.code,
+        "status": e.place.status,
+        "request_id": e.place.request_id,
+        "attempts": e.attempts,
+        "hint": e.hint,
+    })
+    .to_string();
+    crate::secret::scrub(&text)
 }
 
 /// Reports every failed outcome and returns the exit code of the whole fan-out: 0 when all
@@ -81,6 +87,18 @@ pub fn exit_code_for(total: usize, failures: &[&Error]) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_errors_hide_secrets_that_json_would_escape() {
+        let secret = crate::secret::Secret::new("pa\"ss\\word-7f3a");
+        let e = Error::auth(format!("refused {}", secret.expose()))
+            .with_hint(format!("not {}", secret.expose()));
+        let text = error_json(&e);
+        assert!(!text.contains("word-7f3a"), "{text}");
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["error"], "refused <redacted>");
+        assert_eq!(v["hint"], "not <redacted>");
+    }
 
     #[test]
     fn fanout_exit_codes() {
