@@ -5,6 +5,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
+use crate::dice::Dice;
+
 #[derive(Debug, Clone, Default)]
 pub struct FaultConfig {
     /// Fraction of requests answered as throttled (0.0–1.0).
@@ -29,17 +31,16 @@ pub enum Fault {
 
 pub struct Faults {
     config: FaultConfig,
-    rng: Mutex<u64>,
+    dice: Mutex<Dice>,
     served: AtomicU64,
     injected: AtomicU64,
 }
 
 impl Faults {
     pub fn new(config: FaultConfig) -> Self {
-        let seed = config.seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
         Faults {
+            dice: Mutex::new(Dice::new(config.seed)),
             config,
-            rng: Mutex::new(seed),
             served: AtomicU64::new(0),
             injected: AtomicU64::new(0),
         }
@@ -75,12 +76,6 @@ impl Faults {
     }
 
     fn next_f64(&self) -> f64 {
-        // xorshift64*: tiny, seedable, good enough for dice.
-        let mut s = self.rng.lock().unwrap_or_else(|e| e.into_inner());
-        *s ^= *s >> 12;
-        *s ^= *s << 25;
-        *s ^= *s >> 27;
-        let v = s.wrapping_mul(0x2545_F491_4F6C_DD1D);
-        (v >> 11) as f64 / (1u64 << 53) as f64
+        self.dice.lock().unwrap_or_else(|e| e.into_inner()).unit()
     }
 }

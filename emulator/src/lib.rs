@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use axum::Router;
 
+pub mod dice;
 pub mod faults;
 pub mod huawei;
 pub mod keys;
