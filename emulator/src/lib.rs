@@ -145,8 +145,9 @@ impl State {
 }
 
 /// A keyctl config with profiles hw, hw-ecs, os and tc for the emulator at `url` serving
-/// `config` (what `keyctl-emulator --write-config` writes, and what tests start from). The credentials are the emulator's fixed demo ones, so
-/// writing them inline is harmless; the file is still 0600 because keyctl warns otherwise.
+/// `config`: what `keyctl-emulator --write-config` writes, and what tests start from. The
+/// credentials are the emulator's fixed demo ones, so writing them inline is harmless; the
+/// file is still written 0600 because keyctl warns otherwise.
 pub fn keyctl_config(url: &str, config: &Config) -> String {
     let hw = &config.huawei;
     let tc = &config.tencent;
