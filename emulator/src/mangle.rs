@@ -28,7 +28,8 @@ pub struct MangleConfig {
     pub echo: bool,
 }
 
-/// The damage done so far, one line per damaged reply, and the dice.
+/// The damage done so far, one line per damaged reply, and the replies counted (each reply's
+/// dice are seeded with its number).
 pub struct Mangler {
     config: MangleConfig,
     served: AtomicU64,
