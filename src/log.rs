@@ -9,6 +9,8 @@ use crate::secret::scrub;
 
 static VERBOSITY: AtomicU8 = AtomicU8::new(0);
 static QUIET: AtomicU8 = AtomicU8::new(0);
+/// `--errors json`: warnings are JSON objects too, so stderr stays one JSON object a line.
+static JSON_WARNINGS: AtomicU8 = AtomicU8::new(0);
 
 /// Headers whose values are credentials: shown as `<redacted>` in traces.
 const SENSITIVE_HEADERS: &[&str] = &[
@@ -25,6 +27,11 @@ const SENSITIVE_HEADERS: &[&str] = &[
 pub fn set_verbosity(level: u8, quiet: bool) {
     VERBOSITY.store(level, Ordering::Relaxed);
     QUIET.store(quiet as u8, Ordering::Relaxed);
+}
+
+/// Warnings as `{"warning": "…"}` lines (with `--errors json`), or as `warning: …` text.
+pub fn set_json_warnings(json: bool) {
+    JSON_WARNINGS.store(json as u8, Ordering::Relaxed);
 }
 
 pub fn verbosity() -> u8 {
@@ -53,7 +60,14 @@ pub(crate) fn emit_lines<S: AsRef<str>>(lines: &[S]) {
 
 /// A warning: shown unless `-q`.
 pub fn warn(message: &str) {
-    if !is_quiet() {
+    if is_quiet() {
+        return;
+    }
+    if JSON_WARNINGS.load(Ordering::Relaxed) != 0 {
+        // JSON escapes control characters itself; secrets are scrubbed before encoding.
+        let line = serde_json::json!({ "warning": scrub(message) }).to_string();
+        crate::progress::suspend(|| eprintln!("{line}"));
+    } else {
         emit(&format!("warning: {message}"));
     }
 }

@@ -611,6 +611,23 @@ fn a_key_that_does_not_parse_is_listed_and_named_in_one_warning() {
         assert_eq!(warnings.len(), 1, "one warning for {name}: {err}");
         assert!(warnings[0].contains(profile), "{}", warnings[0]);
     }
+
+    // With --errors json every stderr line is a JSON object, the warnings too.
+    let (code, _, err) = run(&sb, &["list", "-o", "json", "--errors", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<Value> = err
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    for w in &lines {
+        assert!(
+            w["warning"]
+                .as_str()
+                .is_some_and(|m| m.contains("cannot read its public key")),
+            "{w}"
+        );
+    }
 }
 
 /// A key set built to trigger every audit finding, served by Huawei KPS and Tencent.

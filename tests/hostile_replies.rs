@@ -4,8 +4,8 @@
 //! per emulator, and every command that talks to a cloud runs against it.
 //!
 //! Whatever the damage, keyctl must end in time with a documented exit code, never panic,
-//! print only `error:`/`hint:`/`warning:` lines on stderr and nothing on either stream that
-//! acts on a terminal, keep stdout parseable when it answers, and never print a secret.
+//! print only `error:`/`hint:`/`warning:` lines on stderr (JSON objects with `--errors json`,
+//! trace lines with `-vv`) and nothing on either stream that acts on a terminal, keep stdout parseable when it answers, and never print a secret.
 //!
 //! `KEYCTL_HOSTILE_SEEDS=5000 cargo test --test hostile_replies` runs a longer campaign.
 
@@ -32,6 +32,7 @@ const COMMANDS: &[&[&str]] = &[
     &["audit", "-o", "json"],
     &["find", "tc_00001", "-o", "json"],
     &["list", "-o", "jsonl", "-vv"],
+    &["list", "-o", "tsv", "--errors", "json"],
 ];
 const EXPECTED_CODES: &[i32] = &[0, 1, 4, 5, 6];
 
@@ -116,6 +117,34 @@ fn run(sb: &Sandbox, seed: u64, args: &[&str]) -> Run {
     }
 }
 
+/// One line of stderr: with `--errors json` an object holding an error or a warning (JSON
+/// escapes control characters itself); else `error:`, `hint:` or `warning:` text, or with
+/// `-vv` a traced request (`> `), reply (`< `) or step (`keyctl: `), and no control character.
+fn check_stderr_line(line: &str, args: &str) -> Result<(), String> {
+    if args.contains("--errors json") {
+        let v: Value = serde_json::from_str(line)
+            .map_err(|e| format!("a stderr line is not JSON ({e}): {line:?}"))?;
+        if !(v["error"].is_string() || v["warning"].is_string()) {
+            return Err(format!("neither an error nor a warning: {line}"));
+        }
+        return Ok(());
+    }
+    let trace_line =
+        args.contains("-vv") && ["> ", "< ", "keyctl: "].iter().any(|p| line.starts_with(p));
+    let report_line = ["error: ", "hint: ", "warning: "]
+        .iter()
+        .any(|p| line.starts_with(p));
+    if !trace_line && !report_line {
+        return Err(format!("a stderr line of its own: {line:?}"));
+    }
+    if let Some(c) = line.chars().find(|c| c.is_control() && *c != '\t') {
+        return Err(format!(
+            "a control character {c:?} reached stderr: {line:?}"
+        ));
+    }
+    Ok(())
+}
+
 /// What every run must hold to, damage or not. `Err` says which rule broke.
 fn check(run: &Run) -> Result<(), String> {
     if !EXPECTED_CODES.contains(&run.code) {
@@ -127,21 +156,8 @@ fn check(run: &Run) -> Result<(), String> {
     if run.stderr.contains("panicked") || run.stderr.contains("RUST_BACKTRACE") {
         return Err("keyctl panicked".into());
     }
-    // `-vv` adds the trace: requests (`> `), replies (`< `) and what keyctl does (`keyctl: `).
-    let traced = run.args.contains("-vv");
     for line in run.stderr.lines() {
-        let trace_line = traced && ["> ", "< ", "keyctl: "].iter().any(|p| line.starts_with(p));
-        let report_line = ["error: ", "hint: ", "warning: "]
-            .iter()
-            .any(|p| line.starts_with(p));
-        if !trace_line && !report_line {
-            return Err(format!("a stderr line of its own: {line:?}"));
-        }
-        if let Some(c) = line.chars().find(|c| c.is_control() && *c != '\t') {
-            return Err(format!(
-                "a control character {c:?} reached stderr: {line:?}"
-            ));
-        }
+        check_stderr_line(line, &run.args)?;
     }
     for secret in SECRETS {
         if run.stdout.contains(secret) || run.stderr.contains(secret) {

@@ -139,7 +139,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true)]
     pub no_cache: bool,
 
-    /// How to report per-profile errors on stderr
+    /// How to report errors and warnings on stderr (json: one object a line)
     #[arg(
         long,
         global = true,
@@ -279,6 +279,7 @@ fn style_from(global: &GlobalArgs) -> Result<Style> {
 /// Runs the parsed command; returns the exit code.
 pub async fn run(cli: Cli) -> Result<i32> {
     crate::log::set_verbosity(cli.global.verbose, cli.global.quiet);
+    crate::log::set_json_warnings(cli.global.errors == ErrorFormat::Json);
     match cli.command {
         // These need no config at all: they must work on a machine with none, and fast.
         Command::Completions(args) => completions::run(&args),
