@@ -62,8 +62,10 @@ fn run(cli: Cli, errors: ErrorFormat) -> i32 {
             // and matching any result would end every run as "interrupted" (130).
             Ok(()) = tokio::signal::ctrl_c() => {
                 // Above the spinner, not appended to its line (the command's future, and with
-                // it the spinner, is only dropped after this branch).
-                keyctl::progress::suspend(|| eprintln!("interrupted"));
+                // it the spinner, is only dropped after this branch); as an error line, or an
+                // object with --errors json, like every other line on stderr.
+                let e = keyctl::error::Error::other("interrupted");
+                cli::report_error(&e, errors);
                 exit::INTERRUPTED
             }
         }

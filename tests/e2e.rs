@@ -497,7 +497,8 @@ fn interrupt_exits_130() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted"));
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(err.lines().any(|l| l == "error: interrupted"), "{err}");
     drop(silent);
 }
 
