@@ -21,9 +21,9 @@ use serde_json::Value;
 const DEFAULT_SEEDS: u64 = 40;
 const RATE: f64 = 0.5;
 
-/// Every command that reads from a cloud (and a traced list), with the exit codes it may end with here: 0, 1
-/// (server or protocol error everywhere), 4 (refused everywhere: a damaged 401/403), 5 (not
-/// found), 6 (partial).
+/// Every command that reads from a cloud, a traced list and one with JSON errors; the exit
+/// codes they may end with here: 0, 1 (a server or protocol error everywhere), 4 (refused
+/// everywhere: a damaged 401/403), 5 (not found), 6 (partial).
 const COMMANDS: &[&[&str]] = &[
     &["list", "-o", "json"],
     &["list", "-o", "table", "--sort", "-bits"],
