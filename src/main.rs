@@ -9,19 +9,48 @@ use keyctl::error::exit;
 fn main() {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
-        Err(e) => {
-            // --help and --version are "errors" to clap; they print to stdout and exit 0.
-            let code = if e.use_stderr() {
-                exit::USAGE
-            } else {
-                exit::OK
-            };
+        // --help and --version are "errors" to clap; they print to stdout and exit 0.
+        Err(e) if !e.use_stderr() => {
             let _ = e.print();
-            std::process::exit(code);
+            std::process::exit(exit::OK);
+        }
+        // A script that asked for JSON errors gets its usage error as JSON too, although the
+        // flags (with --errors among them) did not parse.
+        Err(e) if json_errors_asked() => {
+            cli::report_error(&usage_error(&e), ErrorFormat::Json);
+            std::process::exit(exit::USAGE);
+        }
+        Err(e) => {
+            let _ = e.print();
+            std::process::exit(exit::USAGE);
         }
     };
     let errors = cli.global.errors;
     std::process::exit(run(cli, errors));
+}
+
+/// `--errors json` or `--errors=json` among the arguments, read without clap (which failed).
+fn json_errors_asked() -> bool {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    args.iter().any(|a| a == "--errors=json")
+        || args
+            .windows(2)
+            .any(|w| w[0] == "--errors" && w[1] == "json")
+}
+
+/// clap's message as keyctl's usage error: its first line without `error: `, the rest (a tip,
+/// the usage line, where to find help) as the hint.
+fn usage_error(e: &clap::Error) -> keyctl::error::Error {
+    let text = e.render().to_string();
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let message = lines.next().unwrap_or("invalid arguments");
+    let hint: Vec<&str> = lines.collect();
+    let error = keyctl::error::Error::usage(message.trim_start_matches("error: "));
+    if hint.is_empty() {
+        error
+    } else {
+        error.with_hint(hint.join("; "))
+    }
 }
 
 fn run(cli: Cli, errors: ErrorFormat) -> i32 {

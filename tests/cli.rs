@@ -60,6 +60,21 @@ fn usage_errors_exit_2() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("huawei-ecs"));
+    // Asked for JSON errors, a usage error is one JSON object too.
+    for args in [
+        &["--errors", "json", "list", "--output", "yaml"][..],
+        &["list", "--errors=json", "--bogus"][..],
+    ] {
+        let out = sb.cmd().args(args).output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&err).unwrap();
+        assert_eq!(v["kind"], "usage", "{v}");
+        assert_eq!(v["exit_code"], 2, "{v}");
+        assert!(!v["error"].as_str().unwrap().starts_with("error:"), "{v}");
+        assert!(v["hint"].as_str().unwrap().contains("--help"), "{v}");
+    }
 }
 
 #[test]
