@@ -825,5 +825,10 @@ mod example_tests {
         let c = super::parse(std::path::Path::new("config.example.toml"), text).unwrap();
         assert_eq!(c.profiles.len(), 4);
         assert!(c.audit.is_some());
+        // Every top-level setting it documents is read.
+        assert_eq!(c.timeout, Some(30.0));
+        assert_eq!(c.max_concurrency, Some(16));
+        assert_eq!(c.max_attempts, Some(6));
+        assert_eq!(c.token_cache, Some(true));
     }
 }
