@@ -58,15 +58,26 @@ pub(crate) fn emit_lines<S: AsRef<str>>(lines: &[S]) {
     crate::progress::suspend(|| eprintln!("{}", text.join("\n")));
 }
 
+/// One JSON object as one line on stderr (`--errors json`), secrets replaced. JSON escapes
+/// control characters itself; a secret's JSON-escaped spelling is registered too (see
+/// `secret::register`), so scrubbing the encoded text finds it. Printed whatever `-q`.
+pub(crate) fn emit_json(object: &serde_json::Value) {
+    let line = json_line(object);
+    crate::progress::suspend(|| eprintln!("{line}"));
+}
+
+/// The line [`emit_json`] prints.
+pub(crate) fn json_line(object: &serde_json::Value) -> String {
+    scrub(&object.to_string())
+}
+
 /// A warning: shown unless `-q`.
 pub fn warn(message: &str) {
     if is_quiet() {
         return;
     }
     if JSON_WARNINGS.load(Ordering::Relaxed) != 0 {
-        // JSON escapes control characters itself; secrets are scrubbed before encoding.
-        let line = serde_json::json!({ "warning": scrub(message) }).to_string();
-        crate::progress::suspend(|| eprintln!("{line}"));
+        emit_json(&serde_json::json!({ "warning": message }));
     } else {
         emit(&format!("warning: {message}"));
     }

@@ -23,17 +23,13 @@ pub fn report_error(e: &Error, format: ErrorFormat) {
             }
             crate::log::emit_lines(&lines);
         }
-        ErrorFormat::Json => {
-            let text = error_json(e);
-            crate::progress::suspend(|| eprintln!("{text}"));
-        }
+        ErrorFormat::Json => crate::log::emit_json(&error_json(e)),
     }
 }
 
-/// One error as one line of JSON (which escapes control characters itself), secrets
-/// replaced (their JSON-escaped spellings are registered too, see `secret::register`).
-fn error_json(e: &Error) -> String {
-    let text = json!({
+/// One error as a JSON object (`--errors json`).
+fn error_json(e: &Error) -> serde_json::Value {
+    json!({
         "error": e.message,
         "kind": e.kind,
         "exit_code": e.exit_code(),
@@ -46,8 +42,6 @@ fn error_json(e: &Error) -> String {
         "attempts": e.attempts,
         "hint": e.hint,
     })
-    .to_string();
-    crate::secret::scrub(&text)
 }
 
 /// Reports every failed outcome and returns the exit code of the whole fan-out: 0 when all
@@ -93,7 +87,7 @@ mod tests {
         let secret = crate::secret::Secret::new("pa\"ss\\word-7f3a");
         let e = Error::auth(format!("refused {}", secret.expose()))
             .with_hint(format!("not {}", secret.expose()));
-        let text = error_json(&e);
+        let text = crate::log::json_line(&error_json(&e));
         assert!(!text.contains("word-7f3a"), "{text}");
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["error"], "refused <redacted>");
