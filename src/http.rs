@@ -17,6 +17,7 @@ use url::Url;
 
 use crate::error::{Error, Kind, Result};
 use crate::log;
+use crate::proxy::{Proxies, Route};
 
 /// A request as an adapter builds (and signs) it, once per attempt.
 #[derive(Clone)]
@@ -315,16 +316,28 @@ impl Default for HttpOptions {
 pub struct Http {
     client: reqwest::Client,
     options: Arc<HttpOptions>,
+    proxies: Arc<Proxies>,
 }
 
 impl Http {
+    /// The client, with the proxies of the environment (reqwest reads them itself; keyctl
+    /// reads them too, to warn about an unusable one, say which is used at `-v` and name it
+    /// in errors).
     pub fn new(options: HttpOptions) -> Result<Http> {
+        let (proxies, ignored) = Proxies::from_env();
+        for warning in &ignored {
+            log::warn(warning);
+        }
+        if let Some(line) = proxies.describe() {
+            log::info(&line);
+        }
         let client = Self::builder(&options)
             .build()
             .map_err(|e| Error::other(format!("cannot set up the HTTP client: {e}")))?;
         Ok(Http {
             client,
             options: Arc::new(options),
+            proxies: Arc::new(proxies),
         })
     }
 
@@ -369,6 +382,7 @@ impl Http {
         Ok(Http {
             client,
             options: self.options.clone(),
+            proxies: self.proxies.clone(),
         })
     }
 
@@ -436,8 +450,15 @@ impl Http {
         let resp = builder
             .send()
             .await
-            .map_err(|e| network_error(&req.url, &e))?;
+            .map_err(|e| network_error(&req.url, self.proxies.route(&req.url), &e))?;
         let status = resp.status().as_u16();
+        if status == 407 {
+            // From a proxy on the way (a cloud API never asks for proxy credentials).
+            return Err(proxy_wants_credentials(
+                &req.url,
+                self.proxies.route(&req.url),
+            ));
+        }
         let headers = resp.headers().clone();
         let body = self.read_body(resp, &req.url).await?;
         let resp = HttpResponse {
@@ -476,7 +497,11 @@ impl Http {
         // which would otherwise be copied through a dozen reallocations.
         let expected = resp.content_length().unwrap_or(0).min(max as u64);
         let mut body = Vec::with_capacity(expected as usize);
-        while let Some(chunk) = resp.chunk().await.map_err(|e| network_error(url, &e))? {
+        while let Some(chunk) = resp
+            .chunk()
+            .await
+            .map_err(|e| network_error(url, self.proxies.route(url), &e))?
+        {
             if body.len() + chunk.len() > max {
                 return Err(too_big());
             }
@@ -497,7 +522,7 @@ fn is_certificate_problem(detail: &str) -> bool {
     detail.contains("invalid peer certificate") || detail.contains("certificate verify failed")
 }
 
-fn network_error(url: &Url, e: &reqwest::Error) -> Error {
+fn network_error(url: &Url, route: Option<Route>, e: &reqwest::Error) -> Error {
     let host = url.host_str().unwrap_or("?");
     let port = url
         .port_or_known_default()
@@ -529,27 +554,105 @@ fn network_error(url: &Url, e: &reqwest::Error) -> Error {
         ))
         .with_hint("check the endpoint's host name and any TLS-intercepting proxy; for an OpenStack cloud with a private CA set `cacert = \"/path/ca.pem\"` (or OS_CACERT)");
     }
-    let (message, hint) = if e.is_timeout() {
+    if let Some(route) = &route {
+        if let Some(e) = proxy_refusal(&format!("{host}{port}"), route, &detail) {
+            return e;
+        }
+    }
+    // Through a proxy, the proxy is the first thing to check, and NO_PROXY the way around it.
+    let via = route
+        .as_ref()
+        .map(|r| format!(" through the proxy {} ({})", r.proxy, r.variable))
+        .unwrap_or_default();
+    let target = format!("{host}{port}{via}");
+    let (message, direct_hint) = if e.is_timeout() {
         (
-            format!("no reply from {host}{port} in time"),
+            format!("no reply from {target} in time"),
             "raise --timeout, or check the endpoint and network",
         )
     } else if e.is_connect() {
         (
-            format!("cannot connect to {host}{port}"),
+            format!("cannot connect to {target}"),
             "check the endpoint/region and your network or proxy",
         )
     } else {
         (
-            format!("request to {host}{port} failed"),
+            format!("request to {target} failed"),
             "check the endpoint and your network",
         )
+    };
+    let hint = match &route {
+        None => direct_hint.to_string(),
+        Some(r) if e.is_timeout() => format!("raise --timeout, or check the proxy in {}", r.variable),
+        Some(r) => format!(
+            "check the proxy in {} (is it running and reachable?), or add {host} to NO_PROXY to connect directly",
+            r.variable
+        ),
     };
     Error::new(
         Kind::Network,
         format!("{message}: {}", crate::secret::scrub(&detail)),
     )
     .with_hint(hint)
+}
+
+/// HTTP 407 to a plain-HTTP request: the proxy wants a user and password (or other ones).
+fn proxy_wants_credentials(url: &Url, route: Option<Route>) -> Error {
+    let host = url.host_str().unwrap_or("?");
+    let (proxy, variable) = match &route {
+        Some(r) => (
+            format!("the proxy {} ({})", r.proxy, r.variable),
+            r.variable,
+        ),
+        None => ("a proxy on the way".to_string(), "HTTP_PROXY"),
+    };
+    Error::config(format!(
+        "{proxy} asks for credentials to reach {host} (HTTP 407 Proxy Authentication Required)"
+    ))
+    .with_status(407)
+    .with_hint(format!(
+        "put the proxy's user and password in {variable} (scheme://user:password@host:port, the password percent-encoded)"
+    ))
+}
+
+/// A proxy that answered but will not carry the request: it wants credentials (HTTP 407 to a
+/// CONNECT, a SOCKS5 authentication failure) or refuses the destination. The same request gets
+/// the same answer, so these are settings to fix, not network trouble to retry.
+fn proxy_refusal(target: &str, route: &Route, detail: &str) -> Option<Error> {
+    // hyper-util's wording for each case (its tunnel and SOCKS5 errors).
+    const AUTH: [&str; 4] = [
+        "proxy authorization required",
+        "credentials not accepted",
+        "does not support user/pass authentication",
+        "implements authentication incorrectly",
+    ];
+    const REFUSED: [&str; 2] = ["tunnel error: unsuccessful", "connection not allowed"];
+    let auth = AUTH.iter().any(|w| detail.contains(w));
+    let refused = REFUSED.iter().any(|w| detail.contains(w));
+    let message = if auth {
+        format!(
+            "the proxy {} ({}) refused its credentials for {target}",
+            route.proxy, route.variable
+        )
+    } else if refused {
+        format!(
+            "the proxy {} ({}) refused to connect to {target}",
+            route.proxy, route.variable
+        )
+    } else {
+        return None;
+    };
+    let hint = if auth {
+        format!(
+            "put the proxy's user and password in {} (scheme://user:password@host:port, the password percent-encoded)",
+            route.variable
+        )
+    } else {
+        format!(
+            "ask the proxy's administrator to allow {target}, or add its host to NO_PROXY to connect directly"
+        )
+    };
+    Some(Error::config(format!("{message}: {}", crate::secret::scrub(detail))).with_hint(hint))
 }
 
 #[cfg(test)]

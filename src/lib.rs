@@ -6,6 +6,7 @@
 //! - [`provider`]: one adapter per API behind the [`provider::Provider`] trait;
 //! - [`sign`]: request signers (Huawei SDK-HMAC-SHA256, Tencent TC3-HMAC-SHA256), pure functions;
 //! - [`http`]: the shared client, retries with backoff, rate limiting, redacted tracing;
+//! - [`proxy`]: which proxy a request goes through (`HTTPS_PROXY`, `NO_PROXY`, …);
 //! - [`json`]: JSON read from reply bytes (UTF-8 checked once per reply, not per string);
 //! - [`fanout`]: every selected profile and region at once, failures kept apart;
 //! - [`model`] and [`keys`]: the `KeyPair` model and what is computed from the key itself;
@@ -26,5 +27,6 @@ pub mod model;
 pub mod output;
 pub mod progress;
 pub mod provider;
+pub mod proxy;
 pub mod secret;
 pub mod sign;

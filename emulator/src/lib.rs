@@ -6,6 +6,8 @@
 //! | `POST /v3/auth/tokens`, `GET /v2.1[/…]/os-keypairs[/{name}]`, `GET /`, `GET /v2.1/` | Keystone v3 + Nova v2.1 (token or Huawei AK/SK, i.e. ECS) | [`nova`] |
 //! | `POST /` | Tencent CVM API 3.0 `DescribeKeyPairs`, TC3 verified | [`tencent`] |
 //!
+//! [`proxy`] adds an HTTP and a SOCKS5 proxy, for tests of keyctl behind one.
+//!
 //! It speaks the real wire formats (shapes, paging, error bodies) and verifies request
 //! signatures independently of keyctl's signers, so a signing bug fails a test. Used by
 //! keyctl's tests in-process ([`Emulator::start`]), by the README demo and by bench/ through the
@@ -23,6 +25,7 @@ pub mod huawei;
 pub mod keys;
 pub mod mangle;
 pub mod nova;
+pub mod proxy;
 pub mod tencent;
 
 /// Everything the emulator serves. Each cloud's part has its own config with sensible defaults

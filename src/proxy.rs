@@ -1,0 +1,338 @@
+//! Which proxy a request goes through. reqwest picks it from the standard variables
+//! (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY`, upper case before lower case) with
+//! hyper-util's matcher; keyctl asks the same matcher, so what it reports is what reqwest does.
+//! It asks in order to:
+//!
+//! - name the proxy in an error: "cannot connect to host through the proxy p (HTTPS_PROXY)",
+//!   not a bare "cannot connect to host" that sends the user to check the wrong thing;
+//! - warn about a value the matcher ignores (`HTTPS_PROXY=proxy:3128:x`, `ftp://…`): reqwest
+//!   then connects directly, and without a word a typo would look like a proxy that is used;
+//! - keep a proxy's password out of every line keyctl prints (it is registered as a secret).
+
+use hyper_util::client::proxy::matcher::Matcher;
+use url::Url;
+
+/// The variables read for each scheme, in the matcher's order: the first one set is used, and
+/// when it is set but unusable, `ALL_PROXY` (or `all_proxy`) stands in.
+const HTTPS_VARS: [&str; 2] = ["HTTPS_PROXY", "https_proxy"];
+const HTTP_VARS: [&str; 2] = ["HTTP_PROXY", "http_proxy"];
+const ALL_VARS: [&str; 2] = ["ALL_PROXY", "all_proxy"];
+
+/// The proxy settings of this run, read once from the environment.
+pub struct Proxies {
+    matcher: Matcher,
+    /// The variable each scheme's proxy comes from (`None`: that scheme connects directly).
+    https_var: Option<&'static str>,
+    http_var: Option<&'static str>,
+    /// Whether `NO_PROXY` names any host.
+    exemptions: bool,
+}
+
+/// The proxy one request goes through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// `scheme://host:port` of the proxy, without any user or password.
+    pub proxy: String,
+    /// The environment variable it comes from.
+    pub variable: &'static str,
+}
+
+impl Proxies {
+    /// Reads the process environment, registers any proxy password as a secret and returns
+    /// the variables the matcher ignores, with why, for the caller to warn about.
+    pub fn from_env() -> (Proxies, Vec<String>) {
+        Proxies::from_lookup(&|name| std::env::var(name).ok())
+    }
+
+    /// As [`Proxies::from_env`], with `env` standing in for the environment (for tests).
+    pub fn from_lookup(env: &dyn Fn(&str) -> Option<String>) -> (Proxies, Vec<String>) {
+        let mut ignored = Vec::new();
+        let mut pick = |names: [&'static str; 2]| -> (Option<&'static str>, String) {
+            let Some((name, value)) = first_set(env, names) else {
+                return (None, String::new());
+            };
+            register_password(&value);
+            if value.trim().is_empty() {
+                return (None, value);
+            }
+            if usable(&value) {
+                return (Some(name), value);
+            }
+            ignored.push(format!(
+                "ignoring {name}: `{}` is not a proxy URL keyctl can use (http://host:port, \
+                 https://…, socks5://… or socks5h://…)",
+                without_password(&value)
+            ));
+            (None, value)
+        };
+        let (https_own, https) = pick(HTTPS_VARS);
+        let (http_own, http) = pick(HTTP_VARS);
+        let (all_var, all) = pick(ALL_VARS);
+        let no_proxy = first_set(env, ["NO_PROXY", "no_proxy"])
+            .map(|(_, v)| v)
+            .unwrap_or_default();
+        // A CGI program must not take `HTTP_PROXY` from a request header (httpoxy); the matcher
+        // then uses no proxy at all.
+        let cgi = env("REQUEST_METHOD").is_some();
+        let exemptions = !no_proxy.trim().is_empty();
+        let matcher = if cgi {
+            Matcher::builder().build()
+        } else {
+            Matcher::builder()
+                .https(https)
+                .http(http)
+                .all(all)
+                .no(no_proxy)
+                .build()
+        };
+        let proxies = Proxies {
+            matcher,
+            https_var: if cgi { None } else { https_own.or(all_var) },
+            http_var: if cgi { None } else { http_own.or(all_var) },
+            exemptions,
+        };
+        (proxies, ignored)
+    }
+
+    /// The proxy a request to `url` goes through; `None` when it connects directly.
+    pub fn route(&self, url: &Url) -> Option<Route> {
+        let uri: http::Uri = url.as_str().parse().ok()?;
+        let intercept = self.matcher.intercept(&uri)?;
+        let variable = match url.scheme() {
+            "https" => self.https_var?,
+            _ => self.http_var?,
+        };
+        let proxy = intercept.uri();
+        let shown = format!(
+            "{}://{}",
+            proxy.scheme_str().unwrap_or("http"),
+            proxy.authority().map(|a| a.as_str()).unwrap_or("?")
+        );
+        Some(Route {
+            proxy: shown,
+            variable,
+        })
+    }
+
+    /// One line for `-v`: where HTTPS and HTTP requests go, and what `NO_PROXY` exempts.
+    /// `None` when no proxy is set.
+    pub fn describe(&self) -> Option<String> {
+        let probe = |scheme: &str| {
+            let url = Url::parse(&format!("{scheme}://keyctl.invalid/")).ok()?;
+            self.route(&url)
+        };
+        let https = probe("https");
+        let http = probe("http");
+        if https.is_none() && http.is_none() {
+            return None;
+        }
+        let side = |name: &str, route: Option<Route>| match route {
+            Some(r) => format!("{name} through {} ({})", r.proxy, r.variable),
+            None => format!("{name} direct"),
+        };
+        Some(format!(
+            "proxy: {}; {}{}",
+            side("https", https),
+            side("http", http),
+            if self.exemptions {
+                "; hosts in NO_PROXY direct"
+            } else {
+                ""
+            }
+        ))
+    }
+}
+
+/// The first of `names` that is set, with its value.
+fn first_set(
+    env: &dyn Fn(&str) -> Option<String>,
+    names: [&'static str; 2],
+) -> Option<(&'static str, String)> {
+    names
+        .into_iter()
+        .find_map(|name| env(name).map(|value| (name, value)))
+}
+
+/// Whether the matcher takes `value` as a proxy (it drops what it cannot parse or use).
+fn usable(value: &str) -> bool {
+    let probe: http::Uri = "http://keyctl.invalid/".parse().expect("a valid URI");
+    Matcher::builder()
+        .http(value.to_string())
+        .build()
+        .intercept(&probe)
+        .is_some()
+}
+
+/// The password of a proxy URL (`http://user:password@host:port`), raw and percent-decoded,
+/// registered so that no line keyctl prints can hold it.
+fn register_password(value: &str) {
+    let Some(password) = userinfo(value)
+        .and_then(|u| u.split_once(':'))
+        .map(|(_, p)| p)
+    else {
+        return;
+    };
+    crate::secret::register(password);
+    if let Ok(decoded) = percent_encoding::percent_decode_str(password).decode_utf8() {
+        crate::secret::register(&decoded);
+    }
+}
+
+/// `user:password` of `scheme://user:password@host…`, if any.
+fn userinfo(value: &str) -> Option<&str> {
+    let rest = value.split_once("://").map_or(value, |(_, rest)| rest);
+    let authority = rest.split(['/', '?', '#']).next()?;
+    authority.rsplit_once('@').map(|(userinfo, _)| userinfo)
+}
+
+/// `value` with the password of its user info replaced, for a warning.
+fn without_password(value: &str) -> String {
+    match userinfo(value).and_then(|u| u.split_once(':')) {
+        Some((user, password)) => value.replacen(
+            &format!("{user}:{password}@"),
+            &format!("{user}:<redacted>@"),
+            1,
+        ),
+        None => value.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn proxies(vars: &[(&str, &str)]) -> (Proxies, Vec<String>) {
+        let env: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Proxies::from_lookup(&|name| env.get(name).cloned())
+    }
+
+    fn route(p: &Proxies, url: &str) -> Option<(String, &'static str)> {
+        p.route(&Url::parse(url).unwrap())
+            .map(|r| (r.proxy, r.variable))
+    }
+
+    #[test]
+    fn no_variables_no_proxy() {
+        let (p, ignored) = proxies(&[]);
+        assert!(ignored.is_empty());
+        assert_eq!(route(&p, "https://kps.example.com/v3"), None);
+        assert_eq!(p.describe(), None);
+    }
+
+    #[test]
+    fn each_scheme_takes_its_own_variable_then_all_proxy() {
+        let (p, _) = proxies(&[
+            ("HTTPS_PROXY", "http://secure.proxy:3128"),
+            ("ALL_PROXY", "socks5h://tunnel:1080"),
+        ]);
+        assert_eq!(
+            route(&p, "https://kps.example.com/"),
+            Some(("http://secure.proxy:3128".into(), "HTTPS_PROXY"))
+        );
+        assert_eq!(
+            route(&p, "http://127.0.0.1:8080/"),
+            Some(("socks5h://tunnel:1080".into(), "ALL_PROXY"))
+        );
+        let line = p.describe().unwrap();
+        assert!(
+            line.contains("https through http://secure.proxy:3128 (HTTPS_PROXY)"),
+            "{line}"
+        );
+        assert!(
+            line.contains("http through socks5h://tunnel:1080 (ALL_PROXY)"),
+            "{line}"
+        );
+    }
+
+    #[test]
+    fn upper_case_wins_and_lower_case_is_read() {
+        let (p, _) = proxies(&[
+            ("HTTP_PROXY", "http://upper:1"),
+            ("http_proxy", "http://lower:2"),
+            ("https_proxy", "lower.only:3"),
+        ]);
+        assert_eq!(
+            route(&p, "http://h/"),
+            Some(("http://upper:1".into(), "HTTP_PROXY"))
+        );
+        // No scheme: the matcher assumes http://.
+        assert_eq!(
+            route(&p, "https://h/"),
+            Some(("http://lower.only:3".into(), "https_proxy"))
+        );
+    }
+
+    #[test]
+    fn no_proxy_exempts_hosts() {
+        let (p, _) = proxies(&[
+            ("HTTPS_PROXY", "http://p:3128"),
+            ("NO_PROXY", "127.0.0.1,.internal.example"),
+        ]);
+        assert_eq!(route(&p, "https://127.0.0.1:8443/"), None);
+        assert_eq!(route(&p, "https://kps.internal.example/"), None);
+        assert!(route(&p, "https://kps.example.com/").is_some());
+        assert!(p
+            .describe()
+            .unwrap()
+            .ends_with("; hosts in NO_PROXY direct"));
+    }
+
+    #[test]
+    fn an_unusable_value_is_reported_and_not_used() {
+        let (p, ignored) = proxies(&[
+            ("HTTPS_PROXY", "ftp://alice:pw-in-ftp-91@p:21"),
+            ("HTTP_PROXY", "not a url"),
+        ]);
+        assert_eq!(route(&p, "https://h/"), None);
+        assert_eq!(route(&p, "http://h/"), None);
+        assert_eq!(ignored.len(), 2, "{ignored:?}");
+        assert!(ignored[0].starts_with("ignoring HTTPS_PROXY: `ftp://alice:<redacted>@p:21`"));
+        assert!(ignored[1].starts_with("ignoring HTTP_PROXY: `not a url`"));
+        // An unusable HTTPS_PROXY falls back to ALL_PROXY, as the matcher does.
+        let (p, _) = proxies(&[("HTTPS_PROXY", "ftp://p:21"), ("ALL_PROXY", "http://a:1")]);
+        assert_eq!(
+            route(&p, "https://h/"),
+            Some(("http://a:1".into(), "ALL_PROXY"))
+        );
+    }
+
+    #[test]
+    fn an_empty_value_means_no_proxy_without_a_warning() {
+        let (p, ignored) = proxies(&[("HTTPS_PROXY", ""), ("https_proxy", "http://p:1")]);
+        assert!(ignored.is_empty());
+        assert_eq!(route(&p, "https://h/"), None);
+    }
+
+    #[test]
+    fn a_cgi_program_uses_no_proxy() {
+        let (p, _) = proxies(&[("HTTP_PROXY", "http://p:1"), ("REQUEST_METHOD", "GET")]);
+        assert_eq!(route(&p, "http://h/"), None);
+    }
+
+    #[test]
+    fn the_password_is_registered_and_never_shown() {
+        let (p, _) = proxies(&[("HTTPS_PROXY", "http://alice:s3cret%2Fpx-77@p:3128")]);
+        let (proxy, _) = route(&p, "https://h/").unwrap();
+        assert_eq!(proxy, "http://p:3128");
+        assert_eq!(
+            crate::secret::scrub("s3cret%2Fpx-77 and s3cret/px-77"),
+            "<redacted> and <redacted>"
+        );
+    }
+
+    #[test]
+    fn userinfo_is_found_in_every_spelling() {
+        assert_eq!(userinfo("http://u:p@h:1/x"), Some("u:p"));
+        assert_eq!(userinfo("u:p@h:1"), Some("u:p"));
+        assert_eq!(userinfo("http://h:1/a@b"), None);
+        assert_eq!(
+            without_password("socks5://bob:pw@h:1080"),
+            "socks5://bob:<redacted>@h:1080"
+        );
+        assert_eq!(without_password("http://h:1"), "http://h:1");
+    }
+}
