@@ -124,6 +124,56 @@ where
     result
 }
 
+/// With `--all-regions`, each profile of a provider that has no fixed region list (OpenStack)
+/// is asked which regions it serves (its catalog), all of them at once, and its targets become
+/// one per region. A profile that cannot be asked keeps its targets, whose listing then
+/// reports why; so does one whose cloud lists no region.
+pub async fn discover_regions(targets: Vec<Target>, ctx: &Context) -> Vec<Target> {
+    let mut profiles: Vec<&Target> = Vec::new();
+    for t in &targets {
+        let needs_asking = provider::known_regions(t.profile.provider).is_empty();
+        if needs_asking && !profiles.iter().any(|p| p.profile.name == t.profile.name) {
+            profiles.push(t);
+        }
+    }
+    let asked = profiles.iter().map(|t| async move {
+        let regions = match provider::build(&t.profile, t.region.as_deref(), ctx) {
+            Ok(adapter) => adapter.regions().await,
+            Err(e) => Err(e),
+        };
+        let regions = regions.unwrap_or_else(|e| {
+            crate::log::info(&format!(
+                "profile {}: its regions could not be listed ({}); its own region is queried",
+                t.profile.name, e.message
+            ));
+            Vec::new()
+        });
+        (t.profile.name.clone(), regions)
+    });
+    let found: HashMap<String, Vec<String>> = futures::future::join_all(asked)
+        .await
+        .into_iter()
+        .filter(|(_, regions)| !regions.is_empty())
+        .collect();
+    let mut out = Vec::new();
+    let mut expanded: Vec<String> = Vec::new();
+    for t in targets {
+        let Some(regions) = found.get(&t.profile.name) else {
+            out.push(t);
+            continue;
+        };
+        if expanded.contains(&t.profile.name) {
+            continue;
+        }
+        expanded.push(t.profile.name.clone());
+        out.extend(regions.iter().map(|r| Target {
+            profile: t.profile.clone(),
+            region: Some(r.clone()),
+        }));
+    }
+    out
+}
+
 /// Aborts a spawned target's task when its handle is dropped (a detached task would go on
 /// querying after nobody waits for it).
 struct AbortOnDrop(tokio::task::AbortHandle);

@@ -889,3 +889,70 @@ fn max_attempts_from_the_config_caps_retries() {
     assert_eq!(emu.state().faults.counts().1, 2);
     assert!(out.contains("\"provider\": \"tencent\""), "{out}");
 }
+
+#[test]
+fn all_regions_lists_every_region_of_an_openstack_catalog() {
+    let mut config = Config::default();
+    config.nova.extra_regions = vec!["RegionTwo".into()];
+    let emu = Emulator::start(config.clone());
+    let sb = Sandbox::new();
+    sb.write_config(&keyctl_emulator::keyctl_config(&emu.url(), &config));
+    let regions_of = |out: &str| -> Vec<(String, String)> {
+        let v: Vec<Value> = serde_json::from_str(out).unwrap();
+        v.iter()
+            .map(|k| {
+                (
+                    k["region"].as_str().unwrap().to_string(),
+                    k["name"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+
+    let (code, out, err) = run(&sb, &["list", "-p", "os", "-o", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let one = regions_of(&out);
+    assert!(one.iter().all(|(r, _)| r == "RegionOne"), "{one:?}");
+
+    // Cold (no token cache) and then warm: the catalog is read once per profile either way.
+    for extra in [&["--no-cache"][..], &[][..]] {
+        let mut args = vec!["list", "-p", "os", "-o", "json", "--all-regions", "-v"];
+        args.extend(extra);
+        let (code, out, err) = run(&sb, &args);
+        assert_eq!(code, 0, "{err}");
+        let both = regions_of(&out);
+        assert_eq!(both.len(), 2 * one.len(), "{both:?}");
+        for (region, name) in &one {
+            assert!(both.contains(&(region.clone(), name.clone())));
+            assert!(both.contains(&("RegionTwo".to_string(), name.clone())));
+        }
+        // In the stable order: every RegionOne key pair before RegionTwo's.
+        let first_two = both.iter().position(|(r, _)| r == "RegionTwo").unwrap();
+        assert!(both[first_two..].iter().all(|(r, _)| r == "RegionTwo"));
+        assert!(
+            err.contains("profile os: the catalog has public compute in RegionOne, RegionTwo"),
+            "{err}"
+        );
+    }
+
+    // Providers with a fixed list are not asked, and --region still picks one.
+    let (code, out, err) = run(
+        &sb,
+        &["list", "-p", "os", "-o", "json", "--region", "RegionTwo"],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(regions_of(&out).iter().all(|(r, _)| r == "RegionTwo"));
+}
+
+#[test]
+fn all_regions_with_a_failing_catalog_reports_the_profile_once() {
+    let config = Config::default();
+    let emu = Emulator::start(config.clone());
+    let sb = Sandbox::new();
+    let text = keyctl_emulator::keyctl_config(&emu.url(), &config)
+        .replace(keyctl_emulator::nova::ADMIN_PASSWORD, "not-the-password-1");
+    sb.write_config(&text);
+    let (code, _, err) = run(&sb, &["list", "-p", "os", "-o", "json", "--all-regions"]);
+    assert_eq!(code, 4, "{err}");
+    assert_eq!(err.matches("error: profile os").count(), 1, "{err}");
+}

@@ -240,6 +240,32 @@ async fn real_project_style_endpoint() {
 }
 
 #[tokio::test]
+async fn real_catalog_regions_for_all_regions() {
+    let Some(r) = real() else { return };
+    // The regions of the catalog's public compute endpoints, read from Keystone's own reply.
+    let (_, body) = token(&r, &r.admin).await;
+    let mut expected: Vec<String> = Vec::new();
+    for service in body["token"]["catalog"].as_array().unwrap() {
+        if service["type"] != "compute" {
+            continue;
+        }
+        for e in service["endpoints"].as_array().unwrap() {
+            let region = e["region_id"].as_str().unwrap().to_string();
+            if e["interface"] == "public" && !expected.contains(&region) {
+                expected.push(region);
+            }
+        }
+    }
+    assert!(expected.contains(&r.region), "{expected:?}");
+    let p = password_profile(&r, &r.admin);
+    assert_eq!(provider(&p).regions().await.unwrap(), expected);
+    // With `endpoint` standing in for the catalog there is nothing to discover.
+    let mut direct = p.clone();
+    direct.endpoint = Some(r.nova_url.clone());
+    assert!(provider(&direct).regions().await.unwrap().is_empty());
+}
+
+#[tokio::test]
 async fn real_application_credential() {
     let Some(r) = real() else { return };
     let (tok, body) = token(&r, &r.admin).await;

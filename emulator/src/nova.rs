@@ -65,6 +65,9 @@ pub enum UrlStyle {
 pub struct NovaConfig {
     /// The catalog region of the compute endpoint.
     pub region: String,
+    /// More catalog regions, each with its own compute (and identity) endpoints, all served
+    /// by this same emulator: a multi-region cloud for `--all-regions`.
+    pub extra_regions: Vec<String>,
     pub url_style: UrlStyle,
     /// Highest microversion served (`GET /v2.1/` → `version`), e.g. `(2, 104)`.
     pub max_microversion: (u16, u16),
@@ -84,6 +87,7 @@ impl Default for NovaConfig {
     fn default() -> Self {
         NovaConfig {
             region: "RegionOne".to_string(),
+            extra_regions: Vec::new(),
             url_style: UrlStyle::Plain,
             max_microversion: (2, 104),
             max_limit: 1000,
@@ -622,16 +626,21 @@ async fn issue_token(
 
 fn catalog(state: &AppState, headers: &HeaderMap) -> Value {
     let base = base_url(headers);
-    let region = &state.nova.config.region;
-    let compute = match state.nova.config.url_style {
+    let config = &state.nova.config;
+    let compute = match config.url_style {
         UrlStyle::Plain => format!("{base}/v2.1"),
         UrlStyle::Project => format!("{base}/v2.1/{PROJECT_ID}"),
     };
+    let regions = std::iter::once(&config.region).chain(&config.extra_regions);
     let endpoints = |url: &str, prefix: &str| {
-        json!([
-            {"id": format!("{prefix}-public"), "interface": "public", "region_id": region, "region": region, "url": url},
-            {"id": format!("{prefix}-internal"), "interface": "internal", "region_id": region, "region": region, "url": url},
-        ])
+        regions
+            .clone()
+            .flat_map(|region| {
+                ["public", "internal"].map(|interface| {
+                    json!({"id": format!("{prefix}-{region}-{interface}"), "interface": interface, "region_id": region, "region": region, "url": url})
+                })
+            })
+            .collect::<Vec<_>>()
     };
     json!([
         {"type": "identity", "name": "keystone", "id": "svc-identity", "endpoints": endpoints(&format!("{base}/v3"), "ks")},

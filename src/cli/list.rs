@@ -60,7 +60,7 @@ pub async fn run(env: &Env, args: &ListArgs) -> Result<i32> {
     let filter = Filter::new(args)?;
     let sort = args.sort.as_deref().map(SortKey::parse).transpose()?;
     let ctx = env.context()?;
-    let mut targets = env.config.targets(&env.selection())?;
+    let mut targets = env.targets(&ctx).await?;
     let query = ListQuery {
         // An exact name can be pushed to the server; a glob cannot. The pattern's own literal,
         // not its text: `a\b` names `ab`, and pushing `a\b` would filter `ab` out.

@@ -82,7 +82,7 @@ pub struct GlobalArgs {
     )]
     pub regions: Vec<String>,
 
-    /// Query every region the provider's SDK knows (Huawei, Tencent)
+    /// Query every region: the official SDK's list (Huawei, Tencent), the catalog's (OpenStack)
     // With --region too, one of them would be silently ignored.
     #[arg(long, global = true, conflicts_with = "regions")]
     pub all_regions: bool,
@@ -212,6 +212,17 @@ impl Env {
         })
     }
 
+    /// The (profile, region) pairs this run queries: the config's, and with `--all-regions`
+    /// (and no `--region`) an OpenStack profile's every catalog region.
+    pub async fn targets(&self, ctx: &Context) -> Result<Vec<crate::config::Target>> {
+        let selection = self.selection();
+        let targets = self.config.targets(&selection)?;
+        if !selection.all_regions || !selection.regions.is_empty() {
+            return Ok(targets);
+        }
+        Ok(crate::fanout::discover_regions(targets, ctx).await)
+    }
+
     pub fn selection(&self) -> Selection {
         Selection {
             profiles: self.global.profiles.clone(),
@@ -328,7 +339,7 @@ pub(crate) async fn list_mapped<T: Send + 'static>(
     map: impl Fn(crate::model::KeyPair) -> Option<T> + Send + Sync + 'static,
 ) -> Result<Everything<T>> {
     let ctx = env.context()?;
-    let targets = env.config.targets(&env.selection())?;
+    let targets = env.targets(&ctx).await?;
     let map = std::sync::Arc::new(map);
     let outcomes = crate::fanout::run(targets, &ctx, env.concurrency(), |adapter| {
         let mut kept = Kept {

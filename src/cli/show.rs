@@ -32,7 +32,7 @@ pub struct ShowArgs {
 pub async fn run(env: &Env, args: &ShowArgs) -> Result<i32> {
     let style = super::list::list_style(env)?;
     let ctx = env.context()?;
-    let targets = env.config.targets(&env.selection())?;
+    let targets = env.targets(&ctx).await?;
     let query = ListQuery {
         user_id: args.user.clone(),
         ..Default::default()

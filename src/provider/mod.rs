@@ -64,6 +64,13 @@ pub trait Provider: Send + Sync {
 
     /// One key pair in full. A missing name is an error of kind `NotFound`.
     async fn show(&self, name: &str, query: &ListQuery) -> Result<KeyPair>;
+
+    /// The regions this account serves, as the cloud itself lists them, for `--all-regions`
+    /// where keyctl knows no fixed list (OpenStack: its catalog). Empty: nothing to ask; the
+    /// target's own region stands.
+    async fn regions(&self) -> Result<Vec<String>> {
+        Ok(Vec::new())
+    }
 }
 
 /// What adapters share during one run.

@@ -259,6 +259,26 @@ pub fn normalize_interface(s: &str) -> String {
     s.trim().trim_end_matches("URL").to_ascii_lowercase()
 }
 
+/// The regions with a compute endpoint for `interface`, in catalog order, each once
+/// (`--all-regions` on an OpenStack profile).
+pub fn compute_regions(endpoints: &[Value], interface: &str) -> Vec<String> {
+    let want = normalize_interface(interface);
+    let field = |e: &Value, k: &str| e.get(k).and_then(Value::as_str).map(str::to_string);
+    let mut regions: Vec<String> = Vec::new();
+    for e in endpoints {
+        if field(e, "interface").map(|i| normalize_interface(&i)) != Some(want.clone()) {
+            continue;
+        }
+        // As `select_compute` reads it: region_id first, then the older `region`.
+        if let Some(r) = field(e, "region_id").or_else(|| field(e, "region")) {
+            if !regions.contains(&r) {
+                regions.push(r);
+            }
+        }
+    }
+    regions
+}
+
 /// The compute endpoint's URL and region for `interface` in `region` (None: the first one).
 pub fn select_compute(
     endpoints: &[Value],
@@ -412,5 +432,16 @@ mod tests {
         let err = select_compute(&e, "admin", None).unwrap_err();
         assert!(err.message.contains("internal, public"), "{}", err.message);
         assert!(select_compute(&[], "public", None).is_err());
+    }
+
+    #[test]
+    fn catalog_regions() {
+        let mut e = endpoints();
+        e.push(json!({"interface": "public", "region_id": "R1", "url": "http://a2/v2.1"}));
+        e.push(json!({"interface": "public", "url": "http://no-region/v2.1"}));
+        assert_eq!(compute_regions(&e, "public"), ["R1", "R2"]);
+        assert_eq!(compute_regions(&e, "internalURL"), ["R1"]);
+        assert!(compute_regions(&e, "admin").is_empty());
+        assert!(compute_regions(&[], "public").is_empty());
     }
 }

@@ -327,19 +327,53 @@ impl NovaProvider {
         }
         let issued = self.authenticate(auth_url, method).await?;
         let (compute, region) = self.compute_for(&issued.compute_endpoints, interface)?;
-        let entry = issued.expires_at.map(|expires_at| Entry {
-            token: issued.token.expose().to_string(),
-            expires_at,
-            user_id: issued.user_id.clone(),
-            project_id: issued.project_id.clone(),
-            compute_endpoints: issued.compute_endpoints.clone(),
-            max_microversions: Default::default(),
-        });
-        if let (Some(c), Some(e)) = (cache, &entry) {
-            c.store(e);
-            log::debug(&format!("token cached in {}", c.path().display()));
-        }
+        let entry = remember(cache.as_ref(), &issued);
         Ok(self.new_session(Some(issued.token), compute, region, issued.user_id, entry))
+    }
+
+    /// Every region of the catalog with a compute endpoint for the profile's interface, from
+    /// the cached token or a fresh one (cached in turn, so the walks of those regions reuse
+    /// it). Empty when there is no catalog to read: AK/SK (ECS), a pre-issued token, or an
+    /// `endpoint` that stands in for the catalog.
+    async fn catalog_regions(&self) -> Result<Vec<String>> {
+        let Auth::Keystone {
+            auth_url,
+            method: Some(method),
+            interface,
+            cache,
+            ..
+        } = &self.auth
+        else {
+            return Ok(Vec::new());
+        };
+        if self.endpoint.is_some() {
+            return Ok(Vec::new());
+        }
+        let cached = cache
+            .as_ref()
+            .and_then(TokenCache::load)
+            .filter(|entry| entry.is_fresh(Utc::now()));
+        let endpoints = match cached {
+            Some(entry) => entry.compute_endpoints,
+            None => {
+                let auth_url = auth_url.as_deref().unwrap_or_default();
+                let issued = self.authenticate(auth_url, method).await?;
+                remember(cache.as_ref(), &issued);
+                issued.compute_endpoints
+            }
+        };
+        let regions = keystone::compute_regions(&endpoints, interface);
+        log::info(&format!(
+            "profile {}: the catalog has {} compute in {}",
+            self.profile,
+            keystone::normalize_interface(interface),
+            if regions.is_empty() {
+                "no region".to_string()
+            } else {
+                regions.join(", ")
+            }
+        ));
+        Ok(regions)
     }
 
     fn new_session(
@@ -905,6 +939,27 @@ impl Provider for NovaProvider {
     async fn show(&self, name: &str, query: &ListQuery) -> Result<KeyPair> {
         self.show_one(name, query).await
     }
+    async fn regions(&self) -> Result<Vec<String>> {
+        self.catalog_regions().await
+    }
+}
+
+/// A fresh token's cache entry, stored when there is a cache; `None` for a token that says
+/// nothing of its expiry (it is then not cached).
+fn remember(cache: Option<&TokenCache>, issued: &keystone::Issued) -> Option<Entry> {
+    let entry = issued.expires_at.map(|expires_at| Entry {
+        token: issued.token.expose().to_string(),
+        expires_at,
+        user_id: issued.user_id.clone(),
+        project_id: issued.project_id.clone(),
+        compute_endpoints: issued.compute_endpoints.clone(),
+        max_microversions: Default::default(),
+    });
+    if let (Some(c), Some(e)) = (cache, &entry) {
+        c.store(e);
+        log::debug(&format!("token cached in {}", c.path().display()));
+    }
+    entry
 }
 
 // ----------------------------------------------------------------------- helpers ----
