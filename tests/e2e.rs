@@ -956,3 +956,34 @@ fn all_regions_with_a_failing_catalog_reports_the_profile_once() {
     assert_eq!(code, 4, "{err}");
     assert_eq!(err.matches("error: profile os").count(), 1, "{err}");
 }
+
+#[test]
+fn all_users_lists_the_whole_project_through_the_binary() {
+    let config = Config::default();
+    let emu = Emulator::start(config.clone());
+    let sb = Sandbox::new();
+    sb.write_config(&keyctl_emulator::keyctl_config(&emu.url(), &config));
+    let (code, out, err) = run(&sb, &["list", "-p", "os", "-o", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let own: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let (code, out, err) = run(
+        &sb,
+        &["list", "-p", "os", "-o", "json", "--all-users", "-v"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let every: Vec<Value> = serde_json::from_str(&out).unwrap();
+    let members = config.nova.member_keys.len();
+    assert_eq!(every.len(), own.len() + members);
+    let owners: std::collections::BTreeSet<&str> = every
+        .iter()
+        .map(|k| k["user_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(owners.len(), 2, "{owners:?}");
+    assert!(
+        err.contains("profile os: 2 users have a role in project"),
+        "{err}"
+    );
+
+    let (code, _, err) = run(&sb, &["list", "--all-users", "--user", "u1"]);
+    assert_eq!(code, 2, "{err}");
+}

@@ -427,6 +427,65 @@ async fn user_id_needs_admin() {
 }
 
 #[tokio::test]
+async fn all_users_lists_every_user_in_the_project_as_admin_only() {
+    let emu = start(NovaConfig::default());
+    let every = ListQuery {
+        all_users: true,
+        page_size: Some(7),
+        ..Default::default()
+    };
+    let keys = provider(&admin_profile(&emu)).list(&every).await.unwrap();
+    let admin_keys = provider(&admin_profile(&emu)).list(&all()).await.unwrap();
+    let member = ListQuery {
+        user_id: Some(emu_nova::MEMBER_ID.into()),
+        ..Default::default()
+    };
+    let member_keys = provider(&admin_profile(&emu)).list(&member).await.unwrap();
+    assert_eq!(keys.len(), admin_keys.len() + member_keys.len());
+    // Both users own an `os-00003`: sorted by name, then user id, each with its owner.
+    let pairs: Vec<(String, String)> = keys
+        .iter()
+        .map(|k| (k.name.clone(), k.user_id.clone().unwrap()))
+        .collect();
+    let mut sorted = pairs.clone();
+    sorted.sort();
+    assert_eq!(pairs, sorted);
+    for (name, owner) in [
+        ("os-00003", emu_nova::ADMIN_ID),
+        ("os-00003", emu_nova::MEMBER_ID),
+        ("u2-00001", emu_nova::MEMBER_ID),
+    ] {
+        assert!(
+            pairs.contains(&(name.to_string(), owner.to_string())),
+            "{name} of {owner} missing"
+        );
+    }
+    // Keystone was asked once, for the token's project.
+    let asked: Vec<_> = emu
+        .state()
+        .nova
+        .seen()
+        .into_iter()
+        .filter(|s| s.path.ends_with("/role_assignments"))
+        .collect();
+    assert_eq!(asked.len(), 1, "{asked:?}");
+
+    // A member may not list who is in the project: an auth error that says what to do.
+    let e = provider(&member_profile(&emu))
+        .list(&every)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, Kind::Auth);
+    assert_eq!(e.place.status, Some(403));
+    assert!(
+        e.message.contains("identity:list_role_assignments"),
+        "{}",
+        e.message
+    );
+    assert!(e.hint.as_deref().unwrap_or("").contains("--user"));
+}
+
+#[tokio::test]
 async fn show_maps_every_field_and_escapes_names() {
     let emu = start(NovaConfig::default());
     let p = provider(&admin_profile(&emu));

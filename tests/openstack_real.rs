@@ -346,6 +346,60 @@ async fn real_show_x509_and_escaped_names() {
 }
 
 #[tokio::test]
+async fn real_all_users_of_the_project() {
+    let Some(r) = real() else { return };
+    let (tok, body) = token(&r, &r.admin).await;
+    let project_id = body["token"]["project"]["id"].as_str().unwrap().to_string();
+    // Who has a role in the project, and what each owns, straight from Keystone and Nova.
+    let assignments = client()
+        .get(format!(
+            "{}/role_assignments?scope.project.id={project_id}&effective",
+            r.auth_url
+        ))
+        .header("X-Auth-Token", &tok)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(assignments.status().as_u16(), 200);
+    let users: BTreeSet<String> = body_json(assignments).await["role_assignments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["user"]["id"].as_str().map(str::to_string))
+        .collect();
+    assert!(users.len() >= 2, "the admin and keyctl-user2: {users:?}");
+    let mut expected = BTreeSet::new();
+    for u in &users {
+        for name in raw_names(&r, &tok, Some(u)).await {
+            expected.insert((name, u.clone()));
+        }
+    }
+
+    let q = ListQuery {
+        all_users: true,
+        ..Default::default()
+    };
+    let keys = provider(&password_profile(&r, &r.admin))
+        .list(&q)
+        .await
+        .unwrap();
+    let got: BTreeSet<(String, String)> = keys
+        .iter()
+        .map(|k| (k.name.clone(), k.user_id.clone().unwrap()))
+        .collect();
+    assert_eq!(keys.len(), got.len(), "no key pair twice");
+    assert_eq!(got, expected);
+
+    // keyctl-user2 is a member: Keystone's policy refuses it the project's assignments.
+    let e = provider(&password_profile(&r, &r.user2))
+        .list(&q)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, Kind::Auth, "{e:?}");
+    assert_eq!(e.place.status, Some(403));
+}
+
+#[tokio::test]
 async fn real_user_id_admin_and_member() {
     let Some(r) = real() else { return };
     let (_, body) = token(&r, &r.user2).await;

@@ -3,7 +3,7 @@
 //! | path | API | module |
 //! |---|---|---|
 //! | `GET /v3/{project_id}/keypairs[/{name}]`, `GET /v3/projects` | Huawei KPS v3 + IAM project lookup, AK/SK verified | [`huawei`] |
-//! | `POST /v3/auth/tokens`, `GET /v2.1[/…]/os-keypairs[/{name}]`, `GET /`, `GET /v2.1/` | Keystone v3 + Nova v2.1 (token or Huawei AK/SK, i.e. ECS) | [`nova`] |
+//! | `POST /v3/auth/tokens`, `GET /v3/role_assignments`, `GET /v2.1[/…]/os-keypairs[/{name}]`, `GET /`, `GET /v2.1/` | Keystone v3 + Nova v2.1 (token or Huawei AK/SK, i.e. ECS) | [`nova`] |
 //! | `POST /` | Tencent CVM API 3.0 `DescribeKeyPairs`, TC3 verified | [`tencent`] |
 //!
 //! [`proxy`] adds an HTTP and a SOCKS5 proxy, for tests of keyctl behind one.

@@ -8,6 +8,8 @@
 //!   microversion rules, paging (`limit`/`marker` from 2.35, next link only on a full page),
 //!   `user_id` (2.10, admin only), response shapes per microversion, error bodies and the
 //!   keystonemiddleware 401.
+//! - Keystone `GET /v3/role_assignments?scope.project.id=…`: who has a role in the project
+//!   (admin only, as Keystone's default policy), for `--all-users`.
 //! - Huawei ECS: the same Nova paths signed with AK/SK instead of a token.
 //!
 //! Tests drive it through [`NovaConfig`] and inspect it through [`NovaState`] (tokens issued,
@@ -330,6 +332,7 @@ pub fn routes() -> Router<AppState> {
         .route("/v3", get(keystone_version))
         .route("/v3/", get(keystone_version))
         .route("/v3/auth/tokens", post(issue_token))
+        .route("/v3/role_assignments", get(role_assignments))
         .route("/v2.1", get(version_doc))
         .route("/v2.1/", get(version_doc))
         .route("/v2.1/os-keypairs", get(list_plain))
@@ -419,6 +422,63 @@ async fn keystone_version(headers: HeaderMap) -> Response {
 }
 
 // ------------------------------------------------------------------ Keystone ----
+
+/// `GET /v3/role_assignments?scope.project.id=…[&effective]`: both users have a role in the
+/// one project (admin `admin`, the member `member`). As Keystone's default policy, only an
+/// admin may ask; anyone else gets its 403.
+async fn role_assignments(State(state): State<AppState>, uri: Uri, headers: HeaderMap) -> Response {
+    state.nova.record(Seen {
+        method: "GET".into(),
+        path: uri.path().to_string(),
+        query: uri.query().map(str::to_string),
+        microversion: None,
+        auth: "token",
+    });
+    let token = headers
+        .get("x-auth-token")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let Some((user_id, _)) = state.nova.validate(token) else {
+        return keystone_401(&state, &headers, AUTH_REQUIRED);
+    };
+    let request_id = [("x-openstack-request-id", state.nova.request_id())];
+    if !user_by_id(&user_id).is_some_and(|u| u.admin) {
+        return json_response(
+            StatusCode::FORBIDDEN,
+            json!({"error": {"code": 403, "title": "Forbidden", "message":
+                "You are not authorized to perform the requested action: identity:list_role_assignments."}}),
+            &request_id,
+        );
+    }
+    let query = uri.query().unwrap_or("");
+    let project = query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("scope.project.id="))
+        .unwrap_or("");
+    let base = base_url(&headers);
+    let assignments: Vec<Value> = if project == PROJECT_ID {
+        USERS
+            .iter()
+            .map(|u| {
+                let role = if u.admin { "admin" } else { "member" };
+                json!({
+                    "user": {"id": u.id},
+                    "role": {"id": format!("role-{role}")},
+                    "scope": {"project": {"id": PROJECT_ID}},
+                    "links": {"assignment": format!("{base}/v3/projects/{PROJECT_ID}/users/{}/roles/role-{role}", u.id)},
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    json_response(
+        StatusCode::OK,
+        json!({"role_assignments": assignments,
+            "links": {"self": format!("{base}/v3/role_assignments?{query}"), "previous": null, "next": null}}),
+        &request_id,
+    )
+}
 
 fn keystone_401(state: &AppState, headers: &HeaderMap, message: &str) -> Response {
     json_response(

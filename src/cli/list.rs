@@ -50,6 +50,10 @@ pub struct ListArgs {
     /// OpenStack: list this user's key pairs (admin, microversion 2.10+)
     #[arg(long, value_name = "USER_ID", value_hint = ValueHint::Other)]
     pub user: Option<String>,
+    /// OpenStack: every key pair in the project, of each user with a role in it (admin;
+    /// Keystone role assignments, then microversion 2.10+ per user)
+    #[arg(long, conflicts_with = "user")]
+    pub all_users: bool,
     /// Tencent: only key pairs of this project id
     #[arg(long, value_name = "ID", value_hint = ValueHint::Other)]
     pub project_id: Option<String>,
@@ -66,6 +70,7 @@ pub async fn run(env: &Env, args: &ListArgs) -> Result<i32> {
         // not its text: `a\b` names `ab`, and pushing `a\b` would filter `ab` out.
         name: filter.exact_name(),
         user_id: args.user.clone(),
+        all_users: args.all_users,
         project_id: args.project_id.clone(),
         page_size: args.page_size,
     };
@@ -389,6 +394,7 @@ mod tests {
             limit: None,
             page_size: None,
             user: None,
+            all_users: false,
             project_id: None,
         }
     }

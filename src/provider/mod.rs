@@ -27,6 +27,10 @@ pub struct ListQuery {
     pub name: Option<String>,
     /// Nova `user_id` (admin, microversion ≥ 2.10).
     pub user_id: Option<String>,
+    /// OpenStack: every user with a role in the project (Keystone's role assignments), each
+    /// user's key pairs (admin, microversion ≥ 2.10). Other clouds' key pairs belong to the
+    /// account, not to a user, so there it changes nothing.
+    pub all_users: bool,
     /// Tencent `project-id` filter.
     pub project_id: Option<String>,
     /// Page size override (`--page-size`); each adapter clamps it to its API's maximum.

@@ -153,6 +153,30 @@ pub(super) fn keystone_error(resp: &HttpResponse, method: &AuthMethod, auth_url:
     e
 }
 
+/// A refused `GET /v3/role_assignments` (`--all-users`).
+pub(super) fn role_assignments_error(resp: &HttpResponse) -> Error {
+    let (code, message) = fault_of(resp);
+    let status = resp.status;
+    let mut e = match status {
+        401 => Error::auth(format!("Keystone refused the token: {message}"))
+            .with_hint("the token has expired or was revoked; run again (a fresh one is issued)"),
+        403 => Error::auth(format!(
+            "Keystone does not let this user list who has a role in the project: {message}"
+        ))
+        .with_hint("--all-users needs an admin (Keystone's identity:list_role_assignments policy); --user USER_ID lists one user's key pairs"),
+        404 => Error::config(format!("this Keystone has no role assignment API: {message}"))
+            .with_hint("--user USER_ID lists one user's key pairs"),
+        429 => Error::new(Kind::Throttled, format!("Keystone throttled the request: {message}")),
+        500..=599 => Error::new(Kind::Server, format!("Keystone server error: {message}")),
+        _ => Error::protocol(format!("unexpected HTTP {status} from Keystone: {message}")),
+    };
+    e = e.with_status(status).with_request_id(request_id(resp));
+    if let Some(c) = code {
+        e = e.with_code(c);
+    }
+    e
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -259,6 +259,48 @@ pub fn normalize_interface(s: &str) -> String {
     s.trim().trim_end_matches("URL").to_ascii_lowercase()
 }
 
+/// Keystone's role assignments on `project_id`, group and inherited ones expanded to the
+/// users they reach (`effective`): who can own key pairs in the project.
+pub fn role_assignments_url(auth_url: &str, project_id: &str) -> Result<Url> {
+    let mut url = tokens_url(auth_url, false)?;
+    let base = url.path().trim_end_matches("/auth/tokens").to_string();
+    url.set_path(&format!("{base}/role_assignments"));
+    url.query_pairs_mut()
+        .append_pair("scope.project.id", project_id)
+        .append_key_only("effective");
+    Ok(url)
+}
+
+/// The users of a role assignment list, each once, in id order; and whether Keystone cut the
+/// list short (`truncated`, from its `list_limit`).
+pub fn assigned_users(body: &Value) -> Result<(Vec<String>, bool)> {
+    let assignments = body
+        .get("role_assignments")
+        .and_then(Value::as_array)
+        .ok_or_else(|| {
+            Error::protocol(format!(
+                "Keystone's role assignment reply has no `role_assignments` list: {}",
+                shorten(&body.to_string())
+            ))
+        })?;
+    let mut users: Vec<String> = assignments
+        .iter()
+        .filter_map(|a| a.pointer("/user/id").and_then(Value::as_str))
+        .map(str::to_string)
+        .collect();
+    users.sort();
+    users.dedup();
+    let truncated = body.get("truncated").and_then(Value::as_bool) == Some(true);
+    Ok((users, truncated))
+}
+
+fn shorten(text: &str) -> String {
+    match text.char_indices().nth(200) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
+}
+
 /// The regions with a compute endpoint for `interface`, in catalog order, each once
 /// (`--all-regions` on an OpenStack profile).
 pub fn compute_regions(endpoints: &[Value], interface: &str) -> Vec<String> {
@@ -432,6 +474,30 @@ mod tests {
         let err = select_compute(&e, "admin", None).unwrap_err();
         assert!(err.message.contains("internal, public"), "{}", err.message);
         assert!(select_compute(&[], "public", None).is_err());
+    }
+
+    #[test]
+    fn role_assignments_of_a_project() {
+        let url = role_assignments_url("https://k:5000/v3/", "p 1").unwrap();
+        assert_eq!(
+            url.as_str(),
+            "https://k:5000/v3/role_assignments?scope.project.id=p+1&effective"
+        );
+        let url = role_assignments_url("https://k/identity", "p").unwrap();
+        assert_eq!(url.path(), "/identity/v3/role_assignments");
+        let body = json!({"role_assignments": [
+            {"user": {"id": "u2"}, "role": {"id": "r1"}, "scope": {"project": {"id": "p"}}},
+            {"user": {"id": "u1"}, "role": {"id": "r1"}, "scope": {"project": {"id": "p"}}},
+            {"user": {"id": "u2"}, "role": {"id": "r2"}, "scope": {"project": {"id": "p"}}},
+            {"group": {"id": "g1"}, "role": {"id": "r1"}, "scope": {"project": {"id": "p"}}},
+        ], "links": {"next": null}});
+        assert_eq!(
+            assigned_users(&body).unwrap(),
+            (vec!["u1".to_string(), "u2".to_string()], false)
+        );
+        let cut = json!({"role_assignments": [], "truncated": true});
+        assert_eq!(assigned_users(&cut).unwrap(), (vec![], true));
+        assert!(assigned_users(&json!({"error": {}})).is_err());
     }
 
     #[test]

@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDateTime, Utc};
+use futures::StreamExt;
 use reqwest::Method;
 use serde_json::Value;
 use url::Url;
@@ -110,6 +111,8 @@ struct Session {
     compute: Url,
     region: Option<String>,
     user_id: Option<String>,
+    /// The token's project (`--all-users` lists the users with a role on it).
+    project_id: Option<String>,
     /// The server's maximum microversion, once known (from the cache or discovery).
     max: Mutex<Option<Microversion>>,
     /// The cache entry this session was made from or stored as (to add the max microversion).
@@ -301,7 +304,7 @@ impl NovaProvider {
                     .endpoint
                     .clone()
                     .ok_or_else(|| Error::other("ECS endpoint missing"))?;
-                return Ok(self.new_session(None, compute, self.region.clone(), None, None));
+                return Ok(self.new_session(None, compute, self.region.clone(), None, None, None));
             }
             Auth::Keystone {
                 auth_url,
@@ -317,7 +320,14 @@ impl NovaProvider {
                 .endpoint
                 .clone()
                 .ok_or_else(|| Error::other("endpoint missing"))?;
-            return Ok(self.new_session(direct.clone(), compute, self.region.clone(), None, None));
+            return Ok(self.new_session(
+                direct.clone(),
+                compute,
+                self.region.clone(),
+                None,
+                None,
+                None,
+            ));
         };
         let auth_url = auth_url.as_deref().unwrap_or_default();
         if use_cache {
@@ -328,7 +338,14 @@ impl NovaProvider {
         let issued = self.authenticate(auth_url, method).await?;
         let (compute, region) = self.compute_for(&issued.compute_endpoints, interface)?;
         let entry = remember(cache.as_ref(), &issued);
-        Ok(self.new_session(Some(issued.token), compute, region, issued.user_id, entry))
+        Ok(self.new_session(
+            Some(issued.token),
+            compute,
+            region,
+            issued.user_id,
+            issued.project_id,
+            entry,
+        ))
     }
 
     /// Every region of the catalog with a compute endpoint for the profile's interface, from
@@ -382,6 +399,7 @@ impl NovaProvider {
         compute: Url,
         region: Option<String>,
         user_id: Option<String>,
+        project_id: Option<String>,
         entry: Option<Entry>,
     ) -> Session {
         let max = entry
@@ -393,6 +411,7 @@ impl NovaProvider {
             compute,
             region,
             user_id,
+            project_id,
             max: Mutex::new(max),
             entry: Mutex::new(entry),
         }
@@ -438,12 +457,13 @@ impl NovaProvider {
             cache.path().display()
         ));
         let token = Secret::new(entry.token.clone());
-        let user_id = entry.user_id.clone();
+        let (user_id, project_id) = (entry.user_id.clone(), entry.project_id.clone());
         Ok(Some(self.new_session(
             Some(token),
             compute,
             region,
             user_id,
+            project_id,
             Some(entry),
         )))
     }
@@ -704,6 +724,94 @@ impl NovaProvider {
     /// is in flight (see [`crate::provider::pipeline`]); errors are the sequential walk's, in its
     /// order.
     async fn list_all(&self, q: &ListQuery, sink: &mut dyn PageSink) -> Result<()> {
+        match &self.auth {
+            Auth::Keystone { .. } if q.all_users => self.list_every_user(q, sink).await,
+            _ => self.list_user(q, sink).await,
+        }
+    }
+
+    /// `--all-users`: the users with a role in the token's project, then each one's key pairs,
+    /// four users at a time. Users' names may repeat (each has their own), so the merged list
+    /// is sorted by name, then user id, before it is handed on.
+    async fn list_every_user(&self, q: &ListQuery, sink: &mut dyn PageSink) -> Result<()> {
+        let s = self.session().await?;
+        let users = self.project_users(&s).await?;
+        let per_user = futures::stream::iter(users)
+            .map(|user| async move {
+                let one = ListQuery {
+                    user_id: Some(user),
+                    all_users: false,
+                    ..q.clone()
+                };
+                let mut keys = Vec::new();
+                self.list_user(&one, &mut keys).await.map(|()| keys)
+            })
+            .buffered(4)
+            .collect::<Vec<_>>()
+            .await;
+        let mut all = Vec::new();
+        for keys in per_user {
+            all.extend(keys?);
+        }
+        all.sort_by(|a, b| (&a.name, &a.user_id).cmp(&(&b.name, &b.user_id)));
+        sink.take(all)
+    }
+
+    /// Who has a role in the session's project (Keystone `role_assignments`, effective).
+    async fn project_users(&self, s: &Session) -> Result<Vec<String>> {
+        let Auth::Keystone {
+            auth_url: Some(auth_url),
+            ..
+        } = &self.auth
+        else {
+            return Err(self.place(
+                Error::config("--all-users needs auth_url, to ask Keystone who is in the project")
+                    .with_hint(
+                        "set auth_url (or OS_AUTH_URL), or list one user with --user USER_ID",
+                    ),
+            ));
+        };
+        let Some(project_id) = s.project_id.as_deref() else {
+            return Err(self.place(
+                Error::config("--all-users needs a project-scoped token; this one names no project")
+                    .with_hint("authenticate with a password or an application credential scoped to the project"),
+            ));
+        };
+        let url = keystone::role_assignments_url(auth_url, project_id)?;
+        let build = || {
+            let mut req = HttpRequest::get(url.clone()).header("Accept", "application/json");
+            if let Some(t) = &s.token {
+                req = req.header("X-Auth-Token", t.expose());
+            }
+            Ok(req)
+        };
+        let judge = |resp: &HttpResponse| match resp.status {
+            200 => Verdict::Accept,
+            _ => judge_by_status(resp, errors::role_assignments_error),
+        };
+        let resp = self
+            .http
+            .execute(build, judge, None)
+            .await
+            .map_err(|e| self.place(e))?;
+        let body: Value = resp.json().map_err(|e| self.place(e))?;
+        let (users, truncated) = keystone::assigned_users(&body).map_err(|e| self.place(e))?;
+        if truncated {
+            log::warn(&format!(
+                "profile {}: Keystone cut the project's role assignments short (its list_limit); some users' key pairs are missing",
+                self.profile
+            ));
+        }
+        log::info(&format!(
+            "profile {}: {} users have a role in project {project_id}",
+            self.profile,
+            users.len()
+        ));
+        Ok(users)
+    }
+
+    /// One user's key pairs (`q.user_id`, or the token's own user), page by page.
+    async fn list_user(&self, q: &ListQuery, sink: &mut dyn PageSink) -> Result<()> {
         let s = self.session().await?;
         let user = q.user_id.as_deref();
         let page_size = q.page_size.unwrap_or(DEFAULT_PAGE_SIZE).max(1);
