@@ -127,6 +127,9 @@ pub struct KeyRef {
     pub name: String,
     /// The cloud's id for it, `null` where the cloud gives none.
     pub id: Option<String>,
+    /// Its owner, where key pairs belong to a user (OpenStack); left out elsewhere.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
 }
 
 impl KeyRef {
@@ -137,6 +140,7 @@ impl KeyRef {
             region: kp.region.clone(),
             name: kp.name.clone(),
             id: kp.id.clone(),
+            user_id: kp.user_id.clone(),
         }
     }
 
@@ -146,6 +150,21 @@ impl KeyRef {
             Some(r) => format!("{}/{}/{}", self.profile, r, self.name),
             None => format!("{}/{}", self.profile, self.name),
         }
+    }
+
+    /// Each ref's [`label`](Self::label), with its owner added where two of them would read
+    /// the same (`--all-users`: two users' key pairs of one name in one profile and region).
+    pub fn labels<'a>(refs: impl IntoIterator<Item = &'a KeyRef> + Clone) -> Vec<String> {
+        let plain: Vec<String> = refs.clone().into_iter().map(KeyRef::label).collect();
+        refs.into_iter()
+            .zip(&plain)
+            .map(|(r, label)| match &r.user_id {
+                Some(user) if plain.iter().filter(|l| *l == label).count() > 1 => {
+                    format!("{label} (user {user})")
+                }
+                _ => label.clone(),
+            })
+            .collect()
     }
 }
 
@@ -500,10 +519,13 @@ fn name_reuse<'a>(seen: impl Iterator<Item = &'a Seen>) -> Vec<Finding> {
         .into_iter()
         .filter(|(_, by_key)| by_key.len() > 1)
         .map(|(name, by_key)| {
+            // Labelled together, so that two users' key pairs in one place read apart.
+            let every: Vec<&KeyRef> = by_key.values().flatten().copied().collect();
+            let mut labels = KeyRef::labels(every.iter().copied()).into_iter();
             let variants: Vec<String> = by_key
                 .iter()
                 .map(|(sha, refs)| {
-                    let places: Vec<String> = refs.iter().map(|r| r.label()).collect();
+                    let places: Vec<String> = labels.by_ref().take(refs.len()).collect();
                     format!("{sha} in {}", places.join(", "))
                 })
                 .collect();
@@ -634,6 +656,35 @@ mod tests {
 
     fn ed(seed: u64) -> String {
         openssh_key(Algo::Ed25519, seed, "")
+    }
+
+    #[test]
+    fn labels_name_the_owner_only_where_places_would_read_the_same() {
+        let mut mine = kp("os", "R1", "deploy", &ed(1));
+        mine.user_id = Some("u-admin".into());
+        let mut theirs = kp("os", "R1", "deploy", &ed(2));
+        theirs.user_id = Some("u-member".into());
+        let mut other = kp("os", "R2", "deploy", &ed(3));
+        other.user_id = Some("u-admin".into());
+        let refs = [&mine, &theirs, &other].map(KeyRef::of);
+        assert_eq!(
+            KeyRef::labels(&refs),
+            [
+                "os/R1/deploy (user u-admin)",
+                "os/R1/deploy (user u-member)",
+                "os/R2/deploy"
+            ]
+        );
+        let findings = audit(&[mine, theirs], &Policy::default());
+        let reused = findings
+            .iter()
+            .find(|f| f.code == codes::NAME_REUSED)
+            .expect("two users' keys of one name");
+        assert!(
+            reused.message.contains("in os/R1/deploy (user u-member)"),
+            "{}",
+            reused.message
+        );
     }
 
     fn codes_of(findings: &[Finding]) -> Vec<(&str, Severity)> {

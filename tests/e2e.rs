@@ -986,4 +986,23 @@ fn all_users_lists_the_whole_project_through_the_binary() {
 
     let (code, _, err) = run(&sb, &["list", "--all-users", "--user", "u1"]);
     assert_eq!(code, 2, "{err}");
+
+    // find and audit take the flag too: the member's own key is only found with it.
+    let (code, _, err) = run(&sb, &["find", "u2-00001", "-p", "os", "-o", "json"]);
+    assert_eq!(code, 5, "{err}");
+    let (code, out, err) = run(
+        &sb,
+        &["find", "u2-00001", "-p", "os", "-o", "json", "--all-users"],
+    );
+    assert_eq!(code, 0, "{err}");
+    let hits: Vec<Value> = serde_json::from_str(&out).unwrap();
+    assert_eq!(hits.len(), 1, "{out}");
+    assert_eq!(hits[0]["user_id"], keyctl_emulator::nova::MEMBER_ID);
+    let (code, out, err) = run(&sb, &["audit", "-p", "os", "-o", "json", "--all-users"]);
+    assert_eq!(code, 0, "{err}");
+    // Both users own an `os-00003`, with different keys: the audit says so.
+    assert!(
+        out.contains("name-reused-with-different-key") && out.contains("os-00003"),
+        "{out}"
+    );
 }

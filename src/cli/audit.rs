@@ -28,6 +28,9 @@ pub struct AuditArgs {
     /// Exit 1 when a finding of this severity or worse exists
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<FailOn>,
+    /// OpenStack: audit every user's key pairs in the project, not only yours (admin)
+    #[arg(long)]
+    pub all_users: bool,
 }
 
 pub(crate) const COLUMNS: &[&str] = &["severity", "code", "key_pairs", "message"];
@@ -42,7 +45,10 @@ pub async fn run(env: &Env, args: &AuditArgs) -> Result<i32> {
     let judge = policy.clone();
     let super::Everything {
         code, keys: seen, ..
-    } = super::list_mapped(env, move |kp| Some(audit::Seen::of(&kp, &judge))).await?;
+    } = super::list_mapped(env, super::whole_listing(args.all_users), move |kp| {
+        Some(audit::Seen::of(&kp, &judge))
+    })
+    .await?;
     let findings = audit::audit_seen(seen, &policy);
     let worst = findings.iter().map(|f| f.severity).max();
     // One finding's object at a time: tens of thousands of them (every unattached Tencent key
@@ -72,14 +78,7 @@ pub async fn run(env: &Env, args: &AuditArgs) -> Result<i32> {
 fn finding_object(f: &Finding, style: &output::Style) -> serde_json::Value {
     let mut v = output::to_value(f);
     if matches!(style.format, output::Format::Table | output::Format::Tsv) {
-        let refs: Vec<String> = f
-            .key_pairs
-            .iter()
-            .map(|k| match &k.region {
-                Some(r) => format!("{}/{}/{}", k.profile, r, k.name),
-                None => format!("{}/{}", k.profile, k.name),
-            })
-            .collect();
+        let refs = crate::audit::KeyRef::labels(&f.key_pairs);
         v["key_pairs"] = serde_json::json!(refs.join(" "));
     }
     v

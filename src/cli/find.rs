@@ -32,6 +32,9 @@ pub struct FindArgs {
     /// An OpenSSH public key file (`-` for stdin), a SHA256:/MD5: fingerprint, or a name glob
     #[arg(value_hint = ValueHint::FilePath)]
     pub needle: String,
+    /// OpenStack: search every user's key pairs in the project, not only yours (admin)
+    #[arg(long)]
+    pub all_users: bool,
 }
 
 pub async fn run(env: &Env, args: &FindArgs) -> Result<i32> {
@@ -40,11 +43,12 @@ pub async fn run(env: &Env, args: &FindArgs) -> Result<i32> {
     if let Some(spec) = &env.global.columns {
         style.columns = Some(output::key_columns(spec)?);
     }
+    let query = super::whole_listing(args.all_users);
     let super::Everything {
         code,
         keys: per_target,
         searched,
-    } = super::list_matching(env, move |k| find::matches(&needle, k)).await?;
+    } = super::list_matching(env, query, move |k| find::matches(&needle, k)).await?;
     let mut hits: Vec<_> = per_target.into_iter().flatten().collect();
     super::list::sort_keys(&mut hits);
     let objects = output::key_objects(&hits);

@@ -321,14 +321,24 @@ pub(crate) struct Everything<T = crate::model::KeyPair> {
     pub searched: Vec<String>,
 }
 
+/// The listing `find` and `audit` walk: every key pair, of every user in the project with
+/// `--all-users` (OpenStack).
+pub(crate) fn whole_listing(all_users: bool) -> crate::provider::ListQuery {
+    crate::provider::ListQuery {
+        all_users,
+        ..Default::default()
+    }
+}
+
 /// Every selected target's key pairs that `keep` takes: each target drops the rest page by
 /// page as its walk reads them, so `find` over twelve accounts of 10,000 key pairs holds its
 /// hits, not 120,000 key pairs.
 pub(crate) async fn list_matching(
     env: &Env,
+    query: crate::provider::ListQuery,
     keep: impl Fn(&crate::model::KeyPair) -> bool + Send + Sync + 'static,
 ) -> Result<Everything> {
-    list_mapped(env, move |k| keep(&k).then_some(k)).await
+    list_mapped(env, query, move |k| keep(&k).then_some(k)).await
 }
 
 /// Every selected target's key pairs, each turned by `map` into what the caller keeps of it
@@ -336,6 +346,7 @@ pub(crate) async fn list_matching(
 /// stderr, and the answers of the others come back.
 pub(crate) async fn list_mapped<T: Send + 'static>(
     env: &Env,
+    query: crate::provider::ListQuery,
     map: impl Fn(crate::model::KeyPair) -> Option<T> + Send + Sync + 'static,
 ) -> Result<Everything<T>> {
     let ctx = env.context()?;
@@ -346,10 +357,9 @@ pub(crate) async fn list_mapped<T: Send + 'static>(
             map: map.clone(),
             keys: Vec::new(),
         };
+        let query = query.clone();
         async move {
-            adapter
-                .list_into(&crate::provider::ListQuery::default(), &mut kept)
-                .await?;
+            adapter.list_into(&query, &mut kept).await?;
             // Grown by doubling as pages came: up to half of it spare, held until the end.
             kept.keys.shrink_to_fit();
             Ok(kept.keys)
