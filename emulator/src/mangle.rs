@@ -271,8 +271,9 @@ fn damage_bytes(reply: &mut Damaged, dice: &mut Dice) -> String {
 }
 
 fn damage_status(reply: &mut Damaged, dice: &mut Dice) -> String {
-    const STATUSES: [u16; 14] = [
-        200, 204, 301, 400, 401, 403, 404, 409, 413, 429, 500, 502, 503, 504,
+    // 407: what a proxy on the way answers when it wants credentials.
+    const STATUSES: [u16; 15] = [
+        200, 204, 301, 400, 401, 403, 404, 407, 409, 413, 429, 500, 502, 503, 504,
     ];
     let was = reply.status;
     let others: Vec<u16> = STATUSES
