@@ -604,6 +604,8 @@ fn proxy_wants_credentials(url: &Url, route: Option<Route>) -> Error {
             format!("the proxy {} ({})", r.proxy, r.variable),
             r.variable,
         ),
+        // A transparent proxy, or one set some other way than these variables.
+        None if url.scheme() == "https" => ("a proxy on the way".to_string(), "HTTPS_PROXY"),
         None => ("a proxy on the way".to_string(), "HTTP_PROXY"),
     };
     Error::config(format!(
