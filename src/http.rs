@@ -17,7 +17,7 @@ use url::Url;
 
 use crate::error::{Error, Kind, Result};
 use crate::log;
-use crate::proxy::{Proxies, Route};
+use crate::proxy::{ProfileProxy, Proxies, Route};
 
 /// A request as an adapter builds (and signs) it, once per attempt.
 #[derive(Clone)]
@@ -317,6 +317,8 @@ pub struct Http {
     client: reqwest::Client,
     options: Arc<HttpOptions>,
     proxies: Arc<Proxies>,
+    /// The profile's own proxy (`proxy = "…"`), which takes the environment's place.
+    profile_proxy: Option<ProfileProxy>,
 }
 
 impl Http {
@@ -331,25 +333,64 @@ impl Http {
         if let Some(line) = proxies.describe() {
             log::info(&line);
         }
-        let client = Self::builder(&options)
+        let client = Self::builder(&options, None)?
             .build()
             .map_err(|e| Error::other(format!("cannot set up the HTTP client: {e}")))?;
         Ok(Http {
             client,
             options: Arc::new(options),
             proxies: Arc::new(proxies),
+            profile_proxy: None,
         })
     }
 
-    fn builder(options: &HttpOptions) -> reqwest::ClientBuilder {
-        reqwest::Client::builder()
+    /// A client for one profile whose own `proxy` setting replaces the environment's.
+    pub fn with_profile_proxy(&self, proxy: ProfileProxy) -> Result<Http> {
+        let client = Self::builder(&self.options, Some(&proxy))?
+            .build()
+            .map_err(|e| Error::other(format!("cannot set up the HTTP client: {e}")))?;
+        Ok(Http {
+            client,
+            options: self.options.clone(),
+            proxies: self.proxies.clone(),
+            profile_proxy: Some(proxy),
+        })
+    }
+
+    /// The proxy a request to `url` goes through (`None`: directly).
+    pub fn route(&self, url: &Url) -> Option<Route> {
+        match &self.profile_proxy {
+            Some(own) => own.route(),
+            None => self.proxies.route(url),
+        }
+    }
+
+    fn builder(
+        options: &HttpOptions,
+        profile_proxy: Option<&ProfileProxy>,
+    ) -> Result<reqwest::ClientBuilder> {
+        let builder = reqwest::Client::builder()
             .timeout(options.timeout)
             .connect_timeout(options.timeout.min(Duration::from_secs(10)))
             .user_agent(options.user_agent.clone())
             .pool_idle_timeout(Duration::from_secs(30))
             // Cloud APIs never redirect a key pair listing; a redirect would carry our
             // Authorization header to another host.
-            .redirect(reqwest::redirect::Policy::none())
+            .redirect(reqwest::redirect::Policy::none());
+        // A proxy given here replaces the environment's (reqwest then reads no variable).
+        Ok(match profile_proxy {
+            None => builder,
+            Some(ProfileProxy::Direct) => builder.no_proxy(),
+            Some(ProfileProxy::Via(url)) => {
+                let proxy = reqwest::Proxy::all(url.as_str()).map_err(|e| {
+                    Error::config(format!(
+                        "the profile's proxy cannot be used: {}",
+                        crate::secret::scrub(&e.to_string())
+                    ))
+                })?;
+                builder.proxy(proxy)
+            }
+        })
     }
 
     /// A client with extra trust settings for one private cloud: an extra CA bundle (PEM) and/or
@@ -358,7 +399,7 @@ impl Http {
         if cacert.is_none() && !insecure {
             return Ok(self.clone());
         }
-        let mut builder = Self::builder(&self.options);
+        let mut builder = Self::builder(&self.options, self.profile_proxy.as_ref())?;
         if let Some(path) = cacert {
             let pem = std::fs::read(path).map_err(|e| {
                 Error::config(format!("cannot read CA bundle {}: {e}", path.display()))
@@ -383,6 +424,7 @@ impl Http {
             client,
             options: self.options.clone(),
             proxies: self.proxies.clone(),
+            profile_proxy: self.profile_proxy.clone(),
         })
     }
 
@@ -450,14 +492,11 @@ impl Http {
         let resp = builder
             .send()
             .await
-            .map_err(|e| network_error(&req.url, self.proxies.route(&req.url), &e))?;
+            .map_err(|e| network_error(&req.url, self.route(&req.url), &e))?;
         let status = resp.status().as_u16();
         if status == 407 {
             // From a proxy on the way (a cloud API never asks for proxy credentials).
-            return Err(proxy_wants_credentials(
-                &req.url,
-                self.proxies.route(&req.url),
-            ));
+            return Err(proxy_wants_credentials(&req.url, self.route(&req.url)));
         }
         let headers = resp.headers().clone();
         let body = self.read_body(resp, &req.url).await?;
@@ -500,7 +539,7 @@ impl Http {
         while let Some(chunk) = resp
             .chunk()
             .await
-            .map_err(|e| network_error(url, self.proxies.route(url), &e))?
+            .map_err(|e| network_error(url, self.route(url), &e))?
         {
             if body.len() + chunk.len() > max {
                 return Err(too_big());
@@ -555,14 +594,14 @@ fn network_error(url: &Url, route: Option<Route>, e: &reqwest::Error) -> Error {
         .with_hint("check the endpoint's host name and any TLS-intercepting proxy; for an OpenStack cloud with a private CA set `cacert = \"/path/ca.pem\"` (or OS_CACERT)");
     }
     if let Some(route) = &route {
-        if let Some(e) = proxy_refusal(&format!("{host}{port}"), route, &detail) {
+        if let Some(e) = proxy_refusal(host, &port, route, &detail) {
             return e;
         }
     }
     // Through a proxy, the proxy is the first thing to check, and NO_PROXY the way around it.
     let via = route
         .as_ref()
-        .map(|r| format!(" through the proxy {} ({})", r.proxy, r.variable))
+        .map(|r| format!(" through the proxy {} ({})", r.proxy, r.source))
         .unwrap_or_default();
     let target = format!("{host}{port}{via}");
     let (message, direct_hint) = if e.is_timeout() {
@@ -583,10 +622,11 @@ fn network_error(url: &Url, route: Option<Route>, e: &reqwest::Error) -> Error {
     };
     let hint = match &route {
         None => direct_hint.to_string(),
-        Some(r) if e.is_timeout() => format!("raise --timeout, or check the proxy in {}", r.variable),
+        Some(r) if e.is_timeout() => format!("raise --timeout, or check the proxy in {}", r.source),
         Some(r) => format!(
-            "check the proxy in {} (is it running and reachable?), or add {host} to NO_PROXY to connect directly",
-            r.variable
+            "check the proxy in {} (is it running and reachable?){}",
+            r.source,
+            r.bypass(host)
         ),
     };
     Error::new(
@@ -601,8 +641,8 @@ fn proxy_wants_credentials(url: &Url, route: Option<Route>) -> Error {
     let host = url.host_str().unwrap_or("?");
     let (proxy, variable) = match &route {
         Some(r) => (
-            format!("the proxy {} ({})", r.proxy, r.variable),
-            r.variable,
+            format!("the proxy {} ({})", r.proxy, r.source),
+            r.source.as_str(),
         ),
         // A transparent proxy, or one set some other way than these variables.
         None if url.scheme() == "https" => ("a proxy on the way".to_string(), "HTTPS_PROXY"),
@@ -620,7 +660,8 @@ fn proxy_wants_credentials(url: &Url, route: Option<Route>) -> Error {
 /// A proxy that answered but will not carry the request: it wants credentials (HTTP 407 to a
 /// CONNECT, a SOCKS5 authentication failure) or refuses the destination. The same request gets
 /// the same answer, so these are settings to fix, not network trouble to retry.
-fn proxy_refusal(target: &str, route: &Route, detail: &str) -> Option<Error> {
+fn proxy_refusal(host: &str, port: &str, route: &Route, detail: &str) -> Option<Error> {
+    let target = format!("{host}{port}");
     // hyper-util's wording for each case (its tunnel and SOCKS5 errors).
     const AUTH: [&str; 4] = [
         "proxy authorization required",
@@ -634,12 +675,12 @@ fn proxy_refusal(target: &str, route: &Route, detail: &str) -> Option<Error> {
     let message = if auth {
         format!(
             "the proxy {} ({}) refused its credentials for {target}",
-            route.proxy, route.variable
+            route.proxy, route.source
         )
     } else if refused {
         format!(
             "the proxy {} ({}) refused to connect to {target}",
-            route.proxy, route.variable
+            route.proxy, route.source
         )
     } else {
         return None;
@@ -647,11 +688,12 @@ fn proxy_refusal(target: &str, route: &Route, detail: &str) -> Option<Error> {
     let hint = if auth {
         format!(
             "put the proxy's user and password in {} (scheme://user:password@host:port, the password percent-encoded)",
-            route.variable
+            route.source
         )
     } else {
         format!(
-            "ask the proxy's administrator to allow {target}, or add its host to NO_PROXY to connect directly"
+            "ask the proxy's administrator to allow {target}{}",
+            route.bypass(host)
         )
     };
     Some(Error::config(format!("{message}: {}", crate::secret::scrub(detail))).with_hint(hint))

@@ -33,8 +33,87 @@ pub struct Proxies {
 pub struct Route {
     /// `scheme://host:port` of the proxy, without any user or password.
     pub proxy: String,
-    /// The environment variable it comes from.
-    pub variable: &'static str,
+    /// Where it is set: the environment variable, or the profile's `proxy`.
+    pub source: String,
+}
+
+impl Route {
+    /// How to go around this proxy for `host`, as a hint's tail.
+    pub fn bypass(&self, host: &str) -> String {
+        if self.source.starts_with("the profile") {
+            ", or set `proxy = \"none\"` in the profile to connect directly".to_string()
+        } else {
+            format!(", or add {host} to NO_PROXY to connect directly")
+        }
+    }
+}
+
+/// A profile's own `proxy = "…"`, which takes the place of the environment's for every
+/// request of that profile (as kubeconfig's `proxy-url` does for a cluster): a proxy URL, or
+/// `none` to connect directly whatever the environment says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProfileProxy {
+    Direct,
+    Via(Url),
+}
+
+impl ProfileProxy {
+    /// The setting's value, checked; the message says what is wrong with it.
+    pub fn parse(value: &str) -> std::result::Result<ProfileProxy, String> {
+        if value.trim().eq_ignore_ascii_case("none") {
+            return Ok(ProfileProxy::Direct);
+        }
+        let expected =
+            "a proxy URL (http://host:port, https://…, socks5://… or socks5h://…) or \"none\"";
+        let url = Url::parse(value)
+            .map_err(|_| format!("`{}` is not {expected}", without_password(value)))?;
+        if !matches!(url.scheme(), "http" | "https" | "socks5" | "socks5h") {
+            return Err(format!(
+                "`{}` has scheme {}: expected {expected}",
+                without_password(value),
+                url.scheme()
+            ));
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(format!("`{}` has no host", without_password(value)));
+        }
+        if !matches!(url.path(), "" | "/") || url.query().is_some() {
+            return Err(format!(
+                "`{}`: a proxy URL has no path or query",
+                without_password(value)
+            ));
+        }
+        register_password(value);
+        Ok(ProfileProxy::Via(url))
+    }
+
+    /// Whether the URL holds a password (an inline secret in the config file).
+    pub fn has_password(&self) -> bool {
+        matches!(self, ProfileProxy::Via(url) if url.password().is_some())
+    }
+
+    /// Where a request of the profile goes (`None`: directly).
+    pub fn route(&self) -> Option<Route> {
+        match self {
+            ProfileProxy::Direct => None,
+            ProfileProxy::Via(url) => Some(Route {
+                proxy: shown(url.scheme(), &host_port(url)),
+                source: "the profile's `proxy`".to_string(),
+            }),
+        }
+    }
+}
+
+fn host_port(url: &Url) -> String {
+    let host = url.host_str().unwrap_or("?");
+    match url.port_or_known_default() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    }
+}
+
+fn shown(scheme: &str, authority: &str) -> String {
+    format!("{scheme}://{authority}")
 }
 
 impl Proxies {
@@ -103,14 +182,12 @@ impl Proxies {
             _ => self.http_var?,
         };
         let proxy = intercept.uri();
-        let shown = format!(
-            "{}://{}",
-            proxy.scheme_str().unwrap_or("http"),
-            proxy.authority().map(|a| a.as_str()).unwrap_or("?")
-        );
         Some(Route {
-            proxy: shown,
-            variable,
+            proxy: shown(
+                proxy.scheme_str().unwrap_or("http"),
+                proxy.authority().map(|a| a.as_str()).unwrap_or("?"),
+            ),
+            source: variable.to_string(),
         })
     }
 
@@ -127,7 +204,7 @@ impl Proxies {
             return None;
         }
         let side = |name: &str, route: Option<Route>| match route {
-            Some(r) => format!("{name} through {} ({})", r.proxy, r.variable),
+            Some(r) => format!("{name} through {} ({})", r.proxy, r.source),
             None => format!("{name} direct"),
         };
         Some(format!(
@@ -185,8 +262,8 @@ fn userinfo(value: &str) -> Option<&str> {
     authority.rsplit_once('@').map(|(userinfo, _)| userinfo)
 }
 
-/// `value` with the password of its user info replaced, for a warning.
-fn without_password(value: &str) -> String {
+/// `value` with the password of its user info replaced, for a warning or `keyctl profiles`.
+pub fn without_password(value: &str) -> String {
     match userinfo(value).and_then(|u| u.split_once(':')) {
         Some((user, password)) => value.replacen(
             &format!("{user}:{password}@"),
@@ -210,9 +287,9 @@ mod tests {
         Proxies::from_lookup(&|name| env.get(name).cloned())
     }
 
-    fn route(p: &Proxies, url: &str) -> Option<(String, &'static str)> {
+    fn route(p: &Proxies, url: &str) -> Option<(String, String)> {
         p.route(&Url::parse(url).unwrap())
-            .map(|r| (r.proxy, r.variable))
+            .map(|r| (r.proxy, r.source))
     }
 
     #[test]
@@ -231,11 +308,11 @@ mod tests {
         ]);
         assert_eq!(
             route(&p, "https://kps.example.com/"),
-            Some(("http://secure.proxy:3128".into(), "HTTPS_PROXY"))
+            Some(("http://secure.proxy:3128".into(), "HTTPS_PROXY".into()))
         );
         assert_eq!(
             route(&p, "http://127.0.0.1:8080/"),
-            Some(("socks5h://tunnel:1080".into(), "ALL_PROXY"))
+            Some(("socks5h://tunnel:1080".into(), "ALL_PROXY".into()))
         );
         let line = p.describe().unwrap();
         assert!(
@@ -257,12 +334,12 @@ mod tests {
         ]);
         assert_eq!(
             route(&p, "http://h/"),
-            Some(("http://upper:1".into(), "HTTP_PROXY"))
+            Some(("http://upper:1".into(), "HTTP_PROXY".into()))
         );
         // No scheme: the matcher assumes http://.
         assert_eq!(
             route(&p, "https://h/"),
-            Some(("http://lower.only:3".into(), "https_proxy"))
+            Some(("http://lower.only:3".into(), "https_proxy".into()))
         );
     }
 
@@ -296,7 +373,7 @@ mod tests {
         let (p, _) = proxies(&[("HTTPS_PROXY", "ftp://p:21"), ("ALL_PROXY", "http://a:1")]);
         assert_eq!(
             route(&p, "https://h/"),
-            Some(("http://a:1".into(), "ALL_PROXY"))
+            Some(("http://a:1".into(), "ALL_PROXY".into()))
         );
     }
 
@@ -322,6 +399,34 @@ mod tests {
             crate::secret::scrub("s3cret%2Fpx-77 and s3cret/px-77"),
             "<redacted> and <redacted>"
         );
+    }
+
+    #[test]
+    fn a_profile_proxy_is_checked_and_shown_without_its_password() {
+        assert_eq!(ProfileProxy::parse("None"), Ok(ProfileProxy::Direct));
+        assert_eq!(ProfileProxy::Direct.route(), None);
+        let p = ProfileProxy::parse("http://bob:pp-2291@proxy.example:3128").unwrap();
+        assert!(p.has_password());
+        let r = p.route().unwrap();
+        assert_eq!(r.proxy, "http://proxy.example:3128");
+        assert!(r.bypass("h").contains("proxy = \"none\""));
+        assert_eq!(crate::secret::scrub("pp-2291"), "<redacted>");
+        let p = ProfileProxy::parse("socks5h://127.0.0.1:1080").unwrap();
+        assert!(!p.has_password());
+        assert_eq!(p.route().unwrap().proxy, "socks5h://127.0.0.1:1080");
+        assert_eq!(
+            ProfileProxy::parse("https://p")
+                .unwrap()
+                .route()
+                .unwrap()
+                .proxy,
+            "https://p:443"
+        );
+        for bad in ["p:1", "ftp://p", "http://p/x", "http://p?q", "socks5://"] {
+            assert!(ProfileProxy::parse(bad).is_err(), "{bad}");
+        }
+        let e = ProfileProxy::parse("ftp://u:leak-me-77@p").unwrap_err();
+        assert!(!e.contains("leak-me-77"), "{e}");
     }
 
     #[test]

@@ -250,3 +250,100 @@ fn no_proxy_and_an_unusable_value_connect_directly() {
     );
     assert!(!err.contains("ftp-pw-5521"), "{err}");
 }
+
+#[test]
+fn a_profile_s_own_proxy_replaces_the_environment_s() {
+    let emu = Emulator::start(Config::default());
+    let http_px = proxy::http(emu.addr, credentials());
+    let socks_px = proxy::socks5(emu.addr, None);
+    let sb = Sandbox::new();
+    // hw through an HTTP proxy with a password, tc through SOCKS5, both by a name only the
+    // proxies know; the environment's proxy is dead and must not be used by either.
+    let config = format!(
+        r#"[profiles.hw]
+provider = "huawei"
+region = "cn-north-4"
+endpoint = "http://{HOST}"
+proxy = "http://alice:{PASSWORD_IN_URL}@{http}"
+project_id = "{project}"
+access_key = "{ak}"
+secret_key_env = "HW_SK"
+
+[profiles.tc]
+provider = "tencent"
+region = "ap-guangzhou"
+endpoint = "http://{HOST}"
+proxy = "socks5h://{socks}"
+secret_id = "{sid}"
+secret_key = "{tc_sk}"
+
+[profiles.direct]
+provider = "huawei"
+region = "cn-north-4"
+endpoint = "{direct}"
+proxy = "none"
+project_id = "{project}"
+access_key = "{ak}"
+secret_key_env = "HW_SK"
+"#,
+        http = http_px.addr,
+        socks = socks_px.addr,
+        direct = emu.url(),
+        project = huawei::DEMO_PROJECT_ID,
+        ak = huawei::DEMO_ACCESS_KEY,
+        sid = tencent::DEMO_SECRET_ID,
+        tc_sk = tencent::DEMO_SECRET_KEY,
+    );
+    sb.write_config(&config);
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let dead = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let vars = [
+        ("HTTP_PROXY", dead),
+        ("HTTPS_PROXY", "http://127.0.0.1:9".to_string()),
+    ];
+    let (code, out, err) = run(&sb, &vars, &["list", "-o", "json", "-vv"]);
+    assert_eq!(code, 0, "{err}");
+    let hw = emu.state().config.huawei.keys.len();
+    assert_eq!(
+        names(&out).len(),
+        2 * hw + emu.state().config.tencent.keys.len()
+    );
+    assert!(!http_px.log().is_empty() && !socks_px.log().is_empty());
+    assert!(
+        http_px
+            .log()
+            .iter()
+            .all(|l| l.starts_with(&format!("GET http://{HOST}/v3/"))),
+        "only hw's requests: {:?}",
+        http_px.log()
+    );
+    assert!(
+        err.contains(&format!(
+            "keyctl: profile tc: proxy socks5h://{}",
+            socks_px.addr
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains("keyctl: profile direct: no proxy (proxy = \"none\")"),
+        "{err}"
+    );
+    assert_no_password(&out);
+    assert_no_password(&err);
+
+    // `profiles` shows the setting without its password.
+    let (code, out, err) = run(&sb, &[], &["profiles", "-o", "json"]);
+    assert_eq!(code, 0, "{err}");
+    assert_no_password(&out);
+    assert_no_password(&err);
+
+    // A value that is not a proxy is a config error naming the file and line.
+    sb.write_config(&config.replace("socks5h://", "ftp://"));
+    let (code, _, err) = run(&sb, &[], &["list", "-o", "json"]);
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("config.toml:14: profile `tc`: proxy `ftp://"),
+        "{err}"
+    );
+}

@@ -61,6 +61,10 @@ fn describe(p: &Profile, defaults: &[String]) -> Value {
         .iter()
         .map(|(k, v)| {
             let v = match v {
+                // A proxy URL may hold a password: shown as `user:<redacted>@`.
+                crate::config::Setting::Str(s) if k == "proxy" => {
+                    json!(crate::proxy::without_password(s))
+                }
                 crate::config::Setting::Str(s) => json!(s),
                 crate::config::Setting::Bool(b) => json!(b),
                 crate::config::Setting::Int(i) => json!(i),

@@ -10,6 +10,7 @@ use toml::Spanned;
 use super::profile::{Origin, Profile, Setting};
 use crate::error::{Error, Result};
 use crate::model::ProviderKind;
+use crate::proxy::ProfileProxy;
 use crate::secret::{Secret, SecretSource};
 
 /// The whole file as written.
@@ -65,7 +66,14 @@ impl FileConfig {
 }
 
 /// Keys every profile may have, whatever its provider.
-const COMMON_KEYS: &[&str] = &["provider", "region", "regions", "endpoint", "description"];
+const COMMON_KEYS: &[&str] = &[
+    "provider",
+    "region",
+    "regions",
+    "endpoint",
+    "proxy",
+    "description",
+];
 
 /// Non-secret keys by provider.
 fn setting_keys(kind: ProviderKind) -> &'static [&'static str] {
@@ -330,6 +338,16 @@ fn build_profile(
                 profile.endpoint = Some(e.trim_end_matches('/').to_string())
             }
             "regions" => profile.regions = expect_regions(&value, name, &at(line))?,
+            "proxy" => {
+                let v = expect_string(&value, name, &key, &at(line))?;
+                let proxy = ProfileProxy::parse(&v).map_err(|why| {
+                    Error::config(format!("{}: profile `{name}`: proxy {why}", at(line)))
+                        .with_hint("proxy = \"socks5h://127.0.0.1:1080\" (names resolved by the proxy), \"http://proxy:3128\", or \"none\" to connect directly whatever HTTPS_PROXY says")
+                })?;
+                // A password in it is a secret written in the file, as `password = "…"` is.
+                has_inline |= proxy.has_password();
+                profile.settings.insert(key.clone(), Setting::Str(v));
+            }
             "description" => {
                 profile.settings.insert(
                     key.clone(),
@@ -830,5 +848,34 @@ mod example_tests {
         assert_eq!(c.max_concurrency, Some(16));
         assert_eq!(c.max_attempts, Some(6));
         assert_eq!(c.token_cache, Some(true));
+        // The commented-out `proxy` it documents is a value keyctl takes.
+        let with_proxy = text.replace("# proxy = ", "proxy = ");
+        let c = super::parse(std::path::Path::new("config.example.toml"), &with_proxy).unwrap();
+        assert_eq!(c.profiles[0].get("proxy"), Some("socks5h://127.0.0.1:1080"));
+    }
+
+    #[test]
+    fn proxy_values() {
+        let profile = |proxy: &str| {
+            let text = format!("[profiles.t]\nprovider = \"tencent\"\nproxy = \"{proxy}\"\n");
+            super::parse(std::path::Path::new("c.toml"), &text)
+        };
+        for ok in ["none", "http://p:3128", "socks5://u:pw@p:1080", "https://p"] {
+            assert!(profile(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "ftp://p:21",
+            "p:3128",
+            "http://p:3128/path",
+            "socks5://u:hidden-pw-1@p:1/x",
+        ] {
+            let e = profile(bad).unwrap_err();
+            assert!(
+                e.message.starts_with("c.toml:3: profile `t`: proxy "),
+                "{}",
+                e.message
+            );
+            assert!(!e.message.contains("hidden-pw-1"), "{}", e.message);
+        }
     }
 }

@@ -9,9 +9,10 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 
 use crate::config::Profile;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::http::{Http, RateLimiter};
 use crate::model::{KeyPair, ProviderKind};
+use crate::proxy::ProfileProxy;
 
 pub mod huawei;
 pub(crate) mod item;
@@ -84,6 +85,8 @@ pub struct Context {
     /// Where adapters may keep caches (the OpenStack token cache); `None` with `--no-cache`.
     pub cache_dir: Option<PathBuf>,
     limiters: Arc<Mutex<HashMap<String, Arc<RateLimiter>>>>,
+    /// The clients of profiles with their own `proxy`, by profile name, made once per run.
+    profile_clients: Arc<Mutex<HashMap<String, Http>>>,
 }
 
 impl Context {
@@ -92,7 +95,38 @@ impl Context {
             http,
             cache_dir,
             limiters: Arc::default(),
+            profile_clients: Arc::default(),
         }
+    }
+
+    /// The client for `profile`: the shared one, or, when the profile sets its own `proxy`, a
+    /// client that goes through it (made on first use; every region of the profile shares it).
+    pub fn http_for(&self, profile: &Profile) -> Result<Http> {
+        let Some(value) = profile.get("proxy") else {
+            return Ok(self.http.clone());
+        };
+        let mut clients = self
+            .profile_clients
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if let Some(http) = clients.get(&profile.name) {
+            return Ok(http.clone());
+        }
+        let proxy = ProfileProxy::parse(value).map_err(|why| {
+            Error::config(format!("profile {}: proxy {why}", profile.name)).with_hint(
+                "proxy = \"socks5h://127.0.0.1:1080\", \"http://proxy:3128\" or \"none\"",
+            )
+        })?;
+        match proxy.route() {
+            Some(r) => crate::log::info(&format!("profile {}: proxy {}", profile.name, r.proxy)),
+            None => crate::log::info(&format!(
+                "profile {}: no proxy (proxy = \"none\")",
+                profile.name
+            )),
+        }
+        let http = self.http.with_profile_proxy(proxy)?;
+        clients.insert(profile.name.clone(), http.clone());
+        Ok(http)
     }
 
     /// The rate limiter for `key` (e.g. `tencent:<SecretId>`), created at `per_second` on first

@@ -89,7 +89,7 @@ impl KpsProvider {
             ));
         }
         Ok(KpsProvider {
-            http: ctx.http.clone(),
+            http: ctx.http_for(profile)?,
             profile: profile.name.clone(),
             region,
             endpoint,

@@ -1081,7 +1081,7 @@ fn tls(p: &Profile, ctx: &Context) -> Result<Http> {
         ));
     }
     let cacert = p.get("cacert").map(std::path::PathBuf::from);
-    ctx.http.with_tls(cacert.as_deref(), insecure)
+    ctx.http_for(p)?.with_tls(cacert.as_deref(), insecure)
 }
 
 /// The Keystone method a profile describes, or a pre-issued token to use directly.

@@ -99,7 +99,7 @@ impl TencentProvider {
             secret_key,
             token,
             language,
-            http: ctx.http.clone(),
+            http: ctx.http_for(profile)?,
             limiter,
         })
     }
