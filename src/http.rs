@@ -17,7 +17,7 @@ use url::Url;
 
 use crate::error::{Error, Kind, Result};
 use crate::log;
-use crate::proxy::{ProfileProxy, Proxies, Route};
+use crate::proxy::{ProfileProxy, Proxies, Route, Source};
 
 /// A request as an adapter builds (and signs) it, once per attempt.
 #[derive(Clone)]
@@ -639,21 +639,24 @@ fn network_error(url: &Url, route: Option<Route>, e: &reqwest::Error) -> Error {
 /// HTTP 407 to a plain-HTTP request: the proxy wants a user and password (or other ones).
 fn proxy_wants_credentials(url: &Url, route: Option<Route>) -> Error {
     let host = url.host_str().unwrap_or("?");
-    let (proxy, variable) = match &route {
-        Some(r) => (
-            format!("the proxy {} ({})", r.proxy, r.source),
-            r.source.as_str(),
-        ),
+    let (proxy, source) = match &route {
+        Some(r) => (format!("the proxy {} ({})", r.proxy, r.source), r.source),
         // A transparent proxy, or one set some other way than these variables.
-        None if url.scheme() == "https" => ("a proxy on the way".to_string(), "HTTPS_PROXY"),
-        None => ("a proxy on the way".to_string(), "HTTP_PROXY"),
+        None if url.scheme() == "https" => (
+            "a proxy on the way".to_string(),
+            Source::Variable("HTTPS_PROXY"),
+        ),
+        None => (
+            "a proxy on the way".to_string(),
+            Source::Variable("HTTP_PROXY"),
+        ),
     };
     Error::config(format!(
         "{proxy} asks for credentials to reach {host} (HTTP 407 Proxy Authentication Required)"
     ))
     .with_status(407)
     .with_hint(format!(
-        "put the proxy's user and password in {variable} (scheme://user:password@host:port, the password percent-encoded)"
+        "put the proxy's user and password in {source} (scheme://user:password@host:port, the password percent-encoded)"
     ))
 }
 

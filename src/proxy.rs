@@ -8,6 +8,9 @@
 //! - warn about a value the matcher ignores (`HTTPS_PROXY=proxy:3128:x`, `ftp://…`): reqwest
 //!   then connects directly, and without a word a typo would look like a proxy that is used;
 //! - keep a proxy's password out of every line keyctl prints (it is registered as a secret).
+//!
+//! A profile may set its own proxy instead ([`ProfileProxy`], `proxy = "…"` in the config),
+//! which replaces the environment's for every request of that profile.
 
 use hyper_util::client::proxy::matcher::Matcher;
 use url::Url;
@@ -33,17 +36,35 @@ pub struct Proxies {
 pub struct Route {
     /// `scheme://host:port` of the proxy, without any user or password.
     pub proxy: String,
-    /// Where it is set: the environment variable, or the profile's `proxy`.
-    pub source: String,
+    pub source: Source,
+}
+
+/// Where a proxy is set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    /// An environment variable (`HTTPS_PROXY`, `all_proxy`, …).
+    Variable(&'static str),
+    /// The profile's own `proxy` setting.
+    Profile,
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Source::Variable(name) => f.write_str(name),
+            Source::Profile => f.write_str("the profile's `proxy`"),
+        }
+    }
 }
 
 impl Route {
     /// How to go around this proxy for `host`, as a hint's tail.
     pub fn bypass(&self, host: &str) -> String {
-        if self.source.starts_with("the profile") {
-            ", or set `proxy = \"none\"` in the profile to connect directly".to_string()
-        } else {
-            format!(", or add {host} to NO_PROXY to connect directly")
+        match self.source {
+            Source::Profile => {
+                ", or set `proxy = \"none\"` in the profile to connect directly".to_string()
+            }
+            Source::Variable(_) => format!(", or add {host} to NO_PROXY to connect directly"),
         }
     }
 }
@@ -98,7 +119,7 @@ impl ProfileProxy {
             ProfileProxy::Direct => None,
             ProfileProxy::Via(url) => Some(Route {
                 proxy: shown(url.scheme(), &host_port(url)),
-                source: "the profile's `proxy`".to_string(),
+                source: Source::Profile,
             }),
         }
     }
@@ -187,7 +208,7 @@ impl Proxies {
                 proxy.scheme_str().unwrap_or("http"),
                 proxy.authority().map(|a| a.as_str()).unwrap_or("?"),
             ),
-            source: variable.to_string(),
+            source: Source::Variable(variable),
         })
     }
 
@@ -289,7 +310,7 @@ mod tests {
 
     fn route(p: &Proxies, url: &str) -> Option<(String, String)> {
         p.route(&Url::parse(url).unwrap())
-            .map(|r| (r.proxy, r.source))
+            .map(|r| (r.proxy, r.source.to_string()))
     }
 
     #[test]
