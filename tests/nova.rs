@@ -486,6 +486,26 @@ async fn all_users_lists_every_user_in_the_project_as_admin_only() {
 }
 
 #[tokio::test]
+async fn all_users_with_a_revoked_cached_token_authenticates_once_more() {
+    let emu = start(NovaConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    let p = admin_profile(&emu);
+    let every = ListQuery {
+        all_users: true,
+        ..Default::default()
+    };
+    let provider = || NovaProvider::openstack(&p, None, &ctx(Some(dir.path()))).unwrap();
+    let first = provider().list(&every).await.unwrap();
+    assert_eq!(emu.state().nova.tokens_issued(), 1);
+    // Keystone refuses the cached token for the role assignments; the adapter drops it,
+    // authenticates once and carries on.
+    emu.state().nova.revoke_all_tokens();
+    let again = provider().list(&every).await.unwrap();
+    assert_eq!(names(&again), names(&first));
+    assert_eq!(emu.state().nova.tokens_issued(), 2);
+}
+
+#[tokio::test]
 async fn show_maps_every_field_and_escapes_names() {
     let emu = start(NovaConfig::default());
     let p = provider(&admin_profile(&emu));

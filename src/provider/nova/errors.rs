@@ -159,7 +159,7 @@ pub(super) fn role_assignments_error(resp: &HttpResponse) -> Error {
     let status = resp.status;
     let mut e = match status {
         401 => Error::auth(format!("Keystone refused the token: {message}"))
-            .with_hint("the token has expired or was revoked; run again (a fresh one is issued)"),
+            .with_hint("the token has expired or was revoked, and a fresh one was refused too; check the profile's credentials"),
         403 => Error::auth(format!(
             "Keystone does not let this user list who has a role in the project: {message}"
         ))

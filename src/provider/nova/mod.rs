@@ -735,7 +735,14 @@ impl NovaProvider {
     /// is sorted by name, then user id, before it is handed on.
     async fn list_every_user(&self, q: &ListQuery, sink: &mut dyn PageSink) -> Result<()> {
         let s = self.session().await?;
-        let users = self.project_users(&s).await?;
+        let users = match self.project_users(&s).await {
+            // A cached token Keystone no longer honours: drop it, authenticate, ask once more.
+            Err(e) if e.place.status == Some(401) => match self.renew(&s).await? {
+                Some(fresh) => self.project_users(&fresh).await?,
+                None => return Err(e),
+            },
+            other => other?,
+        };
         let per_user = futures::stream::iter(users)
             .map(|user| async move {
                 let one = ListQuery {
