@@ -55,7 +55,15 @@ pub(crate) fn emit_lines<S: AsRef<str>>(lines: &[S]) {
         .iter()
         .map(|line| crate::output::printable(&scrub(line.as_ref())).into_owned())
         .collect();
-    crate::progress::suspend(|| eprintln!("{}", text.join("\n")));
+    crate::progress::suspend(|| write_stderr(&text.join("\n")));
+}
+
+/// A line on stderr, whatever became of it: `eprintln!` panics when the write fails, and a
+/// reader that left (`keyctl list 2>&1 | head -1`) must not turn the documented exit code
+/// into a panic's 101. With stderr gone there is nobody left to tell.
+pub fn write_stderr(text: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "{text}");
 }
 
 /// One JSON object as one line on stderr (`--errors json`), secrets replaced. JSON escapes
@@ -63,7 +71,7 @@ pub(crate) fn emit_lines<S: AsRef<str>>(lines: &[S]) {
 /// `secret::register`), so scrubbing the encoded text finds it. Printed whatever `-q`.
 pub(crate) fn emit_json(object: &serde_json::Value) {
     let line = json_line(object);
-    crate::progress::suspend(|| eprintln!("{line}"));
+    crate::progress::suspend(|| write_stderr(&line));
 }
 
 /// The line [`emit_json`] prints.

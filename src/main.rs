@@ -72,7 +72,7 @@ fn run(cli: Cli, errors: ErrorFormat) -> i32 {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            keyctl::log::write_stderr(&format!("error: cannot start the async runtime: {e}"));
             return exit::OTHER;
         }
     };

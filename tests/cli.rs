@@ -295,3 +295,27 @@ fn implicit_openstack_profile_from_os_env() {
     assert_eq!(v[0]["provider"], "openstack");
     assert_eq!(v[0]["credentials"]["password"], "env OS_PASSWORD");
 }
+
+/// stderr whose reader has already gone (`keyctl … 2>&1 | head -1`): writes to it fail with
+/// EPIPE, which must not turn the documented exit code into a panic's 101.
+#[test]
+fn a_closed_stderr_keeps_the_exit_code() {
+    use std::os::unix::net::UnixStream;
+    use std::process::Stdio;
+    let sb = Sandbox::new();
+    // A config error (exit 3) is an error line and a hint line.
+    sb.write_config("[profiles.t]\nprovider = \"tencent\"\nbogus = 1\n");
+    for extra in [&[][..], &["--errors", "json"][..]] {
+        let (ours, theirs) = UnixStream::pair().unwrap();
+        drop(ours);
+        let status = sb
+            .std_cmd()
+            .args(["list", "-o", "json"])
+            .args(extra)
+            .stdout(Stdio::null())
+            .stderr(Stdio::from(std::os::fd::OwnedFd::from(theirs)))
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(3), "{extra:?}");
+    }
+}
