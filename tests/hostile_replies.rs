@@ -21,9 +21,10 @@ use serde_json::Value;
 const DEFAULT_SEEDS: u64 = 40;
 const RATE: f64 = 0.5;
 
-/// Every command that reads from a cloud, a traced list and one with JSON errors; the exit
-/// codes they may end with here: 0, 1 (a server or protocol error everywhere), 4 (refused
-/// everywhere: a damaged 401/403), 5 (not found), 6 (partial).
+/// Every command that reads from a cloud, a traced list, one with JSON errors and an
+/// OpenStack listing of every user; the exit codes they may end with here: 0, 1 (a server or
+/// protocol error everywhere), 3 (a damaged 407), 4 (refused everywhere: a damaged 401/403),
+/// 5 (not found), 6 (partial).
 const COMMANDS: &[&[&str]] = &[
     &["list", "-o", "json"],
     &["list", "-o", "table", "--sort", "-bits"],
@@ -33,6 +34,8 @@ const COMMANDS: &[&[&str]] = &[
     &["find", "tc_00001", "-o", "json"],
     &["list", "-o", "jsonl", "-vv"],
     &["list", "-o", "tsv", "--errors", "json"],
+    // Keystone's role assignments, then each user's key pairs.
+    &["list", "-p", "os", "--all-users", "-o", "json"],
 ];
 /// 3 too: a 407 is a proxy asking for credentials, a setting to fix (config/credentials).
 const EXPECTED_CODES: &[i32] = &[0, 1, 3, 4, 5, 6];

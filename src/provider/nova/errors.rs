@@ -117,6 +117,11 @@ pub(super) fn nova_error(
             base(Kind::Config, format!("Nova rejected the project in the URL while {what}: {message}"))
                 .with_hint("the project id in `endpoint` must be the token's project")
         }
+        // A listing carries nothing the user typed that Nova checks (a --user id it does not
+        // know lists nothing): a 400 there is keyctl's request, or a broken reply, not usage.
+        (400, Action::List { .. }) => {
+            base(Kind::Protocol, format!("Nova rejected keyctl's request while {what}: {message}"))
+        }
         (400, _) => base(Kind::Usage, format!("Nova rejected the request while {what}: {message}")),
         (413 | 429, _) => base(Kind::Throttled, format!("throttled while {what}: {message}")),
         (500..=599, _) => base(Kind::Server, format!("server error while {what}: {message}")),
