@@ -82,6 +82,10 @@ pub struct Error {
     pub hint: Option<String>,
     /// How many attempts were made when the error came from the retrying HTTP layer.
     pub attempts: Option<u32>,
+    /// The region does not serve this API for these credentials (Tencent `UnsupportedRegion`,
+    /// no Huawei project by that name): a region `--all-regions` tried is then skipped, not
+    /// failed.
+    pub region_unavailable: bool,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -94,6 +98,7 @@ impl Error {
             place: Box::default(),
             hint: None,
             attempts: None,
+            region_unavailable: false,
         }
     }
     pub fn usage(message: impl Into<String>) -> Self {
@@ -127,6 +132,11 @@ impl Error {
     }
     pub fn with_status(mut self, status: u16) -> Self {
         self.place.status = Some(status);
+        self
+    }
+    /// Marks the error as "this region does not serve the API here" (see `region_unavailable`).
+    pub fn region_unavailable(mut self) -> Self {
+        self.region_unavailable = true;
         self
     }
     pub fn with_code(mut self, code: impl Into<String>) -> Self {

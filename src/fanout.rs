@@ -87,6 +87,14 @@ where
                 // Each target is its own task, so parsing and fingerprinting one cloud's
                 // pages runs on another core while the others wait on the network.
                 Ok(adapter) => {
+                    let adapter = if target.every_region {
+                        Box::new(EveryRegion {
+                            inner: adapter,
+                            label: label(&target),
+                        })
+                    } else {
+                        adapter
+                    };
                     let task = tokio::spawn(op(adapter));
                     // A target dropped unanswered (the fan-out stopped) stops querying.
                     let _cancel = AbortOnDrop(task.abort_handle());
@@ -169,9 +177,60 @@ pub async fn discover_regions(targets: Vec<Target>, ctx: &Context) -> Vec<Target
         out.extend(regions.iter().map(|r| Target {
             profile: t.profile.clone(),
             region: Some(r.clone()),
+            every_region: true,
         }));
     }
     out
+}
+
+/// A target `--all-regions` made: when its region does not serve the API for this account
+/// (not offered there, or not enabled), it answers with nothing and says so at `-v`, instead
+/// of failing the run for a region nobody named.
+struct EveryRegion {
+    inner: Box<dyn Provider>,
+    label: String,
+}
+
+impl EveryRegion {
+    fn skipped(&self, e: &crate::error::Error) {
+        crate::log::info(&format!(
+            "{}: skipped, the region does not serve this account ({})",
+            self.label, e.message
+        ));
+    }
+}
+
+#[async_trait::async_trait]
+impl Provider for EveryRegion {
+    async fn list_into(
+        &self,
+        query: &provider::ListQuery,
+        sink: &mut dyn provider::PageSink,
+    ) -> Result<()> {
+        match self.inner.list_into(query, sink).await {
+            Err(e) if e.region_unavailable => {
+                self.skipped(&e);
+                Ok(())
+            }
+            other => other,
+        }
+    }
+
+    async fn show(&self, name: &str, query: &provider::ListQuery) -> Result<crate::model::KeyPair> {
+        match self.inner.show(name, query).await {
+            Err(e) if e.region_unavailable => {
+                self.skipped(&e);
+                Err(crate::error::Error::not_found(format!(
+                    "key pair `{name}` not found (the region does not serve this account)"
+                )))
+            }
+            other => other,
+        }
+    }
+
+    async fn regions(&self) -> Result<Vec<String>> {
+        self.inner.regions().await
+    }
 }
 
 /// Aborts a spawned target's task when its handle is dropped (a detached task would go on

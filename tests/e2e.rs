@@ -1006,3 +1006,30 @@ fn all_users_lists_the_whole_project_through_the_binary() {
         "{out}"
     );
 }
+
+#[test]
+fn all_regions_skips_regions_that_do_not_serve_the_account() {
+    let (emu, sb) = setup();
+    let (code, out, err) = run(&sb, &["list", "--all-regions", "-o", "json", "-v"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("error:"), "{err}");
+    let v: Vec<Value> = serde_json::from_str(&out).unwrap();
+    // The emulated Tencent account answers the same key pairs in each region it serves.
+    let hw = emu.state().config.huawei.keys.len();
+    let tc = emu.state().config.tencent.keys.len();
+    assert_eq!(v.len(), hw + tc * tencent::REGIONS.len());
+    // Tencent answers UnsupportedRegion outside its regions; the emulated Huawei account has
+    // a project in one region only: every other one is skipped, and -v says so.
+    assert!(
+        err.contains("keyctl: tc/ap-bangkok: skipped, the region does not serve this account"),
+        "{err}"
+    );
+    assert!(err.contains("keyctl: hw/ap-southeast-1: skipped"), "{err}");
+    // Named on purpose, the same region is an error.
+    let (code, _, err) = run(
+        &sb,
+        &["list", "-p", "tc", "--region", "ap-bangkok", "-o", "json"],
+    );
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("UnsupportedRegion"), "{err}");
+}

@@ -301,6 +301,32 @@ async fn project_id_is_resolved_once_through_iam() {
             && e.hint.as_deref().is_some_and(|h| h.contains("project_id")),
         "{e}"
     );
+    assert!(e.region_unavailable, "--all-regions skips such a region");
+}
+
+#[tokio::test]
+async fn a_configured_project_id_is_the_home_region_s_only() {
+    let emu = start(HuaweiConfig::default());
+    let p = profile(&emu);
+    // The profile's own region: its project_id, no IAM lookup.
+    assert_eq!(
+        provider(&p)
+            .list(&ListQuery::default())
+            .await
+            .unwrap()
+            .len(),
+        27
+    );
+    assert_eq!(emu.state().huawei.iam_requests(), 0);
+    // Another region (regions = […], --region, --all-regions) has its own project: IAM is
+    // asked for it, and here knows none.
+    let elsewhere = KpsProvider::new(&p, Some("ap-southeast-1".into()), &ctx()).unwrap();
+    let e = elsewhere.list(&ListQuery::default()).await.unwrap_err();
+    assert_eq!(emu.state().huawei.iam_requests(), 1);
+    assert!(
+        e.message.contains("ap-southeast-1") && e.region_unavailable,
+        "{e}"
+    );
 }
 
 #[tokio::test]

@@ -928,3 +928,26 @@ async fn a_later_page_failing_is_retried_or_fails_the_pipelined_walk() {
     // Pages 1 and 2 once, page 3 five times, nothing after: its marker was never known.
     assert_eq!(emu.state().faults.counts(), (2 + 5, 5));
 }
+
+#[test]
+fn an_ecs_profile_s_project_id_is_not_sent_to_another_region() {
+    let emu = start(NovaConfig::default());
+    let mut p = ecs_profile(&emu);
+    // The real ECS hosts, named by region: nothing is sent, the constructor refuses.
+    p.endpoint = None;
+    p.region = Some("cn-north-4".into());
+    assert!(NovaProvider::huawei_ecs(&p, Some("cn-north-4".into()), &ctx(None)).is_ok());
+    let e = NovaProvider::huawei_ecs(&p, Some("ap-southeast-1".into()), &ctx(None))
+        .err()
+        .expect("another region's project id");
+    assert_eq!(e.kind, Kind::Config);
+    assert!(
+        e.message.contains("project_id is region cn-north-4's"),
+        "{}",
+        e.message
+    );
+    assert!(e
+        .hint
+        .unwrap_or_default()
+        .contains("profile for ap-southeast-1"));
+}

@@ -143,6 +143,9 @@ pub struct Selection {
 pub struct Target {
     pub profile: Profile,
     pub region: Option<String>,
+    /// The region came from a list of every region (`--all-regions`), not from the user or
+    /// the profile: if it does not serve the API for this account it is skipped.
+    pub every_region: bool,
 }
 
 impl Config {
@@ -207,6 +210,9 @@ impl Config {
         let cli_regions = cli_regions(&sel.regions)?;
         let mut out = Vec::new();
         for p in self.select(sel)? {
+            let every_region = cli_regions.is_empty()
+                && sel.all_regions
+                && !crate::provider::known_regions(p.provider).is_empty();
             let regions: Vec<Option<String>> = if !cli_regions.is_empty() {
                 cli_regions.iter().cloned().map(Some).collect()
             } else if sel.all_regions && !crate::provider::known_regions(p.provider).is_empty() {
@@ -223,6 +229,7 @@ impl Config {
                 out.push(Target {
                     profile: p.clone(),
                     region,
+                    every_region,
                 });
             }
         }

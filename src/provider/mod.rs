@@ -193,27 +193,9 @@ pub fn known_regions(kind: ProviderKind) -> &'static [&'static str] {
             "cn-north-11",
             "cn-southwest-3",
         ],
-        ProviderKind::HuaweiEcs => &[
-            "cn-north-4",
-            "cn-north-1",
-            "cn-north-2",
-            "cn-north-9",
-            "cn-east-2",
-            "cn-east-3",
-            "cn-south-1",
-            "cn-southwest-2",
-            "ap-southeast-1",
-            "ap-southeast-2",
-            "ap-southeast-3",
-            "af-south-1",
-            "la-south-2",
-            "la-north-2",
-            "na-mexico-1",
-            "sa-brazil-1",
-            "eu-west-0",
-            "eu-west-101",
-            "ae-ad-1",
-        ],
+        // ECS needs the project id of each region in its URL, and a profile holds one:
+        // `--all-regions` leaves an ECS profile on its own region (one profile per region).
+        ProviderKind::HuaweiEcs => &[],
         // An OpenStack cloud's regions come from its own catalog; there is no global list.
         ProviderKind::Openstack => &[],
         ProviderKind::Tencent => &[

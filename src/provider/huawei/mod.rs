@@ -77,7 +77,10 @@ impl KpsProvider {
         };
         check_url(&iam_endpoint, "iam_endpoint", &profile.name)?;
         let project_id = tokio::sync::OnceCell::new();
-        if let Some(p) = profile.get("project_id") {
+        // A project id is one region's: another region of the profile (`regions`, --region,
+        // --all-regions) has its own, which IAM names.
+        let own_region = region.is_none() || region == profile.region;
+        if let Some(p) = profile.get("project_id").filter(|_| own_region) {
             let _ = project_id.set(p.to_string());
         } else if region.is_none() {
             return Err(Error::config(format!(
@@ -129,7 +132,8 @@ impl KpsProvider {
                 Ok(id)
             }
             None => Err(Error::config(format!("IAM knows no project named {region} for these credentials"))
-                .with_hint("set `project_id` in the profile, or check that the region is right and enabled for the account")),
+                .with_hint("set `project_id` in the profile, or check that the region is right and enabled for the account")
+                .region_unavailable()),
         }
     }
 

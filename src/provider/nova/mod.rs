@@ -212,6 +212,19 @@ impl NovaProvider {
 
     pub fn huawei_ecs(profile: &Profile, region: Option<String>, ctx: &Context) -> Result<Self> {
         let project_id = profile.require("project_id")?.to_string();
+        // A project id is one region's, and ECS takes it in the URL: another region of the
+        // profile (`regions`, --region) would be sent the wrong one and refuse it.
+        if let (None, Some(home), Some(r)) = (&profile.endpoint, &profile.region, &region) {
+            if home != r {
+                return Err(Error::config(format!(
+                    "profile {} (huawei-ecs): project_id is region {home}'s; ECS in {r} needs that region's own project id",
+                    profile.name
+                ))
+                .with_hint(format!(
+                    "add a huawei-ecs profile for {r} with its project_id (Huawei console: My Credentials > Projects), or use a huawei (KPS) profile, which looks each region's project up"
+                )));
+            }
+        }
         let access_key = match profile.secret("access_key")? {
             Some(s) => s,
             None => Secret::new(profile.require("access_key")?),

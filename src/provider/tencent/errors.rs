@@ -141,7 +141,9 @@ fn classify(
             ))
         }
         "UnsupportedRegion" => Verdict::Fail(
-            error(Kind::Config).with_hint("CVM does not serve this region: check the region name (ap-guangzhou, ap-singapore, …; `keyctl list --all-regions --provider tencent` tries every known one)"),
+            error(Kind::Config)
+                .with_hint("CVM does not serve this region: check the region name (ap-guangzhou, ap-singapore, …; `keyctl list --all-regions --provider tencent` tries every known one, skipping those that do not serve the account)")
+                .region_unavailable(),
         ),
         "InvalidAction" | "NoSuchVersion" | "NoSuchProduct" | "ActionOffline" | "UnsupportedProtocol" => Verdict::Fail(
             error(Kind::Protocol).with_hint("the endpoint does not serve CVM DescribeKeyPairs 2017-03-12; check the profile's endpoint"),
