@@ -132,10 +132,10 @@ where
     result
 }
 
-/// With `--all-regions`, each profile of a provider that has no fixed region list (OpenStack)
-/// is asked which regions it serves (its catalog), all of them at once, and its targets become
-/// one per region. A profile that cannot be asked keeps its targets, whose listing then
-/// reports why; so does one whose cloud lists no region.
+/// With `--all-regions`, each profile of a provider that has no fixed region list is asked
+/// which regions it serves (OpenStack: its catalog), all of them at once, and its targets
+/// become one per region. A profile that cannot be asked keeps its targets, whose listing then
+/// reports why; so does one whose adapter lists none (Huawei ECS, one region per profile).
 pub async fn discover_regions(targets: Vec<Target>, ctx: &Context) -> Vec<Target> {
     let mut profiles: Vec<&Target> = Vec::new();
     for t in &targets {

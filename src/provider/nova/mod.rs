@@ -221,7 +221,7 @@ impl NovaProvider {
                     profile.name
                 ))
                 .with_hint(format!(
-                    "add a huawei-ecs profile for {r} with its project_id (Huawei console: My Credentials > Projects), or use a huawei (KPS) profile, which looks each region's project up"
+                    "add a huawei-ecs profile for {r} with its project_id (Huawei console: My Credentials > API Credentials), or use a huawei (KPS) profile, which looks each region's project up"
                 )));
             }
         }
