@@ -333,11 +333,8 @@ impl Http {
         if let Some(line) = proxies.describe() {
             log::info(&line);
         }
-        let client = Self::builder(&options, None)?
-            .build()
-            .map_err(|e| Error::other(format!("cannot set up the HTTP client: {e}")))?;
         Ok(Http {
-            client,
+            client: build(Self::builder(&options, None)?)?,
             options: Arc::new(options),
             proxies: Arc::new(proxies),
             profile_proxy: None,
@@ -346,14 +343,21 @@ impl Http {
 
     /// A client for one profile whose own `proxy` setting replaces the environment's.
     pub fn with_profile_proxy(&self, proxy: ProfileProxy) -> Result<Http> {
-        let client = Self::builder(&self.options, Some(&proxy))?
-            .build()
-            .map_err(|e| Error::other(format!("cannot set up the HTTP client: {e}")))?;
+        let builder = Self::builder(&self.options, Some(&proxy))?;
+        self.sibling(builder, Some(proxy))
+    }
+
+    /// A client with this one's options and environment, built from `builder`.
+    fn sibling(
+        &self,
+        builder: reqwest::ClientBuilder,
+        profile_proxy: Option<ProfileProxy>,
+    ) -> Result<Http> {
         Ok(Http {
-            client,
+            client: build(builder)?,
             options: self.options.clone(),
             proxies: self.proxies.clone(),
-            profile_proxy: Some(proxy),
+            profile_proxy,
         })
     }
 
@@ -417,15 +421,7 @@ impl Http {
         if insecure {
             builder = builder.danger_accept_invalid_certs(true);
         }
-        let client = builder
-            .build()
-            .map_err(|e| Error::other(format!("cannot set up the HTTP client: {e}")))?;
-        Ok(Http {
-            client,
-            options: self.options.clone(),
-            proxies: self.proxies.clone(),
-            profile_proxy: self.profile_proxy.clone(),
-        })
+        self.sibling(builder, self.profile_proxy.clone())
     }
 
     pub fn options(&self) -> &HttpOptions {
@@ -553,6 +549,12 @@ impl Http {
 fn finish(mut e: Error, attempts: u32) -> Error {
     e.attempts = Some(attempts);
     e
+}
+
+fn build(builder: reqwest::ClientBuilder) -> Result<reqwest::Client> {
+    builder
+        .build()
+        .map_err(|e| Error::other(format!("cannot set up the HTTP client: {e}")))
 }
 
 /// rustls reports certificate failures as "invalid peer certificate: …" (UnknownIssuer,

@@ -13,34 +13,10 @@ use serde_json::Value;
 const HW_SK: &str = huawei::DEMO_SECRET_KEY;
 const TC_SK: &str = tencent::DEMO_SECRET_KEY;
 
-fn config_for(url: &str) -> String {
-    format!(
-        r#"[profiles.hw]
-provider = "huawei"
-region = "cn-north-4"
-endpoint = "{url}"
-project_id = "{project}"
-access_key = "{ak}"
-secret_key_env = "HW_SK"
-
-[profiles.tc]
-provider = "tencent"
-region = "ap-guangzhou"
-endpoint = "{url}"
-secret_id = "{sid}"
-secret_key_command = "printf %s {tc_sk}"
-"#,
-        project = huawei::DEMO_PROJECT_ID,
-        ak = huawei::DEMO_ACCESS_KEY,
-        sid = tencent::DEMO_SECRET_ID,
-        tc_sk = TC_SK,
-    )
-}
-
 fn setup() -> (Emulator, Sandbox) {
     let emu = Emulator::start(Config::default());
     let sb = Sandbox::new();
-    sb.write_config(&config_for(&emu.url()));
+    sb.write_config(&common::hw_and_tc_config(&emu.url()));
     (emu, sb)
 }
 
@@ -209,7 +185,7 @@ fn wrong_secret_is_exit_4_with_hint_and_never_echoed() {
 fn streamed_listing_is_in_the_stable_order_whatever_the_config_order() {
     let emu = Emulator::start(Config::default());
     let sb = Sandbox::new();
-    let base = config_for(&emu.url());
+    let base = common::hw_and_tc_config(&emu.url());
     let (hw, tc) = base.split_at(base.find("[profiles.tc]").unwrap());
     let hw2 = hw.replace("[profiles.hw]", "[profiles.hw2]");
     let bad = hw.replace("[profiles.hw]", "[profiles.a-bad]").replace(
@@ -257,7 +233,7 @@ fn one_dead_profile_never_hides_the_others() {
     let emu = Emulator::start(Config::default());
     let sb = Sandbox::new();
     let (silent, dead) = silent_endpoint();
-    let mut config = config_for(&emu.url());
+    let mut config = common::hw_and_tc_config(&emu.url());
     config.push_str(&format!(
         "\n[profiles.dead]\nprovider = \"tencent\"\nregion = \"ap-guangzhou\"\nendpoint = \"{dead}\"\nsecret_id = \"x\"\nsecret_key = \"y\"\n"
     ));
@@ -285,7 +261,7 @@ fn limit_stops_the_fan_out_once_the_rows_are_written() {
     // Last in the default order (tencent after huawei), and it would never answer: once
     // `--limit` rows came from the targets before it, it is not waited for.
     let (silent, dead) = silent_endpoint();
-    let config = config_for(&emu.url())
+    let config = common::hw_and_tc_config(&emu.url())
         .replace(&emu.url(), &dead)
         .replacen(&dead, &emu.url(), 1);
     assert!(config.contains(&dead), "{config}");
@@ -395,7 +371,7 @@ fn find_and_audit_through_the_binary() {
 fn twenty_percent_throttling_and_5xx_lose_nothing() {
     let clean = Emulator::start(Config::default());
     let sb_clean = Sandbox::new();
-    sb_clean.write_config(&config_for(&clean.url()));
+    sb_clean.write_config(&common::hw_and_tc_config(&clean.url()));
     let (_, clean_out, _) = run(&sb_clean, &["list", "-o", "json", "--page-size", "7"]);
 
     let config = Config {
@@ -409,7 +385,7 @@ fn twenty_percent_throttling_and_5xx_lose_nothing() {
     };
     let flaky = Emulator::start(config);
     let sb = Sandbox::new();
-    sb.write_config(&config_for(&flaky.url()));
+    sb.write_config(&common::hw_and_tc_config(&flaky.url()));
     // Small pages: many requests, so many injected faults.
     let (code, out, err) = run(&sb, &["list", "-o", "json", "--page-size", "7"]);
     assert_eq!(code, 0, "{err}");
@@ -522,7 +498,7 @@ fn a_failure_shown_beside_the_spinner_on_a_terminal_never_hangs() {
         ..Config::default()
     });
     let sb = Sandbox::new();
-    let base = config_for(&emu.url());
+    let base = common::hw_and_tc_config(&emu.url());
     let hw = &base[..base.find("[profiles.tc]").unwrap()];
     let bad = hw.replace("[profiles.hw]", "[profiles.a-bad]").replace(
         "secret_key_env = \"HW_SK\"",
@@ -589,7 +565,7 @@ fn a_key_that_does_not_parse_is_listed_and_named_in_one_warning() {
     ]);
     let emu = Emulator::start(config);
     let sb = Sandbox::new();
-    sb.write_config(&config_for(&emu.url()));
+    sb.write_config(&common::hw_and_tc_config(&emu.url()));
     let (code, out, err) = run(&sb, &["list", "-o", "json"]);
     assert_eq!(code, 0, "{err}");
     let keys: Vec<Value> = serde_json::from_str(&out).unwrap();
@@ -670,7 +646,7 @@ fn audit_emulator() -> Emulator {
 fn audit_reports_every_finding_from_a_seeded_set() {
     let emu = audit_emulator();
     let sb = Sandbox::new();
-    sb.write_config(&config_for(&emu.url()));
+    sb.write_config(&common::hw_and_tc_config(&emu.url()));
     let (code, out, err) = run(&sb, &["audit", "-o", "json"]);
     assert_eq!(code, 0, "{err}");
     let findings: Vec<Value> = serde_json::from_str(&out).unwrap();
@@ -714,7 +690,7 @@ fn audit_reports_every_finding_from_a_seeded_set() {
     // The CI gate: high findings exist, so --fail-on high exits 1; a stricter policy in the
     // config file changes what counts.
     assert_eq!(run(&sb, &["audit", "--fail-on", "high", "-q"]).0, 1);
-    let mut config = config_for(&emu.url());
+    let mut config = common::hw_and_tc_config(&emu.url());
     config.push_str("\n[audit]\nrsa_min_bits_high = 1024\nflag_dsa = false\n");
     sb.write_config(&config);
     let (code, out, _) = run(&sb, &["audit", "--fail-on", "high", "-o", "json"]);
@@ -725,7 +701,7 @@ fn audit_reports_every_finding_from_a_seeded_set() {
 fn show_in_several_profiles_is_ambiguous_for_json_unless_all() {
     let emu = Emulator::start(Config::default());
     let sb = Sandbox::new();
-    let mut config = config_for(&emu.url());
+    let mut config = common::hw_and_tc_config(&emu.url());
     // A second profile on the same account: every Huawei key is now in two places.
     let hw2 = config
         .split("[profiles.tc]")
@@ -778,7 +754,7 @@ fn large_listings_spooled_to_a_temporary_file_come_out_in_the_stable_order() {
     config.tencent.rate_limit_per_sec = 0;
     let emu = Emulator::start(config);
     let sb = Sandbox::new();
-    sb.write_config(&config_for(&emu.url()));
+    sb.write_config(&common::hw_and_tc_config(&emu.url()));
     let (code, spooled, err) = run(&sb, &["list", "-o", "json", "-vv"]);
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("copied out of a temporary file"), "{err}");
@@ -855,7 +831,10 @@ fn max_attempts_from_the_config_caps_retries() {
         ..Default::default()
     });
     let sb = Sandbox::new();
-    sb.write_config(&format!("max_attempts = 1\n{}", config_for(&emu.url())));
+    sb.write_config(&format!(
+        "max_attempts = 1\n{}",
+        common::hw_and_tc_config(&emu.url())
+    ));
     let (code, _, err) = run(&sb, &["list", "-p", "tc", "-o", "json"]);
     assert_eq!(code, 1, "{err}");
     assert!(
@@ -870,7 +849,10 @@ fn max_attempts_from_the_config_caps_retries() {
         },
         ..Default::default()
     });
-    sb.write_config(&format!("max_attempts = 2\n{}", config_for(&emu.url())));
+    sb.write_config(&format!(
+        "max_attempts = 2\n{}",
+        common::hw_and_tc_config(&emu.url())
+    ));
     let (code, _, err) = run(&sb, &["list", "-p", "tc", "-o", "json"]);
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("after 2 attempts"), "{err}");
@@ -883,7 +865,7 @@ fn max_attempts_from_the_config_caps_retries() {
         },
         ..Default::default()
     });
-    sb.write_config(&config_for(&emu.url()));
+    sb.write_config(&common::hw_and_tc_config(&emu.url()));
     let (code, out, err) = run(&sb, &["list", "-p", "tc", "-o", "json"]);
     assert_eq!(code, 0, "{err}");
     assert_eq!(emu.state().faults.counts().1, 2);

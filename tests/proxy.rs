@@ -15,28 +15,12 @@ const PASSWORD_IN_URL: &str = "px%2Fpass-word-4417";
 /// Only the proxies resolve it (`.test` is reserved, RFC 2606).
 const HOST: &str = "cloud.keyctl.test";
 
-fn config_for(endpoint: &str) -> String {
-    format!(
-        r#"[profiles.hw]
-provider = "huawei"
-region = "cn-north-4"
-endpoint = "{endpoint}"
-project_id = "{project}"
-access_key = "{ak}"
-secret_key_env = "HW_SK"
-
-[profiles.tc]
-provider = "tencent"
-region = "ap-guangzhou"
-endpoint = "{endpoint}"
-secret_id = "{sid}"
-secret_key = "{tc_sk}"
-"#,
-        project = huawei::DEMO_PROJECT_ID,
-        ak = huawei::DEMO_ACCESS_KEY,
-        sid = tencent::DEMO_SECRET_ID,
-        tc_sk = tencent::DEMO_SECRET_KEY,
-    )
+/// The emulator, and a sandbox whose profiles name it by a host only a proxy can resolve.
+fn behind_a_proxy(scheme: &str) -> (Emulator, Sandbox) {
+    let emu = Emulator::start(Config::default());
+    let sb = Sandbox::new();
+    sb.write_config(&common::hw_and_tc_config(&format!("{scheme}://{HOST}")));
+    (emu, sb)
 }
 
 fn credentials() -> proxy::Credentials {
@@ -83,10 +67,8 @@ fn expected_count(emu: &Emulator) -> usize {
 
 #[test]
 fn an_http_proxy_carries_every_request_and_its_password_never_shows() {
-    let emu = Emulator::start(Config::default());
+    let (emu, sb) = behind_a_proxy("http");
     let px = proxy::http(emu.addr, credentials());
-    let sb = Sandbox::new();
-    sb.write_config(&config_for(&format!("http://{HOST}")));
     let vars = [(
         "HTTP_PROXY",
         format!("http://alice:{PASSWORD_IN_URL}@{}", px.addr),
@@ -118,10 +100,8 @@ fn an_http_proxy_carries_every_request_and_its_password_never_shows() {
 
 #[test]
 fn a_proxy_that_wants_other_credentials_is_a_config_error_not_retried() {
-    let emu = Emulator::start(Config::default());
+    let (emu, sb) = behind_a_proxy("http");
     let px = proxy::http(emu.addr, credentials());
-    let sb = Sandbox::new();
-    sb.write_config(&config_for(&format!("http://{HOST}")));
     let vars = [(
         "http_proxy",
         format!("http://alice:wrong-pass-0@{}", px.addr),
@@ -147,10 +127,8 @@ fn a_proxy_that_wants_other_credentials_is_a_config_error_not_retried() {
 #[test]
 fn a_connect_tunnel_refused_for_credentials_names_the_proxy() {
     // An https endpoint goes through CONNECT; the proxy refuses it before any TLS.
-    let emu = Emulator::start(Config::default());
+    let (emu, sb) = behind_a_proxy("https");
     let px = proxy::http(emu.addr, credentials());
-    let sb = Sandbox::new();
-    sb.write_config(&config_for(&format!("https://{HOST}")));
     let vars = [("HTTPS_PROXY", format!("http://{}", px.addr))];
     let (code, _, err) = run(&sb, &vars, &["list", "-o", "json", "-p", "hw"]);
     assert_eq!(code, 3, "{err}");
@@ -170,10 +148,8 @@ fn a_connect_tunnel_refused_for_credentials_names_the_proxy() {
 
 #[test]
 fn socks5h_resolves_names_at_the_proxy() {
-    let emu = Emulator::start(Config::default());
+    let (emu, sb) = behind_a_proxy("http");
     let px = proxy::socks5(emu.addr, credentials());
-    let sb = Sandbox::new();
-    sb.write_config(&config_for(&format!("http://{HOST}")));
     let vars = [(
         "ALL_PROXY",
         format!("socks5h://alice:{PASSWORD_IN_URL}@{}", px.addr),
@@ -208,7 +184,7 @@ fn socks5h_resolves_names_at_the_proxy() {
 fn no_proxy_and_an_unusable_value_connect_directly() {
     let emu = Emulator::start(Config::default());
     let sb = Sandbox::new();
-    sb.write_config(&config_for(&emu.url()));
+    sb.write_config(&common::hw_and_tc_config(&emu.url()));
     // A proxy that is not there, which 127.0.0.1 is exempt from.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let dead = format!("http://{}", closed.local_addr().unwrap());
@@ -223,7 +199,10 @@ fn no_proxy_and_an_unusable_value_connect_directly() {
 
     // Without the exemption the same dead proxy is named in the error (one attempt: a dead
     // proxy is retried like any connection failure, which is not what this test is about).
-    sb.write_config(&format!("max_attempts = 1\n{}", config_for(&emu.url())));
+    sb.write_config(&format!(
+        "max_attempts = 1\n{}",
+        common::hw_and_tc_config(&emu.url())
+    ));
     let vars = [("HTTP_PROXY", dead.clone())];
     let (code, _, err) = run(
         &sb,

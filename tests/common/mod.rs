@@ -101,3 +101,29 @@ pub fn inline_secret(p: &mut keyctl::config::Profile, key: &str, value: &str) {
         keyctl::secret::SecretSource::Inline(keyctl::secret::Secret::new(value)),
     );
 }
+
+/// Two profiles against the emulator at `url`: `hw` (KPS, its secret key from `HW_SK`) and
+/// `tc` (Tencent, its secret key from a command), with the emulator's demo credentials.
+pub fn hw_and_tc_config(url: &str) -> String {
+    format!(
+        r#"[profiles.hw]
+provider = "huawei"
+region = "cn-north-4"
+endpoint = "{url}"
+project_id = "{project}"
+access_key = "{ak}"
+secret_key_env = "HW_SK"
+
+[profiles.tc]
+provider = "tencent"
+region = "ap-guangzhou"
+endpoint = "{url}"
+secret_id = "{sid}"
+secret_key_command = "printf %s {tc_sk}"
+"#,
+        project = keyctl_emulator::huawei::DEMO_PROJECT_ID,
+        ak = keyctl_emulator::huawei::DEMO_ACCESS_KEY,
+        sid = keyctl_emulator::tencent::DEMO_SECRET_ID,
+        tc_sk = keyctl_emulator::tencent::DEMO_SECRET_KEY,
+    )
+}

@@ -132,7 +132,7 @@ pub(super) fn nova_error(
 pub(super) fn keystone_error(resp: &HttpResponse, method: &AuthMethod, auth_url: &str) -> Error {
     let (code, message) = fault_of(resp);
     let status = resp.status;
-    let mut e = match status {
+    let e = match status {
         401 => {
             let hint = match method {
                 AuthMethod::Password { .. } => "check username/user_id, password, user_domain_name and the project (name + project_domain_name, or project_id); OS_* variables may override the profile",
@@ -148,21 +148,16 @@ pub(super) fn keystone_error(resp: &HttpResponse, method: &AuthMethod, auth_url:
         400 => Error::config(format!("Keystone rejected the auth request: {message}"))
             .with_hint("a user or project given by name also needs its domain (user_domain_name, project_domain_name)"),
         429 => Error::new(Kind::Throttled, format!("Keystone throttled the token request: {message}")),
-        500..=599 => Error::new(Kind::Server, format!("Keystone server error: {message}")),
-        _ => Error::protocol(format!("unexpected HTTP {status} from Keystone: {message}")),
+        _ => keystone_other(status, &message),
     };
-    e = e.with_status(status).with_request_id(request_id(resp));
-    if let Some(c) = code {
-        e = e.with_code(c);
-    }
-    e
+    tagged(e, resp, code)
 }
 
 /// A refused `GET /v3/role_assignments` (`--all-users`).
 pub(super) fn role_assignments_error(resp: &HttpResponse) -> Error {
     let (code, message) = fault_of(resp);
     let status = resp.status;
-    let mut e = match status {
+    let e = match status {
         401 => Error::auth(format!("Keystone refused the token: {message}"))
             .with_hint("the token has expired or was revoked, and a fresh one was refused too; check the profile's credentials"),
         403 => Error::auth(format!(
@@ -172,14 +167,26 @@ pub(super) fn role_assignments_error(resp: &HttpResponse) -> Error {
         404 => Error::config(format!("this Keystone has no role assignment API: {message}"))
             .with_hint("--user USER_ID lists one user's key pairs"),
         429 => Error::new(Kind::Throttled, format!("Keystone throttled the request: {message}")),
+        _ => keystone_other(status, &message),
+    };
+    tagged(e, resp, code)
+}
+
+/// A Keystone reply no arm above names: a server error, or one keyctl cannot read.
+fn keystone_other(status: u16, message: &str) -> Error {
+    match status {
         500..=599 => Error::new(Kind::Server, format!("Keystone server error: {message}")),
         _ => Error::protocol(format!("unexpected HTTP {status} from Keystone: {message}")),
-    };
-    e = e.with_status(status).with_request_id(request_id(resp));
-    if let Some(c) = code {
-        e = e.with_code(c);
     }
-    e
+}
+
+/// `e` with the reply's status, request id and the cloud's error code.
+fn tagged(e: Error, resp: &HttpResponse, code: Option<String>) -> Error {
+    let e = e.with_status(resp.status).with_request_id(request_id(resp));
+    match code {
+        Some(c) => e.with_code(c),
+        None => e,
+    }
 }
 
 #[cfg(test)]
