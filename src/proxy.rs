@@ -185,10 +185,11 @@ impl Proxies {
                 .no(no_proxy)
                 .build()
         };
+        // A CGI program's empty matcher intercepts nothing, so these are never asked there.
         let proxies = Proxies {
             matcher,
-            https_var: if cgi { None } else { https_own.or(all_var) },
-            http_var: if cgi { None } else { http_own.or(all_var) },
+            https_var: https_own.or(all_var),
+            http_var: http_own.or(all_var),
             exemptions,
         };
         (proxies, ignored)
