@@ -115,7 +115,7 @@ pub mod codes {
 }
 
 /// Where a key pair lives: enough to find it again (`keyctl show`) and to tell places apart.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 pub struct KeyRef {
     /// The keyctl profile.
     pub profile: String,
@@ -170,7 +170,7 @@ impl KeyRef {
 
 /// One finding. Its JSON form (`keyctl audit -o json`, one object per finding, these five
 /// fields) is a contract: fields may be added, never renamed or removed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     /// `high`, `medium`, `low` or `info`.
     pub severity: Severity,
@@ -649,7 +649,7 @@ mod tests {
     use keyctl_emulator::keys::{openssh_key, Algo};
 
     fn kp(profile: &str, region: &str, name: &str, key: &str) -> KeyPair {
-        let mut k = KeyPair::new(profile, ProviderKind::Tencent, Some(region), name);
+        let mut k = KeyPair::new(profile, ProviderKind::new("tencent"), Some(region), name);
         k.set_public_key(key).unwrap();
         k
     }
@@ -701,7 +701,7 @@ mod tests {
         let b = kp("p", "r2", "alice", &ed(1));
         let c = kp("q", "r1", "build", &openssh_key(Algo::Rsa(3072), 2, ""));
         let d = kp("q", "r1", "ecdsa", &openssh_key(Algo::EcdsaP256, 3, ""));
-        let mut x = KeyPair::new("q", ProviderKind::Openstack, None, "cert");
+        let mut x = KeyPair::new("q", ProviderKind::new("openstack"), None, "cert");
         x.key_type = Some(KeyType::X509);
         x.set_public_key("-----BEGIN CERTIFICATE-----\nMAA=\n-----END CERTIFICATE-----")
             .unwrap();
@@ -762,7 +762,7 @@ mod tests {
 
     #[test]
     fn dsa_unknown_and_unparseable() {
-        let mut broken = KeyPair::new("p", ProviderKind::Huawei, Some("r"), "broken");
+        let mut broken = KeyPair::new("p", ProviderKind::new("huawei"), Some("r"), "broken");
         assert!(broken
             .set_public_key("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA==")
             .is_err());
@@ -799,7 +799,7 @@ mod tests {
     #[test]
     fn per_target_lists_find_what_one_list_finds() {
         let broken = || {
-            let mut k = KeyPair::new("p", ProviderKind::Huawei, Some("r"), "broken");
+            let mut k = KeyPair::new("p", ProviderKind::new("huawei"), Some("r"), "broken");
             let _ = k.set_public_key("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA==");
             k
         };
@@ -866,7 +866,7 @@ mod tests {
         assert_eq!(f[1].fingerprint, keys[0].fingerprint_sha256);
         assert!(f[1].message.contains("deploy, deploy-old"));
         // key pairs without a key say nothing about reuse
-        let blank = KeyPair::new("z", ProviderKind::Huawei, None, "deploy");
+        let blank = KeyPair::new("z", ProviderKind::new("huawei"), None, "deploy");
         assert_eq!(audit(&[keys[0].clone(), blank], &Policy::default()), vec![]);
     }
 

@@ -139,7 +139,8 @@ where
 pub async fn discover_regions(targets: Vec<Target>, ctx: &Context) -> Vec<Target> {
     let mut profiles: Vec<&Target> = Vec::new();
     for t in &targets {
-        let needs_asking = provider::known_regions(t.profile.provider).is_empty();
+        let needs_asking = provider::registry::find(t.profile.provider.as_str())
+            .is_some_and(|c| c.known_regions().is_empty());
         if needs_asking && !profiles.iter().any(|p| p.profile.name == t.profile.name) {
             profiles.push(t);
         }

@@ -405,7 +405,7 @@ mod tests {
     const NOVA_SHA256: &str = "SHA256:wMs4vOlN4gzGdbN84QCPfprf6y9qXm32VsW0vRX23KM";
 
     fn kp(name: &str, key: Option<&str>) -> KeyPair {
-        let mut k = KeyPair::new("p", ProviderKind::Openstack, Some("r1"), name);
+        let mut k = KeyPair::new("p", ProviderKind::new("openstack"), Some("r1"), name);
         if let Some(key) = key {
             k.set_public_key(key).unwrap();
         }

@@ -2,55 +2,30 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// The APIs keyctl speaks. The string forms are the config file's `provider = "…"` values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ProviderKind {
-    /// Huawei Cloud KPS v3 (`/v3/{project_id}/keypairs`), AK/SK signed.
-    Huawei,
-    /// Huawei Cloud ECS, Nova-compatible `/v2.1/{project_id}/os-keypairs`, AK/SK signed.
-    HuaweiEcs,
-    /// OpenStack Nova v2.1 os-keypairs with Keystone v3.
-    Openstack,
-    /// Tencent Cloud CVM `DescribeKeyPairs` (API 3.0).
-    Tencent,
-}
+/// Which provider a profile (and each key pair it lists) belongs to: the config file's
+/// `provider = "…"` value. The provider registry (`provider::registry`) holds the list; the
+/// model only carries the name, so adding a cloud does not touch it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct ProviderKind(&'static str);
 
 impl ProviderKind {
-    pub const ALL: [ProviderKind; 4] = [
-        ProviderKind::Huawei,
-        ProviderKind::HuaweiEcs,
-        ProviderKind::Openstack,
-        ProviderKind::Tencent,
-    ];
+    pub const fn new(name: &'static str) -> ProviderKind {
+        ProviderKind(name)
+    }
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            ProviderKind::Huawei => "huawei",
-            ProviderKind::HuaweiEcs => "huawei-ecs",
-            ProviderKind::Openstack => "openstack",
-            ProviderKind::Tencent => "tencent",
-        }
+        self.0
     }
 }
 
 impl fmt::Display for ProviderKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for ProviderKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ProviderKind::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| {
-            format!("unknown provider `{s}`; expected one of: huawei, huawei-ecs, openstack, tencent")
-        })
+        f.write_str(self.0)
     }
 }
 
@@ -88,7 +63,7 @@ pub enum Status {
 
 /// One key pair, as every adapter reports it. Field names are the JSON contract: snake_case,
 /// `null` where the cloud says nothing. Documented in README.md ("The KeyPair JSON").
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct KeyPair {
     /// The keyctl profile this came from.
     pub profile: String,
@@ -290,7 +265,7 @@ mod tests {
 
     #[test]
     fn json_names_are_the_contract() {
-        let k = KeyPair::new("p", ProviderKind::HuaweiEcs, Some("r"), "n");
+        let k = KeyPair::new("p", ProviderKind::new("huawei-ecs"), Some("r"), "n");
         let v = serde_json::to_value(&k).unwrap();
         let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
         let mut expected: Vec<&str> = FIELDS.to_vec();
@@ -304,7 +279,7 @@ mod tests {
 
     #[test]
     fn field_is_the_json_value_of_every_field() {
-        let mut k = KeyPair::new("p", ProviderKind::Tencent, Some("r"), "n");
+        let mut k = KeyPair::new("p", ProviderKind::new("tencent"), Some("r"), "n");
         k.id = Some("skey-1".into());
         k.key_type = Some(KeyType::Ssh);
         k.bits = Some(256);
@@ -319,16 +294,5 @@ mod tests {
             assert_eq!(k.field(f).as_ref(), whole.get(*f), "field {f}");
         }
         assert_eq!(k.field("nope"), None);
-    }
-
-    #[test]
-    fn provider_kind_round_trips() {
-        for k in ProviderKind::ALL {
-            assert_eq!(k.as_str().parse::<ProviderKind>().unwrap(), k);
-        }
-        assert!("aws"
-            .parse::<ProviderKind>()
-            .unwrap_err()
-            .contains("huawei-ecs"));
     }
 }

@@ -3,7 +3,7 @@
 //! signer).
 
 use chrono::{TimeZone, Utc};
-use keyctl::config::{Origin, Profile};
+use keyctl::config::Profile;
 use keyctl::error::{Error, Kind};
 use keyctl::model::{KeyPair, KeyType, ProviderKind, Status};
 use keyctl::provider::huawei::KpsProvider;
@@ -39,10 +39,10 @@ fn secret(p: &mut Profile, key: &str, value: &str) {
 
 /// A profile pointing at the emulator with its demo AK/SK and project.
 fn profile(emu: &Emulator) -> Profile {
-    let mut p = Profile::new("hw", ProviderKind::Huawei, Origin::Environment);
+    let mut p = common::profile("hw", ProviderKind::new("huawei"));
     p.endpoint = Some(emu.url());
     p.region = Some(REGION.to_string());
-    p.set("project_id", DEMO_PROJECT_ID);
+    common::set(&mut p, "project_id", DEMO_PROJECT_ID);
     secret(&mut p, "access_key", DEMO_ACCESS_KEY);
     secret(&mut p, "secret_key", DEMO_SECRET_KEY);
     p
@@ -179,7 +179,7 @@ async fn show_maps_detail_fields() {
         .show("hw-00005", &ListQuery::default())
         .await
         .expect("show");
-    assert_eq!(kp.provider, ProviderKind::Huawei);
+    assert_eq!(kp.provider, ProviderKind::new("huawei"));
     assert_eq!(kp.id.as_deref(), Some("1004"));
     assert_eq!(
         kp.created_at,
@@ -280,7 +280,7 @@ async fn show_missing_is_not_found() {
 async fn project_id_is_resolved_once_through_iam() {
     let emu = start(HuaweiConfig::default());
     let mut p = profile(&emu);
-    p.settings.remove("project_id");
+    common::set_opt(&mut p, "project_id", None);
     let kps = provider(&p);
     let keys = kps.list(&ListQuery::default()).await.expect("list");
     assert_eq!(keys.len(), 27);
@@ -356,7 +356,11 @@ async fn auth_token_mode() {
         ..Default::default()
     });
     let mut p = profile(&emu);
-    p.secrets.clear();
+    p.edit(|s: &mut keyctl::provider::huawei::Settings| {
+        s.access_key = None;
+        s.secret_key = None;
+    })
+    .unwrap();
     secret(&mut p, "auth_token", token);
     let kps = provider(&p);
     assert_eq!(kps.list(&paged(5)).await.expect("list").len(), 27);
@@ -368,7 +372,11 @@ async fn auth_token_mode() {
         "ключ-测试"
     );
 
-    p.secrets.clear();
+    p.edit(|s: &mut keyctl::provider::huawei::Settings| {
+        s.access_key = None;
+        s.secret_key = None;
+    })
+    .unwrap();
     secret(&mut p, "auth_token", "MIIsomeotherexpiredtokenYYYYYYYYYYY");
     let e = list_err(&p).await;
     assert_eq!(e.kind, Kind::Auth);
@@ -412,7 +420,7 @@ async fn wrong_secret_key_is_an_auth_error_with_a_hint() {
 async fn wrong_project_is_refused() {
     let emu = start(HuaweiConfig::default());
     let mut p = profile(&emu);
-    p.set("project_id", "00000000000000000000000000000000");
+    common::set(&mut p, "project_id", "00000000000000000000000000000000");
     let e = list_err(&p).await;
     assert_eq!((e.kind, e.place.status), (Kind::Auth, Some(403)), "{e}");
 }
@@ -649,7 +657,7 @@ async fn repeated_marker_stops_instead_of_looping() {
 
 #[test]
 fn configuration_errors_come_before_any_request() {
-    let mut p = Profile::new("hw", ProviderKind::Huawei, Origin::Environment);
+    let mut p = common::profile("hw", ProviderKind::new("huawei"));
     secret(&mut p, "access_key", DEMO_ACCESS_KEY);
     secret(&mut p, "secret_key", DEMO_SECRET_KEY);
     let e = KpsProvider::new(&p, None, &ctx())
@@ -659,8 +667,8 @@ fn configuration_errors_come_before_any_request() {
     assert!(e.hint.as_deref().is_some_and(|h| h.contains("region")));
 
     // No credentials at all.
-    let mut bare = Profile::new("hw", ProviderKind::Huawei, Origin::Environment);
-    bare.set("project_id", DEMO_PROJECT_ID);
+    let mut bare = common::profile("hw", ProviderKind::new("huawei"));
+    common::set(&mut bare, "project_id", DEMO_PROJECT_ID);
     let e = KpsProvider::new(&bare, Some(REGION.into()), &ctx())
         .err()
         .expect("no credentials");

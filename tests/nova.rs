@@ -6,10 +6,10 @@ mod common;
 
 use std::time::Duration;
 
-use keyctl::config::{Origin, Profile, Setting};
+use keyctl::config::Profile;
 use keyctl::error::Kind;
 use keyctl::model::{KeyType, ProviderKind};
-use keyctl::provider::nova::NovaProvider;
+use keyctl::provider::openstack::NovaProvider;
 use keyctl::provider::{Context, ListQuery, Provider};
 use keyctl_emulator::faults::FaultConfig;
 use keyctl_emulator::huawei::{DEMO_ACCESS_KEY, DEMO_PROJECT_ID, DEMO_SECRET_KEY};
@@ -33,19 +33,19 @@ fn secret(p: &mut Profile, key: &str, value: &str) {
 
 /// The admin by user name + domain name, project by name + domain name.
 fn admin_profile(emu: &Emulator) -> Profile {
-    let mut p = Profile::new("os", ProviderKind::Openstack, Origin::Environment);
-    p.set("auth_url", format!("{}/v3", emu.url()));
-    p.set("username", emu_nova::ADMIN_NAME);
-    p.set("user_domain_name", emu_nova::DOMAIN_NAME);
-    p.set("project_name", emu_nova::PROJECT_NAME);
-    p.set("project_domain_name", emu_nova::DOMAIN_NAME);
+    let mut p = common::profile("os", ProviderKind::new("openstack"));
+    common::set(&mut p, "auth_url", format!("{}/v3", emu.url()));
+    common::set(&mut p, "username", emu_nova::ADMIN_NAME);
+    common::set(&mut p, "user_domain_name", emu_nova::DOMAIN_NAME);
+    common::set(&mut p, "project_name", emu_nova::PROJECT_NAME);
+    common::set(&mut p, "project_domain_name", emu_nova::DOMAIN_NAME);
     secret(&mut p, "password", emu_nova::ADMIN_PASSWORD);
     p
 }
 
 fn member_profile(emu: &Emulator) -> Profile {
     let mut p = admin_profile(emu);
-    p.set("username", emu_nova::MEMBER_NAME);
+    common::set(&mut p, "username", emu_nova::MEMBER_NAME);
     secret(&mut p, "password", emu_nova::MEMBER_PASSWORD);
     p
 }
@@ -112,7 +112,7 @@ async fn password_by_name_lists_everything_in_nova_order() {
     }
     assert_eq!(k.region.as_deref(), Some("RegionOne"));
     assert_eq!(k.user_id.as_deref(), Some(emu_nova::ADMIN_ID));
-    assert_eq!(k.provider, ProviderKind::Openstack);
+    assert_eq!(k.provider, ProviderKind::new("openstack"));
     // One token and one list request at 2.35 (everything fits in a page); no version document,
     // since the server took 2.35.
     assert_eq!(emu.state().nova.tokens_issued(), 1);
@@ -127,10 +127,10 @@ async fn password_by_name_lists_everything_in_nova_order() {
 #[tokio::test]
 async fn password_by_ids() {
     let emu = start(NovaConfig::default());
-    let mut p = Profile::new("os", ProviderKind::Openstack, Origin::Environment);
-    p.set("auth_url", emu.url()); // no /v3: the adapter adds it, as keystoneauth does
-    p.set("user_id", emu_nova::ADMIN_ID);
-    p.set("project_id", emu_nova::PROJECT_ID);
+    let mut p = common::profile("os", ProviderKind::new("openstack"));
+    common::set(&mut p, "auth_url", emu.url()); // no /v3: the adapter adds it, as keystoneauth does
+    common::set(&mut p, "user_id", emu_nova::ADMIN_ID);
+    common::set(&mut p, "project_id", emu_nova::PROJECT_ID);
     secret(&mut p, "password", emu_nova::ADMIN_PASSWORD);
     assert_eq!(provider(&p).list(&all()).await.unwrap().len(), 28);
 }
@@ -138,11 +138,11 @@ async fn password_by_ids() {
 #[tokio::test]
 async fn application_credential_by_id_and_by_name() {
     let emu = start(NovaConfig::default());
-    let mut p = Profile::new("os", ProviderKind::Openstack, Origin::Environment);
-    p.set("auth_url", format!("{}/v3", emu.url()));
-    p.set("application_credential_id", emu_nova::APP_CRED_ID);
+    let mut p = common::profile("os", ProviderKind::new("openstack"));
+    common::set(&mut p, "auth_url", format!("{}/v3", emu.url()));
+    common::set(&mut p, "application_credential_id", emu_nova::APP_CRED_ID);
     // A project in the profile must not turn into a scope: Keystone would refuse it.
-    p.set("project_name", emu_nova::PROJECT_NAME);
+    common::set(&mut p, "project_name", emu_nova::PROJECT_NAME);
     secret(
         &mut p,
         "application_credential_secret",
@@ -150,11 +150,15 @@ async fn application_credential_by_id_and_by_name() {
     );
     assert_eq!(provider(&p).list(&all()).await.unwrap().len(), 28);
 
-    let mut p = Profile::new("os", ProviderKind::Openstack, Origin::Environment);
-    p.set("auth_url", format!("{}/v3", emu.url()));
-    p.set("application_credential_name", emu_nova::APP_CRED_NAME);
-    p.set("username", emu_nova::ADMIN_NAME);
-    p.set("user_domain_name", emu_nova::DOMAIN_NAME);
+    let mut p = common::profile("os", ProviderKind::new("openstack"));
+    common::set(&mut p, "auth_url", format!("{}/v3", emu.url()));
+    common::set(
+        &mut p,
+        "application_credential_name",
+        emu_nova::APP_CRED_NAME,
+    );
+    common::set(&mut p, "username", emu_nova::ADMIN_NAME);
+    common::set(&mut p, "user_domain_name", emu_nova::DOMAIN_NAME);
     secret(
         &mut p,
         "application_credential_secret",
@@ -192,21 +196,21 @@ async fn pre_issued_token_rescoped_or_used_directly() {
     let emu = start(NovaConfig::default());
     let token = issue_token(&emu).await;
     // Rescoped through Keystone (token method + project scope).
-    let mut p = Profile::new("os", ProviderKind::Openstack, Origin::Environment);
-    p.set("auth_url", format!("{}/v3", emu.url()));
-    p.set("project_id", emu_nova::PROJECT_ID);
+    let mut p = common::profile("os", ProviderKind::new("openstack"));
+    common::set(&mut p, "auth_url", format!("{}/v3", emu.url()));
+    common::set(&mut p, "project_id", emu_nova::PROJECT_ID);
     secret(&mut p, "token", &token);
     assert_eq!(provider(&p).list(&all()).await.unwrap().len(), 28);
     assert_eq!(emu.state().nova.tokens_issued(), 2);
     // Used as is against `endpoint`: Keystone is not asked again.
-    let mut p = Profile::new("os", ProviderKind::Openstack, Origin::Environment);
+    let mut p = common::profile("os", ProviderKind::new("openstack"));
     p.endpoint = Some(emu.url());
     secret(&mut p, "token", &token);
     let kp = provider(&p).show("key with spaces", &all()).await.unwrap();
     assert_eq!(kp.name, "key with spaces");
     assert_eq!(emu.state().nova.tokens_issued(), 2);
     // Neither endpoint nor auth_url: a config error, before any request.
-    let mut p = Profile::new("os", ProviderKind::Openstack, Origin::Environment);
+    let mut p = common::profile("os", ProviderKind::new("openstack"));
     secret(&mut p, "token", &token);
     let e = NovaProvider::openstack(&p, None, &ctx(None)).err().unwrap();
     assert_eq!(e.kind, Kind::Config);
@@ -586,7 +590,7 @@ async fn region_missing_from_the_catalog_lists_the_ones_there() {
     let keys = provider(&p).list(&all()).await.unwrap();
     assert_eq!(keys[0].region.as_deref(), Some("RegionTwo"));
     p.region = None;
-    p.set("interface", "internalURL");
+    common::set(&mut p, "interface", "internalURL");
     assert_eq!(provider(&p).list(&all()).await.unwrap().len(), 28);
 }
 
@@ -665,8 +669,8 @@ async fn token_cache_skips_keystone_and_reauthenticates_once_on_401() {
     assert_eq!(lists.len(), 4); // 2 good runs + the refused request + its retry
                                 // token_cache = false: no file is read or written.
     let mut off = admin_profile(&emu);
-    off.settings
-        .insert("token_cache".into(), Setting::Bool(false));
+    off.edit(|s: &mut keyctl::provider::openstack::Settings| s.token_cache = Some(false))
+        .unwrap();
     let dir2 = tempfile::tempdir().unwrap();
     let prov = NovaProvider::openstack(&off, None, &ctx(Some(dir2.path()))).unwrap();
     prov.list(&all()).await.unwrap();
@@ -713,29 +717,29 @@ async fn clouds_yaml_and_secure_yaml() {
         ),
     )
     .unwrap();
-    let mut p = Profile::new("c", ProviderKind::Openstack, Origin::Environment);
-    p.set("cloud", "emu");
-    p.set("clouds_file", clouds.display().to_string());
-    p.set("secure_file", secure.display().to_string());
+    let mut p = common::profile("c", ProviderKind::new("openstack"));
+    common::set(&mut p, "cloud", "emu");
+    common::set(&mut p, "clouds_file", clouds.display().to_string());
+    common::set(&mut p, "secure_file", secure.display().to_string());
     let keys = provider(&p).list(&all()).await.unwrap();
     assert_eq!(keys.len(), 28);
     assert_eq!(keys[0].region.as_deref(), Some("RegionOne"));
     // The profile's own keys win over clouds.yaml.
-    p.set("username", emu_nova::MEMBER_NAME);
+    common::set(&mut p, "username", emu_nova::MEMBER_NAME);
     secret(&mut p, "password", emu_nova::MEMBER_PASSWORD);
     assert_eq!(provider(&p).list(&all()).await.unwrap().len(), 2);
     // An unknown cloud name: a config error naming the ones there are.
-    p.set("cloud", "nope");
+    common::set(&mut p, "cloud", "nope");
     let e = NovaProvider::openstack(&p, None, &ctx(None)).err().unwrap();
     assert_eq!(e.kind, Kind::Config);
     assert!(e.message.contains("emu"), "{e}");
 }
 
 fn ecs_profile(emu: &Emulator) -> Profile {
-    let mut p = Profile::new("ecs", ProviderKind::HuaweiEcs, Origin::Environment);
+    let mut p = common::profile("ecs", ProviderKind::new("huawei-ecs"));
     p.endpoint = Some(emu.url());
     p.region = Some("cn-north-4".into());
-    p.set("project_id", DEMO_PROJECT_ID);
+    common::set(&mut p, "project_id", DEMO_PROJECT_ID);
     secret(&mut p, "access_key", DEMO_ACCESS_KEY);
     secret(&mut p, "secret_key", DEMO_SECRET_KEY);
     p
@@ -745,11 +749,13 @@ fn ecs_profile(emu: &Emulator) -> Profile {
 async fn huawei_ecs_lists_and_shows_signed() {
     let emu = start(NovaConfig::default());
     let p = ecs_profile(&emu);
-    let prov = NovaProvider::huawei_ecs(&p, p.region.clone(), &ctx(None)).unwrap();
+    let prov = keyctl::provider::huawei_ecs::adapter(&p, p.region.clone(), &ctx(None)).unwrap();
     let keys = prov.list(&paged(10)).await.unwrap();
     assert_eq!(keys.len(), 28);
-    assert!(keys.iter().all(|k| k.provider == ProviderKind::HuaweiEcs
-        && k.project_id.as_deref() == Some(DEMO_PROJECT_ID)));
+    assert!(keys
+        .iter()
+        .all(|k| k.provider == ProviderKind::new("huawei-ecs")
+            && k.project_id.as_deref() == Some(DEMO_PROJECT_ID)));
     let lists = list_requests(&emu);
     assert_eq!(lists.len(), 3);
     assert!(lists
@@ -769,7 +775,7 @@ async fn huawei_ecs_lists_and_shows_signed() {
     // A wrong secret key: the gateway's 401, an auth error.
     let mut bad = ecs_profile(&emu);
     secret(&mut bad, "secret_key", "not-the-secret-key");
-    let prov = NovaProvider::huawei_ecs(&bad, bad.region.clone(), &ctx(None)).unwrap();
+    let prov = keyctl::provider::huawei_ecs::adapter(&bad, bad.region.clone(), &ctx(None)).unwrap();
     let e = prov.list(&all()).await.unwrap_err();
     assert_eq!(e.kind, Kind::Auth, "{e}");
     assert!(e.hint.unwrap().contains("secret_key"));
@@ -792,7 +798,7 @@ async fn huawei_ecs_below_2_35_falls_back_to_the_version_document_on_406() {
         ..Default::default()
     });
     let p = ecs_profile(&emu);
-    let prov = NovaProvider::huawei_ecs(&p, p.region.clone(), &ctx(None)).unwrap();
+    let prov = keyctl::provider::huawei_ecs::adapter(&p, p.region.clone(), &ctx(None)).unwrap();
     let keys = prov.list(&paged(10)).await.unwrap();
     assert_eq!(keys.len(), 28);
     // The refused guess, then the version document read the way ECS documents it (`GET /v2.1`,
@@ -810,13 +816,13 @@ async fn huawei_ecs_needs_a_region_or_endpoint_and_a_project() {
     let emu = start(NovaConfig::default());
     let mut p = ecs_profile(&emu);
     p.endpoint = None;
-    let e = NovaProvider::huawei_ecs(&p, None, &ctx(None))
+    let e = keyctl::provider::huawei_ecs::adapter(&p, None, &ctx(None))
         .err()
         .unwrap();
     assert_eq!(e.kind, Kind::Config);
     let mut p = ecs_profile(&emu);
-    p.settings.remove("project_id");
-    let e = NovaProvider::huawei_ecs(&p, p.region.clone(), &ctx(None))
+    common::set_opt(&mut p, "project_id", None);
+    let e = keyctl::provider::huawei_ecs::adapter(&p, p.region.clone(), &ctx(None))
         .err()
         .unwrap();
     assert_eq!(e.kind, Kind::Config);
@@ -841,7 +847,7 @@ async fn one_cached_token_serves_profiles_with_and_without_endpoint() {
 async fn unreadable_cacert_is_a_config_error() {
     let emu = start(NovaConfig::default());
     let mut p = admin_profile(&emu);
-    p.set("cacert", "/nonexistent/keyctl-ca.pem");
+    common::set(&mut p, "cacert", "/nonexistent/keyctl-ca.pem");
     let e = NovaProvider::openstack(&p, None, &ctx(None)).err().unwrap();
     assert_eq!(e.kind, Kind::Config);
     assert!(e.message.contains("keyctl-ca.pem"));
@@ -858,14 +864,14 @@ async fn huawei_ecs_temporary_keys_sign_the_security_token() {
         ..Default::default()
     });
     let mut p = ecs_profile(&emu);
-    let e = NovaProvider::huawei_ecs(&p, p.region.clone(), &ctx(None))
+    let e = keyctl::provider::huawei_ecs::adapter(&p, p.region.clone(), &ctx(None))
         .unwrap()
         .list(&all())
         .await
         .unwrap_err();
     assert_eq!(e.kind, Kind::Auth);
     secret(&mut p, "security_token", "emulated-security-token");
-    let prov = NovaProvider::huawei_ecs(&p, p.region.clone(), &ctx(None)).unwrap();
+    let prov = keyctl::provider::huawei_ecs::adapter(&p, p.region.clone(), &ctx(None)).unwrap();
     assert_eq!(prov.list(&all()).await.unwrap().len(), 28);
     assert_eq!(
         prov.show("os-00002", &all()).await.unwrap().name,
@@ -885,7 +891,7 @@ async fn nova_server_errors_are_retried_with_a_fresh_signature() {
         ..Default::default()
     });
     let p = ecs_profile(&emu);
-    let prov = NovaProvider::huawei_ecs(&p, p.region.clone(), &ctx(None)).unwrap();
+    let prov = keyctl::provider::huawei_ecs::adapter(&p, p.region.clone(), &ctx(None)).unwrap();
     assert_eq!(prov.list(&all()).await.unwrap().len(), 28);
     assert_eq!(emu.state().faults.counts().1, 3);
     assert_eq!(list_requests(&emu).len(), 4);
@@ -906,7 +912,7 @@ async fn a_later_page_failing_is_retried_or_fails_the_pipelined_walk() {
         });
         // ECS: no Keystone and no version document, so request n is page n + 1's n-th attempt.
         let p = ecs_profile(&emu);
-        let prov = NovaProvider::huawei_ecs(&p, p.region.clone(), &ctx(None)).unwrap();
+        let prov = keyctl::provider::huawei_ecs::adapter(&p, p.region.clone(), &ctx(None)).unwrap();
         let result = prov.list(&paged(5)).await;
         (result, emu)
     };
@@ -936,8 +942,10 @@ fn an_ecs_profile_s_project_id_is_not_sent_to_another_region() {
     // The real ECS hosts, named by region: nothing is sent, the constructor refuses.
     p.endpoint = None;
     p.region = Some("cn-north-4".into());
-    assert!(NovaProvider::huawei_ecs(&p, Some("cn-north-4".into()), &ctx(None)).is_ok());
-    let e = NovaProvider::huawei_ecs(&p, Some("ap-southeast-1".into()), &ctx(None))
+    assert!(
+        keyctl::provider::huawei_ecs::adapter(&p, Some("cn-north-4".into()), &ctx(None)).is_ok()
+    );
+    let e = keyctl::provider::huawei_ecs::adapter(&p, Some("ap-southeast-1".into()), &ctx(None))
         .err()
         .expect("another region's project id");
     assert_eq!(e.kind, Kind::Config);

@@ -16,10 +16,10 @@ mod common;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use keyctl::config::{Origin, Profile};
+use keyctl::config::Profile;
 use keyctl::error::Kind;
 use keyctl::model::{KeyPair, KeyType, ProviderKind};
-use keyctl::provider::nova::NovaProvider;
+use keyctl::provider::openstack::NovaProvider;
 use keyctl::provider::{Context, ListQuery, Provider};
 use serde_json::{json, Value};
 
@@ -95,12 +95,12 @@ fn secret(p: &mut Profile, key: &str, value: &str) {
 }
 
 fn password_profile(r: &Real, user: &(String, String)) -> Profile {
-    let mut p = Profile::new("real", ProviderKind::Openstack, Origin::Environment);
-    p.set("auth_url", &r.auth_url);
-    p.set("username", &user.0);
-    p.set("user_domain_name", "Default");
-    p.set("project_name", &r.project);
-    p.set("project_domain_name", "Default");
+    let mut p = common::profile("real", ProviderKind::new("openstack"));
+    common::set(&mut p, "auth_url", &r.auth_url);
+    common::set(&mut p, "username", &user.0);
+    common::set(&mut p, "user_domain_name", "Default");
+    common::set(&mut p, "project_name", &r.project);
+    common::set(&mut p, "project_domain_name", "Default");
     p.region = Some(r.region.clone());
     secret(&mut p, "password", &user.1);
     p
@@ -290,17 +290,17 @@ async fn real_application_credential() {
         .unwrap()
         .to_string();
 
-    let mut by_id = Profile::new("real-ac", ProviderKind::Openstack, Origin::Environment);
-    by_id.set("auth_url", &r.auth_url);
-    by_id.set("application_credential_id", &id);
+    let mut by_id = common::profile("real-ac", ProviderKind::new("openstack"));
+    common::set(&mut by_id, "auth_url", &r.auth_url);
+    common::set(&mut by_id, "application_credential_id", &id);
     secret(&mut by_id, "application_credential_secret", &secret_value);
     let result_id = provider(&by_id).list(&ListQuery::default()).await;
 
-    let mut by_name = Profile::new("real-ac", ProviderKind::Openstack, Origin::Environment);
-    by_name.set("auth_url", &r.auth_url);
-    by_name.set("application_credential_name", &name);
-    by_name.set("username", &r.admin.0);
-    by_name.set("user_domain_name", "Default");
+    let mut by_name = common::profile("real-ac", ProviderKind::new("openstack"));
+    common::set(&mut by_name, "auth_url", &r.auth_url);
+    common::set(&mut by_name, "application_credential_name", &name);
+    common::set(&mut by_name, "username", &r.admin.0);
+    common::set(&mut by_name, "user_domain_name", "Default");
     secret(&mut by_name, "application_credential_secret", &secret_value);
     let result_name = provider(&by_name)
         .show("kc-x509-cert", &ListQuery::default())

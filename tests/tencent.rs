@@ -7,12 +7,11 @@ mod common;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use keyctl::config::{Origin, Profile};
+use keyctl::config::Profile;
 use keyctl::error::{Error, Kind};
 use keyctl::model::{KeyPair, KeyType, ProviderKind};
 use keyctl::provider::tencent::TencentProvider;
 use keyctl::provider::{Context, ListQuery, Provider};
-use keyctl::secret::{Secret, SecretSource};
 use keyctl_emulator::faults::FaultConfig;
 use keyctl_emulator::keys::{generate, SeedKey};
 use keyctl_emulator::tencent::{seed_keys, TcKey, TencentConfig, DEMO_SECRET_ID, DEMO_SECRET_KEY};
@@ -33,17 +32,11 @@ fn with_keys(n: usize) -> TencentConfig {
 }
 
 fn profile(name: &str, emu: &Emulator, region: &str, secret_id: &str, secret_key: &str) -> Profile {
-    let mut p = Profile::new(name, ProviderKind::Tencent, Origin::Environment);
+    let mut p = common::profile(name, ProviderKind::new("tencent"));
     p.endpoint = Some(emu.url());
     p.region = Some(region.to_string());
-    p.secrets.insert(
-        "secret_id".into(),
-        SecretSource::Inline(Secret::new(secret_id)),
-    );
-    p.secrets.insert(
-        "secret_key".into(),
-        SecretSource::Inline(Secret::new(secret_key)),
-    );
+    common::inline_secret(&mut p, "secret_id", secret_id);
+    common::inline_secret(&mut p, "secret_key", secret_key);
     p
 }
 
@@ -121,7 +114,7 @@ async fn maps_every_field() {
     for (k, s) in keys.iter().zip(&seeded) {
         assert_eq!(k.id.as_deref(), Some(s.key_id.as_str()));
         assert_eq!(k.name, s.name);
-        assert_eq!(k.provider, ProviderKind::Tencent);
+        assert_eq!(k.provider, ProviderKind::new("tencent"));
         assert_eq!(k.profile, "tc");
         assert_eq!(k.region.as_deref(), Some("ap-guangzhou"));
         assert_eq!(k.key_type, Some(KeyType::Ssh));
@@ -438,10 +431,7 @@ async fn temporary_credentials_send_their_token() {
     assert_eq!(e.kind, Kind::Auth);
     assert_eq!(e.place.code.as_deref(), Some("AuthFailure.TokenFailure"));
     assert!(e.hint.unwrap_or_default().contains("temporary"));
-    p.secrets.insert(
-        "token".into(),
-        SecretSource::Inline(Secret::new("tmp-token-0123456789")),
-    );
+    common::inline_secret(&mut p, "token", "tmp-token-0123456789");
     let keys = provider(&p, &ctx)
         .list(&ListQuery::default())
         .await

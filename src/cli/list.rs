@@ -407,16 +407,16 @@ mod tests {
         assert_eq!(exact("a\\*").as_deref(), Some("a*"));
         assert_eq!(exact("deploy*"), None);
         assert_eq!(exact("k[12]"), None);
-        let kp = KeyPair::new("p", ProviderKind::Tencent, None, "ab");
+        let kp = KeyPair::new("p", ProviderKind::new("tencent"), None, "ab");
         assert!(Filter::new(&args("a\\b")).unwrap().keep(&kp));
     }
 
     #[test]
     fn default_sort_is_provider_profile_region_name() {
         let mut v = vec![
-            kp(ProviderKind::Tencent, "a", "x", None),
-            kp(ProviderKind::Huawei, "b", "z", None),
-            kp(ProviderKind::Huawei, "b", "y", None),
+            kp(ProviderKind::new("tencent"), "a", "x", None),
+            kp(ProviderKind::new("huawei"), "b", "z", None),
+            kp(ProviderKind::new("huawei"), "b", "y", None),
         ];
         sort_keys(&mut v);
         let names: Vec<&str> = v.iter().map(|k| k.name.as_str()).collect();
@@ -470,7 +470,7 @@ mod tests {
             .map(|i| {
                 let bits = (i % 7 != 0).then_some((i * 37) % 5 * 1024);
                 let mut k = kp(
-                    ProviderKind::Huawei,
+                    ProviderKind::new("huawei"),
                     &format!("p{}", i % 3),
                     &format!("k{}", (i * 13) % 50),
                     bits,
@@ -515,9 +515,9 @@ mod tests {
     #[test]
     fn sort_by_field_descending_with_nulls_last() {
         let v = vec![
-            kp(ProviderKind::Huawei, "a", "n", None),
-            kp(ProviderKind::Huawei, "a", "s", Some(2048)),
-            kp(ProviderKind::Huawei, "b", "l", Some(4096)),
+            kp(ProviderKind::new("huawei"), "a", "n", None),
+            kp(ProviderKind::new("huawei"), "a", "s", Some(2048)),
+            kp(ProviderKind::new("huawei"), "b", "l", Some(4096)),
         ];
         let v: Vec<KeyPair> = (0..10).flat_map(|_| v.clone()).collect();
         let sorted = merged(&v, &["a", "b"], &SortKey::parse("-bits").unwrap());

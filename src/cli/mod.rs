@@ -180,8 +180,9 @@ pub enum Command {
 /// The provider names as possible values: `--help` lists them, a typo is a usage error that
 /// lists them, and the completion scripts offer them.
 fn provider_parser() -> impl TypedValueParser<Value = ProviderKind> {
-    PossibleValuesParser::new(ProviderKind::ALL.map(ProviderKind::as_str))
-        .try_map(|name| name.parse::<ProviderKind>())
+    PossibleValuesParser::new(crate::provider::registry::names()).try_map(|name| {
+        crate::provider::registry::kind(&name).ok_or_else(|| format!("unknown provider `{name}`"))
+    })
 }
 
 fn parse_timeout(s: &str) -> std::result::Result<f64, String> {
@@ -203,7 +204,11 @@ pub struct Env {
 impl Env {
     fn new(global: GlobalArgs) -> Result<Env> {
         let getenv = |k: &str| std::env::var(k).ok();
-        let config = config::load(global.config.as_deref(), &getenv)?;
+        let config = config::load(
+            global.config.as_deref(),
+            &getenv,
+            crate::provider::registry::schemas(),
+        )?;
         let style = style_from(&global)?;
         Ok(Env {
             global,
@@ -428,7 +433,7 @@ mod tests {
         let page = |names: &[&str]| -> Vec<KeyPair> {
             names
                 .iter()
-                .map(|n| KeyPair::new("p", ProviderKind::Huawei, None, n))
+                .map(|n| KeyPair::new("p", ProviderKind::new("huawei"), None, n))
                 .collect()
         };
         let mut kept = Kept {

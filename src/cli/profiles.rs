@@ -52,27 +52,22 @@ pub fn run(env: &Env) -> Result<i32> {
 /// A profile as JSON: settings shown, secrets named by source only.
 fn describe(p: &Profile, defaults: &[String]) -> Value {
     let credentials: serde_json::Map<String, Value> = p
-        .secrets
-        .iter()
-        .map(|(k, src)| (k.clone(), Value::String(src.describe())))
-        .collect();
-    let settings: serde_json::Map<String, Value> = p
         .settings
-        .iter()
-        .map(|(k, v)| {
-            let v = match v {
-                // A proxy URL may hold a password: shown as `user:<redacted>@`.
-                crate::config::Setting::Str(s) if k == "proxy" => {
-                    json!(crate::proxy::without_password(s))
-                }
-                crate::config::Setting::Str(s) => json!(s),
-                crate::config::Setting::Bool(b) => json!(b),
-                crate::config::Setting::Int(i) => json!(i),
-                crate::config::Setting::List(l) => json!(l),
-            };
-            (k.clone(), v)
-        })
+        .secret_sources()
+        .into_iter()
+        .map(|(k, src)| (k.to_string(), Value::String(src.describe())))
+        .collect::<std::collections::BTreeMap<_, _>>()
+        .into_iter()
         .collect();
+    let mut settings = p.settings.shown();
+    if let Some(proxy) = &p.proxy {
+        // A proxy URL may hold a password: shown as `user:<redacted>@`.
+        settings.insert("proxy".into(), json!(crate::proxy::without_password(proxy)));
+    }
+    if let Some(description) = &p.description {
+        settings.insert("description".into(), json!(description));
+    }
+    let settings: serde_json::Map<String, Value> = settings.into_iter().collect();
     json!({
         "name": p.name,
         "provider": p.provider,

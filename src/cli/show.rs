@@ -172,7 +172,7 @@ mod tests {
 
     #[test]
     fn an_answer_for_another_name_is_told_apart() {
-        let mut k = KeyPair::new("tc", ProviderKind::Tencent, None, "MyKey");
+        let mut k = KeyPair::new("tc", ProviderKind::new("tencent"), None, "MyKey");
         assert!(answers_for(&k, "MyKey") && answers_for(&k, "mykey") && answers_for(&k, "MyKey "));
         assert!(!answers_for(&k, "other") && !answers_for(&k, "skey-1"));
         k.id = Some("skey-1".into());

@@ -7,11 +7,13 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::profile::{Origin, Profile, Setting};
+use super::profile::{Origin, Profile};
+use super::settings::{Entry, RawSettings, Schema, SettingsError};
+use super::Schemas;
 use crate::error::{Error, Result};
 use crate::model::ProviderKind;
 use crate::proxy::ProfileProxy;
-use crate::secret::{Secret, SecretSource};
+use crate::secret::SecretSource;
 
 /// The whole file as written.
 #[derive(Debug, Deserialize)]
@@ -65,7 +67,7 @@ impl FileConfig {
     }
 }
 
-/// Keys every profile may have, whatever its provider.
+/// Keys every profile may have, whatever its provider; the rest belong to its provider.
 const COMMON_KEYS: &[&str] = &[
     "provider",
     "region",
@@ -75,48 +77,8 @@ const COMMON_KEYS: &[&str] = &[
     "description",
 ];
 
-/// Non-secret keys by provider.
-fn setting_keys(kind: ProviderKind) -> &'static [&'static str] {
-    match kind {
-        ProviderKind::Huawei => &["project_id", "iam_endpoint", "domain_id"],
-        ProviderKind::HuaweiEcs => &["project_id", "iam_endpoint", "domain_id"],
-        ProviderKind::Openstack => &[
-            "cloud",
-            "auth_url",
-            "username",
-            "user_id",
-            "user_domain_name",
-            "user_domain_id",
-            "project_name",
-            "project_id",
-            "project_domain_name",
-            "project_domain_id",
-            "application_credential_id",
-            "application_credential_name",
-            "interface",
-            "cacert",
-            "insecure",
-            "token_cache",
-        ],
-        ProviderKind::Tencent => &["site", "regional_endpoint", "language"],
-    }
-}
-
-/// Secret-bearing keys by provider: each may be written `k`, `k_env`, `k_command` or `k_file`.
-pub fn secret_keys(kind: ProviderKind) -> &'static [&'static str] {
-    match kind {
-        ProviderKind::Huawei | ProviderKind::HuaweiEcs => {
-            &["access_key", "secret_key", "security_token", "auth_token"]
-        }
-        ProviderKind::Tencent => &["secret_id", "secret_key", "token"],
-        ProviderKind::Openstack => &["password", "application_credential_secret", "token"],
-    }
-}
-
-const SECRET_SUFFIXES: &[&str] = &["", "_env", "_command", "_file"];
-
 /// Reads and validates `path`. `Ok(None)` when the file does not exist.
-pub fn load(path: &Path) -> Result<Option<FileConfig>> {
+pub fn load(path: &Path, schemas: &Schemas) -> Result<Option<FileConfig>> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -127,11 +89,11 @@ pub fn load(path: &Path) -> Result<Option<FileConfig>> {
             )))
         }
     };
-    parse(path, &text).map(Some)
+    parse(path, &text, schemas).map(Some)
 }
 
 /// Parses config text; `path` is used in messages and as the profiles' origin.
-pub fn parse(path: &Path, text: &str) -> Result<FileConfig> {
+pub fn parse(path: &Path, text: &str, schemas: &Schemas) -> Result<FileConfig> {
     let raw: RawFile = toml::from_str(text).map_err(|e| syntax_error(path, text, &e))?;
     let lines = Lines::new(text);
     let mut profiles = Vec::new();
@@ -139,7 +101,8 @@ pub fn parse(path: &Path, text: &str) -> Result<FileConfig> {
     for (name, table) in raw.profiles {
         let line = lines.of(table.span().start);
         check_profile_name(path, line, &name)?;
-        let (profile, inline) = build_profile(path, &lines, &name, line, table.into_inner())?;
+        let (profile, inline) =
+            build_profile(path, &lines, &name, line, table.into_inner(), schemas)?;
         has_inline_secret |= inline;
         profiles.push(profile);
     }
@@ -257,6 +220,7 @@ fn build_profile(
     name: &str,
     header_line: usize,
     mut table: BTreeMap<String, Spanned<toml::Value>>,
+    schemas: &Schemas,
 ) -> Result<(Profile, bool)> {
     let at = |line: usize| format!("{}:{line}", path.display());
     let provider_value = table.remove("provider").ok_or_else(|| {
@@ -264,12 +228,16 @@ fn build_profile(
             "{}: profile `{name}` has no `provider`",
             at(header_line)
         ))
-        .with_hint("add provider = \"huawei\" | \"huawei-ecs\" | \"openstack\" | \"tencent\"")
+        .with_hint(format!("add provider = {}", schemas.names().join(" | ")))
     })?;
     let provider_line = lines.of(provider_value.span().start);
-    let kind: ProviderKind = match provider_value.get_ref() {
-        toml::Value::String(s) => s.parse().map_err(|e: String| {
-            Error::config(format!("{}: profile `{name}`: {e}", at(provider_line)))
+    let schema = match provider_value.get_ref() {
+        toml::Value::String(s) => schemas.find(s).ok_or_else(|| {
+            Error::config(format!(
+                "{}: profile `{name}`: unknown provider `{s}`; expected one of: {}",
+                at(provider_line),
+                schemas.names().join(", ")
+            ))
         })?,
         _ => {
             return Err(Error::config(format!(
@@ -278,66 +246,25 @@ fn build_profile(
             )))
         }
     };
-    let mut profile = Profile::new(name, kind, Origin::ConfigFile(path.to_path_buf()));
+    let kind = ProviderKind::new(schema.name());
+
+    let mut common = CommonKeys::default();
+    let mut raw = RawSettings::default();
     let mut has_inline = false;
-
-    // Secrets first: they take several spellings of one key.
-    for key in secret_keys(kind) {
-        let mut found: Vec<(String, Spanned<toml::Value>)> = Vec::new();
-        for suffix in SECRET_SUFFIXES {
-            let k = format!("{key}{suffix}");
-            if let Some(v) = table.remove(&k) {
-                found.push((k, v));
-            }
-        }
-        if found.len() > 1 {
-            let line = lines.of(found[1].1.span().start);
-            let keys: Vec<&str> = found.iter().map(|(k, _)| k.as_str()).collect();
-            return Err(Error::config(format!(
-                "{}: profile `{name}` sets {} — set only one of them",
-                at(line),
-                keys.join(" and ")
-            )));
-        }
-        if let Some((k, v)) = found.pop() {
-            let line = lines.of(v.span().start);
-            let s = match v.into_inner() {
-                toml::Value::String(s) if !s.is_empty() => s,
-                _ => {
-                    return Err(Error::config(format!(
-                        "{}: profile `{name}`: `{k}` must be a non-empty string",
-                        at(line)
-                    )))
-                }
-            };
-            let source = if k.ends_with("_env") {
-                SecretSource::Env(s)
-            } else if k.ends_with("_command") {
-                SecretSource::Command(s)
-            } else if k.ends_with("_file") {
-                SecretSource::File(expand_home(&s))
-            } else {
-                has_inline = true;
-                SecretSource::Inline(Secret::new(s))
-            };
-            profile.secrets.insert(key.to_string(), source);
-        }
-    }
-
     for (key, value) in table {
         let line = lines.of(value.span().start);
         let value = value.into_inner();
         match key.as_str() {
-            "region" => profile.region = Some(expect_region(&value, name, &at(line))?),
+            "region" => common.region = Some(expect_region(&value, name, &at(line))?),
             "endpoint" => {
                 let e = expect_string(&value, name, &key, &at(line))?;
                 validate_endpoint(&e).map_err(|why| {
                     Error::config(format!("{}: profile `{name}`: endpoint {why}", at(line)))
                         .with_hint("write the service's base URL, e.g. endpoint = \"https://kms.cn-north-4.myhuaweicloud.com\"")
                 })?;
-                profile.endpoint = Some(e.trim_end_matches('/').to_string())
+                common.endpoint = Some(e.trim_end_matches('/').to_string())
             }
-            "regions" => profile.regions = expect_regions(&value, name, &at(line))?,
+            "regions" => common.regions = expect_regions(&value, name, &at(line))?,
             "proxy" => {
                 let v = expect_string(&value, name, &key, &at(line))?;
                 let proxy = ProfileProxy::parse(&v).map_err(|why| {
@@ -346,37 +273,98 @@ fn build_profile(
                 })?;
                 // A password in it is a secret written in the file, as `password = "…"` is.
                 has_inline |= proxy.has_password();
-                profile.settings.insert(key.clone(), Setting::Str(v));
+                common.proxy = Some(v);
             }
             "description" => {
-                profile.settings.insert(
-                    key.clone(),
-                    Setting::Str(expect_string(&value, name, &key, &at(line))?),
-                );
+                common.description = Some(expect_string(&value, name, &key, &at(line))?);
             }
-            k if setting_keys(kind).contains(&k) => {
-                let setting = typed_setting(value, name, &key, &at(line))?;
-                profile.settings.insert(key.clone(), setting);
-            }
-            _ => return Err(unknown_key(kind, name, &key, &at(line))),
+            _ => raw.entries.push(Entry { key, line, value }),
         }
     }
+    let settings = schema
+        .parse_settings(raw)
+        .map_err(|e| settings_error(e, schema, schemas, name, path))?;
+    has_inline |= settings
+        .secret_sources()
+        .iter()
+        .any(|(_, s)| matches!(s, SecretSource::Inline(_)));
+    let profile = Profile {
+        name: name.to_string(),
+        provider: kind,
+        region: common.region,
+        regions: common.regions,
+        endpoint: common.endpoint,
+        proxy: common.proxy,
+        description: common.description,
+        origin: Origin::ConfigFile(path.to_path_buf()),
+        settings,
+    };
     Ok((profile, has_inline))
 }
 
-fn unknown_key(kind: ProviderKind, profile: &str, key: &str, at: &str) -> Error {
-    let mut valid: Vec<String> = COMMON_KEYS.iter().map(|s| s.to_string()).collect();
-    valid.extend(setting_keys(kind).iter().map(|s| s.to_string()));
-    for s in secret_keys(kind) {
-        for suffix in SECRET_SUFFIXES {
-            valid.push(format!("{s}{suffix}"));
+#[derive(Default)]
+struct CommonKeys {
+    region: Option<String>,
+    regions: Vec<String>,
+    endpoint: Option<String>,
+    proxy: Option<String>,
+    description: Option<String>,
+}
+
+/// A provider's refusal of a profile's settings, as a config error naming the file and line.
+fn settings_error(
+    e: SettingsError,
+    schema: &dyn Schema,
+    schemas: &Schemas,
+    profile: &str,
+    path: &Path,
+) -> Error {
+    let at = format!("{}:{}", path.display(), e.line());
+    let kind = schema.name();
+    match e {
+        SettingsError::Unknown { key, .. } => unknown_key(schema, schemas, profile, &key, &at),
+        SettingsError::Retired { key, why, .. } => Error::config(format!(
+            "{at}: profile `{profile}` ({kind}): `{key}` is not read by keyctl"
+        ))
+        .with_hint(why.to_string()),
+        SettingsError::WrongType {
+            key,
+            expected,
+            got,
+            written,
+            ..
+        } => {
+            let err = Error::config(format!(
+                "{at}: profile `{profile}`: `{key}` must be {expected}, not {got}"
+            ));
+            if expected == "true or false" {
+                err.with_hint(format!("write {key} = true (no quotes)"))
+            } else {
+                err.with_hint(format!("quote it: {key} = \"{written}\""))
+            }
         }
+        SettingsError::TwoSpellings { keys, .. } => Error::config(format!(
+            "{at}: profile `{profile}` sets {} — set only one of them",
+            keys.join(" and ")
+        )),
+        other => Error::config(format!("{at}: profile `{profile}`: {other}")),
     }
-    let elsewhere = ProviderKind::ALL.into_iter().find(|k| {
-        *k != kind
-            && (setting_keys(*k).contains(&key)
-                || secret_keys(*k).iter().any(|s| key.starts_with(s)))
-    });
+}
+
+fn unknown_key(
+    schema: &dyn Schema,
+    schemas: &Schemas,
+    profile: &str,
+    key: &str,
+    at: &str,
+) -> Error {
+    let kind = schema.name();
+    let mut valid: Vec<String> = COMMON_KEYS.iter().map(|s| s.to_string()).collect();
+    valid.extend(schema.keys());
+    let elsewhere = schemas
+        .iter()
+        .find(|other| other.name() != kind && other.keys().iter().any(|k| k == key))
+        .map(|other| other.name());
     let mut err = Error::config(format!(
         "{at}: profile `{profile}` ({kind}): unknown key `{key}`"
     ));
@@ -421,37 +409,6 @@ fn expect_string(v: &toml::Value, profile: &str, key: &str, at: &str) -> Result<
         _ => Err(Error::config(format!(
             "{at}: profile `{profile}`: `{key}` must be a string"
         ))),
-    }
-}
-
-/// Settings read with `get_bool`: anything but a boolean would be silently taken as unset
-/// (`insecure = "false"` or `token_cache = "no"` doing the opposite of what was meant).
-const BOOL_KEYS: &[&str] = &["insecure", "token_cache", "regional_endpoint"];
-
-/// A setting of the type its adapter reads: a boolean for [`BOOL_KEYS`], else a string.
-fn typed_setting(value: toml::Value, profile: &str, key: &str, at: &str) -> Result<Setting> {
-    let wants_bool = BOOL_KEYS.contains(&key);
-    match value {
-        toml::Value::Boolean(b) if wants_bool => Ok(Setting::Bool(b)),
-        toml::Value::String(s) if !wants_bool => Ok(Setting::Str(s)),
-        other if wants_bool => Err(Error::config(format!(
-            "{at}: profile `{profile}`: `{key}` must be true or false, not {}",
-            other.type_str()
-        ))
-        .with_hint(format!("write {key} = true (no quotes)"))),
-        other => Err(Error::config(format!(
-            "{at}: profile `{profile}`: `{key}` must be a string, not {}",
-            other.type_str()
-        ))
-        .with_hint(format!("quote it: {key} = \"{}\"", cell_of(&other)))),
-    }
-}
-
-/// A TOML value as the user would write it inside quotes (for a hint).
-fn cell_of(v: &toml::Value) -> String {
-    match v {
-        toml::Value::String(s) => s.clone(),
-        other => other.to_string(),
     }
 }
 
@@ -525,15 +482,6 @@ pub fn validate_endpoint(e: &str) -> std::result::Result<(), String> {
         return Err(format!("`{e}` must not have a query string"));
     }
     Ok(())
-}
-
-fn expand_home(p: &str) -> PathBuf {
-    match p.strip_prefix("~/") {
-        Some(rest) => directories::BaseDirs::new()
-            .map(|d| d.home_dir().join(rest))
-            .unwrap_or_else(|| PathBuf::from(p)),
-        None => PathBuf::from(p),
-    }
 }
 
 fn line_of(text: &str, offset: usize) -> usize {
@@ -622,7 +570,11 @@ mod tests {
     use super::*;
 
     fn p(text: &str) -> Result<FileConfig> {
-        parse(Path::new("/c/config.toml"), text)
+        parse(
+            Path::new("/c/config.toml"),
+            text,
+            &crate::provider::registry::schemas(),
+        )
     }
 
     #[test]
@@ -643,14 +595,19 @@ secret_key_file = "/tmp/sk"
 "#)
         .unwrap();
         assert_eq!(c.profiles.len(), 2);
-        let hw = &c.profiles[0];
-        assert_eq!(hw.get("project_id"), Some("p1"));
-        assert_eq!(hw.secrets["secret_key"], SecretSource::Env("HW_SK".into()));
-        assert!(matches!(hw.secrets["access_key"], SecretSource::Inline(_)));
-        let tc = &c.profiles[1];
+        let hw = c.profiles[0]
+            .settings::<crate::provider::huawei::Settings>()
+            .unwrap();
+        assert_eq!(hw.project_id.as_deref(), Some("p1"));
+        assert_eq!(hw.secret_key, Some(SecretSource::Env("HW_SK".into())));
+        assert!(matches!(hw.access_key, Some(SecretSource::Inline(_))));
+        let tc = c.profiles[1]
+            .settings::<crate::provider::tencent::Settings>()
+            .unwrap();
+        assert_eq!(tc.secret_id, Some(SecretSource::Command("echo id".into())));
         assert_eq!(
-            tc.secrets["secret_id"],
-            SecretSource::Command("echo id".into())
+            tc.secret_key,
+            Some(SecretSource::File(std::path::PathBuf::from("/tmp/sk")))
         );
     }
 
@@ -714,7 +671,11 @@ mod edge_tests {
     use super::*;
 
     fn p(text: &str) -> Result<FileConfig> {
-        parse(Path::new("/c/config.toml"), text)
+        parse(
+            Path::new("/c/config.toml"),
+            text,
+            &crate::provider::registry::schemas(),
+        )
     }
 
     #[test]
@@ -812,7 +773,10 @@ mod edge_tests {
         );
         assert_eq!(e.hint.as_deref(), Some("quote it: project_id = \"123\""));
         let c = p("[profiles.o]\nprovider = \"openstack\"\ninsecure = true\n").unwrap();
-        assert_eq!(c.profiles[0].get_bool("insecure"), Some(true));
+        let os = c.profiles[0]
+            .settings::<crate::provider::openstack::Settings>()
+            .unwrap();
+        assert_eq!(os.insecure, Some(true));
     }
 
     #[test]
@@ -840,7 +804,12 @@ mod example_tests {
     #[test]
     fn config_example_parses() {
         let text = include_str!("../../config.example.toml");
-        let c = super::parse(std::path::Path::new("config.example.toml"), text).unwrap();
+        let c = super::parse(
+            std::path::Path::new("config.example.toml"),
+            text,
+            &crate::provider::registry::schemas(),
+        )
+        .unwrap();
         assert_eq!(c.profiles.len(), 4);
         assert!(c.audit.is_some());
         // Every top-level setting it documents is read.
@@ -850,15 +819,27 @@ mod example_tests {
         assert_eq!(c.token_cache, Some(true));
         // The commented-out `proxy` it documents is a value keyctl takes.
         let with_proxy = text.replace("# proxy = ", "proxy = ");
-        let c = super::parse(std::path::Path::new("config.example.toml"), &with_proxy).unwrap();
-        assert_eq!(c.profiles[0].get("proxy"), Some("socks5h://127.0.0.1:1080"));
+        let c = super::parse(
+            std::path::Path::new("config.example.toml"),
+            &with_proxy,
+            &crate::provider::registry::schemas(),
+        )
+        .unwrap();
+        assert_eq!(
+            c.profiles[0].proxy.as_deref(),
+            Some("socks5h://127.0.0.1:1080")
+        );
     }
 
     #[test]
     fn proxy_values() {
         let profile = |proxy: &str| {
             let text = format!("[profiles.t]\nprovider = \"tencent\"\nproxy = \"{proxy}\"\n");
-            super::parse(std::path::Path::new("c.toml"), &text)
+            super::parse(
+                std::path::Path::new("c.toml"),
+                &text,
+                &crate::provider::registry::schemas(),
+            )
         };
         for ok in ["none", "http://p:3128", "socks5://u:pw@p:1080", "https://p"] {
             assert!(profile(ok).is_ok(), "{ok}");

@@ -4,14 +4,51 @@
 pub mod env;
 pub mod file;
 mod profile;
+pub mod settings;
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use file::FileConfig;
-pub use profile::{Origin, Profile, Setting};
+pub use profile::{Origin, Profile};
+pub use settings::{ProviderSettings, RawSettings, Schema, Settings, SettingsError};
 
 use crate::error::{Error, Result};
 use crate::model::ProviderKind;
+
+/// The providers keyctl knows, as the config layer sees them: handed in by the caller (the
+/// provider registry), so that config imports no provider.
+#[derive(Clone, Copy)]
+pub struct Schemas(pub &'static [&'static dyn Schema]);
+
+impl Schemas {
+    pub fn find(&self, name: &str) -> Option<&'static dyn Schema> {
+        self.0.iter().copied().find(|s| s.name() == name)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &'static dyn Schema> {
+        self.0.iter().copied()
+    }
+
+    /// Every `provider = "…"` value, sorted.
+    pub fn names(&self) -> Vec<&'static str> {
+        let mut names: Vec<&'static str> = self.iter().map(|s| s.name()).collect();
+        names.sort_unstable();
+        names
+    }
+
+    fn known_regions(&self, kind: ProviderKind) -> &'static [&'static str] {
+        self.find(kind.as_str()).map_or(&[], |s| s.known_regions())
+    }
+}
+
+impl fmt::Debug for Schemas {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.iter().map(|s| s.name()))
+            .finish()
+    }
+}
 
 /// Everything a command needs to know about configuration.
 #[derive(Debug, Clone)]
@@ -23,6 +60,7 @@ pub struct Config {
     pub file: FileConfig,
     /// Every profile: from the file, or implicit ones from the environment when there is no file.
     pub profiles: Vec<Profile>,
+    pub schemas: Schemas,
 }
 
 /// Where the config file is: `--config`, then `KEYCTL_CONFIG` (clap folds both into `explicit`),
@@ -35,9 +73,9 @@ pub fn default_path() -> PathBuf {
 
 /// Loads the config. An explicitly named file must exist; the default one may not, and then
 /// the clouds' own environment variables and files give implicit profiles.
-pub fn load(explicit: Option<&Path>, env: env::EnvFn) -> Result<Config> {
+pub fn load(explicit: Option<&Path>, env: env::EnvFn, schemas: Schemas) -> Result<Config> {
     let path = explicit.map(Path::to_path_buf).unwrap_or_else(default_path);
-    let file = file::load(&path)?;
+    let file = file::load(&path, &schemas)?;
     if file.is_none() && explicit.is_some() {
         return Err(
             Error::config(format!("config file {} does not exist", path.display()))
@@ -52,62 +90,23 @@ pub fn load(explicit: Option<&Path>, env: env::EnvFn) -> Result<Config> {
     let profiles = if file_found {
         file.profiles.clone()
     } else {
-        implicit_profiles(env)
+        implicit_profiles(env, &schemas)
     };
     Ok(Config {
         path,
         file_found,
         file,
         profiles,
+        schemas,
     })
 }
 
-/// One implicit profile per cloud whose environment variables (or files) are set.
-pub fn implicit_profiles(env: env::EnvFn) -> Vec<Profile> {
-    let mut out = Vec::new();
-    out.extend(env::huawei(env));
-    out.extend(env::tencent(env).or_else(|| tccli_profile(env)));
-    out.extend(crate::provider::nova::profile_from_os_env(env));
-    out
-}
-
-/// tccli's own files (`~/.tccli/<profile>.credential` and `.configure`), the profile named by
-/// `TCCLI_PROFILE` or `default`, when no `TENCENTCLOUD_*` variables are set.
-fn tccli_profile(env: env::EnvFn) -> Option<Profile> {
-    let home = env("HOME").filter(|h| !h.is_empty())?;
-    let dir = Path::new(&home).join(".tccli");
-    let name = env("TCCLI_PROFILE")
-        .filter(|p| !p.is_empty())
-        .unwrap_or_else(|| "default".into());
-    let creds = match crate::provider::tencent::read_tccli(&dir, &name) {
-        Ok(found) => found?,
-        Err(e) => {
-            crate::log::warn(&format!("ignoring tccli profile `{name}`: {e}"));
-            return None;
-        }
-    };
-    let mut p = Profile::new(
-        "tencent",
-        ProviderKind::Tencent,
-        Origin::External(creds.path.clone()),
-    );
-    let external = |value| crate::secret::SecretSource::External {
-        path: creds.path.clone(),
-        value,
-    };
-    p.secrets
-        .insert("secret_id".into(), external(creds.secret_id.clone()));
-    p.secrets
-        .insert("secret_key".into(), external(creds.secret_key.clone()));
-    if let Some(token) = creds.token.clone() {
-        p.secrets.insert("token".into(), external(token));
-    }
-    p.region = creds.region.clone();
-    p.endpoint = creds
-        .endpoint
-        .as_deref()
-        .and_then(|e| env::checked_endpoint(&creds.path.display().to_string(), e));
-    Some(p)
+/// The profiles each cloud's own environment variables and files give, in registry order.
+pub fn implicit_profiles(env: env::EnvFn, schemas: &Schemas) -> Vec<Profile> {
+    schemas
+        .iter()
+        .flat_map(|s| s.implicit_profiles(env))
+        .collect()
 }
 
 /// `--region a,b` checked: no empty name (`--region ""`, `a,,b` would make a host like
@@ -210,16 +209,12 @@ impl Config {
         let cli_regions = cli_regions(&sel.regions)?;
         let mut out = Vec::new();
         for p in self.select(sel)? {
-            let every_region = cli_regions.is_empty()
-                && sel.all_regions
-                && !crate::provider::known_regions(p.provider).is_empty();
+            let known = self.schemas.known_regions(p.provider);
+            let every_region = cli_regions.is_empty() && sel.all_regions && !known.is_empty();
             let regions: Vec<Option<String>> = if !cli_regions.is_empty() {
                 cli_regions.iter().cloned().map(Some).collect()
-            } else if sel.all_regions && !crate::provider::known_regions(p.provider).is_empty() {
-                crate::provider::known_regions(p.provider)
-                    .iter()
-                    .map(|r| Some(r.to_string()))
-                    .collect()
+            } else if sel.all_regions && !known.is_empty() {
+                known.iter().map(|r| Some(r.to_string())).collect()
             } else if !p.regions.is_empty() {
                 p.regions.iter().cloned().map(Some).collect()
             } else {
@@ -257,12 +252,14 @@ mod tests {
 
     fn config() -> Config {
         let text = "[profiles.t]\nprovider = \"tencent\"\nregions = [\"a\", \"b\"]\n";
-        let file = file::parse(Path::new("/c.toml"), text).unwrap();
+        let schemas = crate::provider::registry::schemas();
+        let file = file::parse(Path::new("/c.toml"), text, &schemas).unwrap();
         Config {
             path: "/c.toml".into(),
             file_found: true,
             profiles: file.profiles.clone(),
             file,
+            schemas,
         }
     }
 
@@ -277,12 +274,14 @@ mod tests {
     #[test]
     fn empty_default_profiles_is_an_error_not_silence() {
         let text = "default_profiles = []\n[profiles.t]\nprovider = \"tencent\"\n";
-        let file = file::parse(Path::new("/c.toml"), text).unwrap();
+        let schemas = crate::provider::registry::schemas();
+        let file = file::parse(Path::new("/c.toml"), text, &schemas).unwrap();
         let config = Config {
             path: "/c.toml".into(),
             file_found: true,
             profiles: file.profiles.clone(),
             file,
+            schemas,
         };
         let e = config.targets(&Selection::default()).unwrap_err();
         assert_eq!(e.kind, crate::error::Kind::Config);

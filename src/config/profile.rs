@@ -1,9 +1,11 @@
 //! A resolved profile: what one `[profiles.NAME]` table (or a cloud's environment variables, or
 //! another tool's config file) says, with secrets kept as *sources* until an adapter needs them.
 
-use std::collections::BTreeMap;
+use std::any::Any;
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use super::settings::{ProviderSettings, Settings};
 use crate::error::{Error, Result};
 use crate::model::ProviderKind;
 use crate::secret::{Secret, SecretSource};
@@ -29,15 +31,6 @@ impl Origin {
     }
 }
 
-/// A non-secret setting's value.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Setting {
-    Str(String),
-    Bool(bool),
-    Int(i64),
-    List(Vec<String>),
-}
-
 #[derive(Debug, Clone)]
 pub struct Profile {
     pub name: String,
@@ -47,62 +40,60 @@ pub struct Profile {
     pub regions: Vec<String>,
     /// The service's base URL (scheme, host, port); each adapter appends its API's own path.
     pub endpoint: Option<String>,
+    /// The profile's own proxy (`proxy = "…"`), over the environment's.
+    pub proxy: Option<String>,
+    pub description: Option<String>,
     pub origin: Origin,
-    /// Every other non-secret key, by its config name (`project_id`, `cloud`, `interface`, …).
-    pub settings: BTreeMap<String, Setting>,
-    /// Secret-bearing keys (`secret_key`, `password`, …) and where each comes from.
-    pub secrets: BTreeMap<String, SecretSource>,
+    /// The provider's own settings (its typed struct), secrets kept as sources.
+    pub settings: Arc<dyn ProviderSettings>,
 }
 
 impl Profile {
-    pub fn new(name: &str, provider: ProviderKind, origin: Origin) -> Self {
+    pub fn new<S: Settings>(
+        name: &str,
+        provider: ProviderKind,
+        origin: Origin,
+        settings: S,
+    ) -> Self {
         Profile {
             name: name.to_string(),
             provider,
             region: None,
             regions: Vec::new(),
             endpoint: None,
+            proxy: None,
+            description: None,
             origin,
-            settings: BTreeMap::new(),
-            secrets: BTreeMap::new(),
+            settings: Arc::new(settings),
         }
     }
 
-    /// A string setting (`project_id`, `auth_url`, …).
-    pub fn get(&self, key: &str) -> Option<&str> {
-        match self.settings.get(key) {
-            Some(Setting::Str(s)) if !s.is_empty() => Some(s),
-            _ => None,
-        }
+    /// The provider's settings as its own type. A profile of another provider is a bug in the
+    /// caller (the registry builds each adapter from its own provider's profiles).
+    pub fn settings<S: Settings>(&self) -> Result<&S> {
+        let any: &dyn Any = &*self.settings;
+        any.downcast_ref::<S>().ok_or_else(|| {
+            Error::other(format!(
+                "internal error: profile {} ({}) does not hold {} settings",
+                self.name,
+                self.provider,
+                std::any::type_name::<S>()
+            ))
+        })
     }
 
-    pub fn get_bool(&self, key: &str) -> Option<bool> {
-        match self.settings.get(key) {
-            Some(Setting::Bool(b)) => Some(*b),
-            _ => None,
-        }
-    }
-
-    pub fn get_int(&self, key: &str) -> Option<i64> {
-        match self.settings.get(key) {
-            Some(Setting::Int(i)) => Some(*i),
-            _ => None,
-        }
-    }
-
-    pub fn set(&mut self, key: &str, value: impl Into<String>) {
-        self.settings
-            .insert(key.to_string(), Setting::Str(value.into()));
-    }
-
-    pub fn has_secret(&self, key: &str) -> bool {
-        self.secrets.contains_key(key)
+    /// Changes the provider's settings (implicit profiles, clouds.yaml, tests).
+    pub fn edit<S: Settings>(&mut self, change: impl FnOnce(&mut S)) -> Result<()> {
+        let mut copy = self.settings::<S>()?.clone();
+        change(&mut copy);
+        self.settings = Arc::new(copy);
+        Ok(())
     }
 
     /// Reads a secret now (runs its command, reads its env var or file). `Ok(None)` when the
     /// profile has no source for it.
-    pub fn secret(&self, key: &str) -> Result<Option<Secret>> {
-        match self.secrets.get(key) {
+    pub fn secret(&self, key: &str, source: Option<&SecretSource>) -> Result<Option<Secret>> {
+        match source {
             None => Ok(None),
             Some(source) => source
                 .resolve(&format!("{key} of profile {}", self.name))
@@ -111,13 +102,15 @@ impl Profile {
     }
 
     /// Like [`Profile::secret`], but a missing source is a configuration error naming the key.
-    pub fn require_secret(&self, key: &str) -> Result<Secret> {
-        self.secret(key)?.ok_or_else(|| self.missing(key))
+    pub fn require_secret(&self, key: &str, source: Option<&SecretSource>) -> Result<Secret> {
+        self.secret(key, source)?.ok_or_else(|| self.missing(key))
     }
 
-    /// Like [`Profile::get`], but a missing key is a configuration error naming it.
-    pub fn require(&self, key: &str) -> Result<&str> {
-        self.get(key).ok_or_else(|| self.missing(key))
+    /// A setting that must be set, or a configuration error naming it.
+    pub fn require<'a>(&self, key: &str, value: Option<&'a str>) -> Result<&'a str> {
+        value
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| self.missing(key))
     }
 
     /// A configuration error for a missing key, with the fix.

@@ -186,8 +186,13 @@ mod tests {
     /// Key pairs that between them set every field to null, to a plain value and to a value
     /// that needs escaping or nesting.
     fn samples() -> Vec<KeyPair> {
-        let bare = KeyPair::new("p", ProviderKind::Openstack, None, "n");
-        let mut full = KeyPair::new("hw", ProviderKind::HuaweiEcs, Some("cn-north-4"), "k1");
+        let bare = KeyPair::new("p", ProviderKind::new("openstack"), None, "n");
+        let mut full = KeyPair::new(
+            "hw",
+            ProviderKind::new("huawei-ecs"),
+            Some("cn-north-4"),
+            "k1",
+        );
         full.project_id = Some("0123".into());
         full.id = Some("42".into());
         full.key_type = Some(KeyType::X509);
@@ -214,7 +219,7 @@ mod tests {
         );
         let mut odd = KeyPair::new(
             "t\"q",
-            ProviderKind::Tencent,
+            ProviderKind::new("tencent"),
             Some("r\\s"),
             "a\nb\u{1}\u{1f}",
         );

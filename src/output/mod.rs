@@ -479,9 +479,17 @@ mod tests {
     }
 
     fn keys() -> Vec<Value> {
-        let mut a = KeyPair::new("hw", ProviderKind::Huawei, Some("cn-north-4"), "alpha");
+        let mut a = KeyPair::new(
+            "hw",
+            ProviderKind::new("huawei"),
+            Some("cn-north-4"),
+            "alpha",
+        );
         a.instance_ids = Some(vec!["i-1".into(), "i-2".into()]);
-        key_objects(&[a, KeyPair::new("tc", ProviderKind::Tencent, None, "be\tta")])
+        key_objects(&[
+            a,
+            KeyPair::new("tc", ProviderKind::new("tencent"), None, "be\tta"),
+        ])
     }
 
     fn render(format: Format, cols: &[&str]) -> String {
@@ -492,7 +500,12 @@ mod tests {
 
     #[test]
     fn json_written_in_chunks_is_serde_json_pretty_text_of_the_whole_list() {
-        let mut a = KeyPair::new("hw", ProviderKind::Huawei, Some("cn-north-4"), "a\nb");
+        let mut a = KeyPair::new(
+            "hw",
+            ProviderKind::new("huawei"),
+            Some("cn-north-4"),
+            "a\nb",
+        );
         a.tags = Some([("k".to_string(), "v".to_string())].into());
         a.extra
             .insert("nested".into(), serde_json::json!({"x": [1, {"y": null}]}));
@@ -502,8 +515,8 @@ mod tests {
         );
         let all = vec![
             a,
-            KeyPair::new("tc", ProviderKind::Tencent, None, "c"),
-            KeyPair::new("x", ProviderKind::Openstack, None, "d"),
+            KeyPair::new("tc", ProviderKind::new("tencent"), None, "c"),
+            KeyPair::new("x", ProviderKind::new("openstack"), None, "d"),
         ];
         for split in 0..=all.len() {
             let mut out = Vec::new();
@@ -561,7 +574,12 @@ mod tests {
 
     #[test]
     fn control_characters_are_escaped_in_tables_and_tsv() {
-        let mut k = KeyPair::new("hw", ProviderKind::Huawei, None, "evil\u{1b}[2J\r\nname");
+        let mut k = KeyPair::new(
+            "hw",
+            ProviderKind::new("huawei"),
+            None,
+            "evil\u{1b}[2J\r\nname",
+        );
         k.description = Some("a\rb".into());
         let objects = key_objects(&[k]);
         let mut out = Vec::new();
@@ -586,7 +604,12 @@ mod tests {
             (Format::Tsv, "evil\\u{1b}[2J\\r\\nname\ta\\\\b\\u{0}\n"),
             (Format::Name, "evil\\u{1b}[2J\\r\\nname\n"),
         ] {
-            let mut k = KeyPair::new("hw", ProviderKind::Huawei, None, "evil\u{1b}[2J\r\nname");
+            let mut k = KeyPair::new(
+                "hw",
+                ProviderKind::new("huawei"),
+                None,
+                "evil\u{1b}[2J\r\nname",
+            );
             k.description = Some("a\\b\u{0}".into());
             let mut out = Vec::new();
             let s = style(format);
@@ -604,11 +627,19 @@ mod tests {
 
     #[test]
     fn a_key_pair_table_is_the_table_of_its_json() {
-        let mut a = KeyPair::new("hw", ProviderKind::Huawei, Some("cn-north-4"), "alpha");
+        let mut a = KeyPair::new(
+            "hw",
+            ProviderKind::new("huawei"),
+            Some("cn-north-4"),
+            "alpha",
+        );
         a.created_at = chrono::DateTime::from_timestamp(1_700_000_000, 0);
         a.bits = Some(256);
         a.status = Some(crate::model::Status::Frozen);
-        let keys = vec![a, KeyPair::new("tc", ProviderKind::Tencent, None, "b")];
+        let keys = vec![
+            a,
+            KeyPair::new("tc", ProviderKind::new("tencent"), None, "b"),
+        ];
         let cols = [
             "profile",
             "name",

@@ -556,7 +556,7 @@ mod tests {
     }
 
     fn key(name: &str, i: usize) -> KeyPair {
-        let mut k = KeyPair::new("hw", ProviderKind::Huawei, Some("r"), name);
+        let mut k = KeyPair::new("hw", ProviderKind::new("huawei"), Some("r"), name);
         k.public_key = Some(format!("ssh-ed25519 {}", "A".repeat(i % 700)));
         k.description = Some(format!("key {i}"));
         k

@@ -1,6 +1,7 @@
-//! Provider adapters: one module per API, each turning its cloud's answers into [`KeyPair`]s,
-//! all behind the one [`Provider`] trait so the CLI and the fan-out never know which cloud
-//! they talk to.
+//! Provider adapters: one folder per provider, each turning its cloud's answers into
+//! [`KeyPair`]s, all behind the one [`Provider`] trait so the CLI and the fan-out never know
+//! which cloud they talk to. Each folder also holds its settings, its implicit profile and its
+//! regions ([`Cloud`]); [`registry`] lists them.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -8,16 +9,18 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 
-use crate::config::Profile;
+use crate::config::{Profile, Schema};
 use crate::error::{Error, Result};
 use crate::http::{Http, RateLimiter};
-use crate::model::{KeyPair, ProviderKind};
+use crate::model::KeyPair;
 use crate::proxy::ProfileProxy;
 
 pub mod huawei;
+pub mod huawei_ecs;
 pub(crate) mod item;
-pub mod nova;
+pub mod openstack;
 pub(crate) mod pipeline;
+pub mod registry;
 pub mod tencent;
 
 /// What `list` asks for beyond "everything". Adapters push to the server what their API can
@@ -102,7 +105,7 @@ impl Context {
     /// The client for `profile`: the shared one, or, when the profile sets its own `proxy`, a
     /// client that goes through it (made on first use; every region of the profile shares it).
     pub fn http_for(&self, profile: &Profile) -> Result<Http> {
-        let Some(value) = profile.get("proxy") else {
+        let Some(value) = profile.proxy.as_deref() else {
             return Ok(self.http.clone());
         };
         let mut clients = self
@@ -139,86 +142,28 @@ impl Context {
     }
 }
 
+/// One kind of provider: what the config layer needs to know of it ([`Schema`]: its name,
+/// settings, implicit profiles and regions) and how to build its adapter for a profile.
+pub trait Cloud: Schema {
+    /// The adapter for `profile` in `region` (already defaulted to the profile's own).
+    fn build(
+        &self,
+        profile: &Profile,
+        region: Option<String>,
+        ctx: &Context,
+    ) -> Result<Box<dyn Provider>>;
+}
+
 /// Builds the adapter for `profile` in `region` (`None`: the profile's own region, if any).
 pub fn build(profile: &Profile, region: Option<&str>, ctx: &Context) -> Result<Box<dyn Provider>> {
+    let cloud = registry::find(profile.provider.as_str()).ok_or_else(|| {
+        Error::other(format!(
+            "internal error: profile {} names provider {}, which is not registered",
+            profile.name, profile.provider
+        ))
+    })?;
     let region = region
         .map(str::to_string)
         .or_else(|| profile.region.clone());
-    match profile.provider {
-        ProviderKind::Huawei => Ok(Box::new(huawei::KpsProvider::new(profile, region, ctx)?)),
-        ProviderKind::HuaweiEcs => Ok(Box::new(nova::NovaProvider::huawei_ecs(
-            profile, region, ctx,
-        )?)),
-        ProviderKind::Openstack => Ok(Box::new(nova::NovaProvider::openstack(
-            profile, region, ctx,
-        )?)),
-        ProviderKind::Tencent => Ok(Box::new(tencent::TencentProvider::new(
-            profile, region, ctx,
-        )?)),
-    }
-}
-
-/// Region names each provider's official SDK knows, for `--all-regions`.
-pub fn known_regions(kind: ProviderKind) -> &'static [&'static str] {
-    match kind {
-        ProviderKind::Huawei => &[
-            "cn-north-4",
-            "cn-north-1",
-            "cn-north-2",
-            "cn-north-9",
-            "cn-east-2",
-            "cn-east-3",
-            "cn-south-1",
-            "cn-southwest-2",
-            "ap-southeast-1",
-            "ap-southeast-2",
-            "ap-southeast-3",
-            "ap-southeast-4",
-            "ap-southeast-5",
-            "la-south-2",
-            "sa-brazil-1",
-            "la-north-2",
-            "na-mexico-1",
-            "af-south-1",
-            "af-north-1",
-            "cn-south-4",
-            "cn-south-2",
-            "me-east-1",
-            "tr-west-1",
-            "my-kualalumpur-1",
-            "ru-moscow-1",
-            "cn-east-5",
-            "cn-east-4",
-            "cn-north-12",
-            "cn-north-11",
-            "cn-southwest-3",
-        ],
-        // ECS needs the project id of each region in its URL, and a profile holds one:
-        // `--all-regions` leaves an ECS profile on its own region (one profile per region).
-        ProviderKind::HuaweiEcs => &[],
-        // An OpenStack cloud's regions come from its own catalog; there is no global list.
-        ProviderKind::Openstack => &[],
-        ProviderKind::Tencent => &[
-            "ap-bangkok",
-            "ap-beijing",
-            "ap-chengdu",
-            "ap-chongqing",
-            "ap-guangzhou",
-            "ap-hongkong",
-            "ap-jakarta",
-            "ap-mumbai",
-            "ap-seoul",
-            "ap-shanghai",
-            "ap-nanjing",
-            "ap-shanghai-fsi",
-            "ap-shenzhen-fsi",
-            "ap-singapore",
-            "ap-tokyo",
-            "eu-frankfurt",
-            "na-ashburn",
-            "na-siliconvalley",
-            "na-toronto",
-            "sa-saopaulo",
-        ],
-    }
+    cloud.build(profile, region, ctx)
 }

@@ -4,6 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
+use keyctl::config::Profile;
+
 use assert_cmd::Command;
 
 pub fn keyctl() -> Command {
@@ -94,12 +96,68 @@ pub fn fast_context(
     keyctl::provider::Context::new(http, cache.map(Path::to_path_buf))
 }
 
+/// A profile of `kind` with no settings yet (tests fill them with [`set`] and
+/// [`inline_secret`]).
+pub fn profile(name: &str, kind: keyctl::model::ProviderKind) -> Profile {
+    use keyctl::provider::{huawei, huawei_ecs, openstack, tencent};
+    let origin = keyctl::config::Origin::Environment;
+    match kind.as_str() {
+        "huawei" => Profile::new(name, kind, origin, huawei::Settings::default()),
+        "huawei-ecs" => Profile::new(name, kind, origin, huawei_ecs::Settings::default()),
+        "tencent" => Profile::new(name, kind, origin, tencent::Settings::default()),
+        "openstack" => Profile::new(name, kind, origin, openstack::Settings::default()),
+        other => panic!("no provider {other}"),
+    }
+}
+
+/// Sets (`Some`) or clears (`None`) a string setting of `p` by its config key.
+pub fn set_opt(p: &mut Profile, key: &str, value: Option<String>) {
+    use keyctl::provider::{huawei, huawei_ecs, openstack, tencent};
+    let result = match (p.provider.as_str(), key) {
+        ("openstack", _) => p.edit(|s: &mut openstack::Settings| {
+            *s.field_mut(key)
+                .unwrap_or_else(|| panic!("no openstack setting {key}")) = value
+        }),
+        ("huawei", "project_id") => p.edit(|s: &mut huawei::Settings| s.project_id = value),
+        ("huawei", "iam_endpoint") => p.edit(|s: &mut huawei::Settings| s.iam_endpoint = value),
+        ("huawei-ecs", "project_id") => p.edit(|s: &mut huawei_ecs::Settings| s.project_id = value),
+        ("tencent", "site") => p.edit(|s: &mut tencent::Settings| s.site = value),
+        ("tencent", "language") => p.edit(|s: &mut tencent::Settings| s.language = value),
+        (provider, key) => panic!("no {provider} setting {key}"),
+    };
+    result.unwrap();
+}
+
+/// Sets a string setting of `p` by its config key.
+pub fn set(p: &mut Profile, key: &str, value: impl Into<String>) {
+    set_opt(p, key, Some(value.into()));
+}
+
 /// Gives `p` an inline secret.
-pub fn inline_secret(p: &mut keyctl::config::Profile, key: &str, value: &str) {
-    p.secrets.insert(
-        key.to_string(),
-        keyctl::secret::SecretSource::Inline(keyctl::secret::Secret::new(value)),
-    );
+pub fn inline_secret(p: &mut Profile, key: &str, value: &str) {
+    use keyctl::provider::{huawei, huawei_ecs, openstack, tencent};
+    use keyctl::secret::{Secret, SecretSource};
+    let v = Some(SecretSource::Inline(Secret::new(value)));
+    let result = match (p.provider.as_str(), key) {
+        ("openstack", _) => p.edit(|s: &mut openstack::Settings| {
+            *s.secret_mut(key)
+                .unwrap_or_else(|| panic!("no openstack secret {key}")) = v
+        }),
+        ("huawei", "access_key") => p.edit(|s: &mut huawei::Settings| s.access_key = v),
+        ("huawei", "secret_key") => p.edit(|s: &mut huawei::Settings| s.secret_key = v),
+        ("huawei", "security_token") => p.edit(|s: &mut huawei::Settings| s.security_token = v),
+        ("huawei", "auth_token") => p.edit(|s: &mut huawei::Settings| s.auth_token = v),
+        ("huawei-ecs", "access_key") => p.edit(|s: &mut huawei_ecs::Settings| s.access_key = v),
+        ("huawei-ecs", "secret_key") => p.edit(|s: &mut huawei_ecs::Settings| s.secret_key = v),
+        ("huawei-ecs", "security_token") => {
+            p.edit(|s: &mut huawei_ecs::Settings| s.security_token = v)
+        }
+        ("tencent", "secret_id") => p.edit(|s: &mut tencent::Settings| s.secret_id = v),
+        ("tencent", "secret_key") => p.edit(|s: &mut tencent::Settings| s.secret_key = v),
+        ("tencent", "token") => p.edit(|s: &mut tencent::Settings| s.token = v),
+        (provider, key) => panic!("no {provider} secret {key}"),
+    };
+    result.unwrap();
 }
 
 /// Two profiles against the emulator at `url`: `hw` (KPS, its secret key from `HW_SK`) and

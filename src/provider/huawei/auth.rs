@@ -1,5 +1,6 @@
 //! Credentials: AK/SK (permanent, or temporary with a security token) or a pre-issued IAM token.
 
+use super::Settings;
 use crate::config::Profile;
 use crate::error::Result;
 use crate::secret::Secret;
@@ -16,20 +17,15 @@ pub(super) enum Auth {
 }
 
 /// Credentials from the profile: AK/SK (optionally temporary) first, else an IAM token.
-pub(super) fn read_auth(profile: &Profile) -> Result<Auth> {
-    let access_key = match profile.secret("access_key")? {
-        Some(ak) => Some(ak),
-        // A non-secret `access_key = "…"` setting is accepted too: an AK alone grants nothing.
-        None => profile.get("access_key").map(Secret::new),
-    };
-    if let Some(access_key) = access_key {
+pub(super) fn read_auth(profile: &Profile, s: &Settings) -> Result<Auth> {
+    if let Some(access_key) = profile.secret("access_key", s.access_key.as_ref())? {
         return Ok(Auth::AkSk {
             access_key,
-            secret_key: profile.require_secret("secret_key")?,
-            security_token: profile.secret("security_token")?,
+            secret_key: profile.require_secret("secret_key", s.secret_key.as_ref())?,
+            security_token: profile.secret("security_token", s.security_token.as_ref())?,
         });
     }
-    if let Some(token) = profile.secret("auth_token")? {
+    if let Some(token) = profile.secret("auth_token", s.auth_token.as_ref())? {
         return Ok(Auth::Token(token));
     }
     Err(profile

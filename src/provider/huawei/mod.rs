@@ -12,6 +12,8 @@
 mod auth;
 mod errors;
 mod paging;
+pub mod regions;
+pub mod settings;
 mod wire;
 
 use async_trait::async_trait;
@@ -30,6 +32,48 @@ use crate::provider::{Context, ListQuery, PageSink, Provider};
 use crate::sign::huawei::{self as signer, Credentials};
 
 use auth::{read_auth, Auth};
+pub use settings::Settings;
+
+/// `provider = "huawei"`.
+pub const KIND: ProviderKind = ProviderKind::new("huawei");
+
+/// The registry's entry for KPS.
+pub struct Kps;
+
+impl crate::config::Schema for Kps {
+    fn name(&self) -> &'static str {
+        KIND.as_str()
+    }
+    fn keys(&self) -> Vec<String> {
+        crate::config::settings::keys::<Settings>()
+    }
+    fn parse_settings(
+        &self,
+        raw: crate::config::RawSettings,
+    ) -> std::result::Result<
+        std::sync::Arc<dyn crate::config::ProviderSettings>,
+        crate::config::SettingsError,
+    > {
+        crate::config::settings::parse::<Settings>(raw)
+    }
+    fn implicit_profiles(&self, env: crate::config::env::EnvFn) -> Vec<Profile> {
+        settings::from_env(env).into_iter().collect()
+    }
+    fn known_regions(&self) -> &'static [&'static str] {
+        regions::KNOWN
+    }
+}
+
+impl crate::provider::Cloud for Kps {
+    fn build(
+        &self,
+        profile: &Profile,
+        region: Option<String>,
+        ctx: &Context,
+    ) -> Result<Box<dyn Provider>> {
+        Ok(Box::new(KpsProvider::new(profile, region, ctx)?))
+    }
+}
 
 /// The documented page size maximum (and default) of ListKeypairs (README §1.5).
 const MAX_PAGE: u32 = 1000;
@@ -56,6 +100,7 @@ enum Op<'a> {
 
 impl KpsProvider {
     pub fn new(profile: &Profile, region: Option<String>, ctx: &Context) -> Result<Self> {
+        let settings: &Settings = profile.settings()?;
         let endpoint = match (&profile.endpoint, &region) {
             (Some(e), _) => e.trim_end_matches('/').to_string(),
             (None, Some(r)) => format!("https://kms.{r}.myhuaweicloud.com"),
@@ -68,7 +113,7 @@ impl KpsProvider {
             }
         };
         check_url(&endpoint, "endpoint", &profile.name)?;
-        let iam_endpoint = match (profile.get("iam_endpoint"), &profile.endpoint) {
+        let iam_endpoint = match (settings.iam_endpoint.as_deref(), &profile.endpoint) {
             (Some(iam), _) => iam.trim_end_matches('/').to_string(),
             // The emulator (and any single-host gateway) serves IAM beside KPS.
             (None, Some(e)) => e.trim_end_matches('/').to_string(),
@@ -80,7 +125,7 @@ impl KpsProvider {
         // A project id is one region's: another region of the profile (`regions`, --region,
         // --all-regions) has its own, which IAM names.
         let own_region = region.is_none() || region == profile.region;
-        if let Some(p) = profile.get("project_id").filter(|_| own_region) {
+        if let Some(p) = settings.project_id.as_deref().filter(|_| own_region) {
             let _ = project_id.set(p.to_string());
         } else if region.is_none() {
             return Err(Error::config(format!(
@@ -97,7 +142,7 @@ impl KpsProvider {
             region,
             endpoint,
             iam_endpoint,
-            auth: read_auth(profile)?,
+            auth: read_auth(profile, settings)?,
             project_id,
         })
     }
@@ -183,11 +228,7 @@ impl KpsProvider {
     }
 
     fn place(&self, e: Error) -> Error {
-        e.in_profile(
-            &self.profile,
-            ProviderKind::Huawei.as_str(),
-            self.region.as_deref(),
-        )
+        e.in_profile(&self.profile, KIND.as_str(), self.region.as_deref())
     }
 
     async fn show_one(&self, name: &str) -> Result<KeyPair> {
@@ -245,15 +286,14 @@ pub(super) mod test_support {
     pub const PROJECT: &str = "0b7ea2f4c0d24a1e9a6a2f6e8d3c1b5a";
 
     pub fn offline_provider(region: &str) -> KpsProvider {
-        let mut p = Profile::new("hw", ProviderKind::Huawei, Origin::Environment);
-        p.set("project_id", PROJECT);
-        for (k, v) in [
-            ("access_key", "UNITTESTAK0000000001"),
-            ("secret_key", "unit-test-secret-key-000000000000000000"),
-        ] {
-            p.secrets
-                .insert(k.to_string(), SecretSource::Inline(Secret::new(v)));
-        }
+        let inline = |v: &str| Some(SecretSource::Inline(Secret::new(v)));
+        let settings = Settings {
+            project_id: Some(PROJECT.into()),
+            access_key: inline("UNITTESTAK0000000001"),
+            secret_key: inline("unit-test-secret-key-000000000000000000"),
+            ..Settings::default()
+        };
+        let p = Profile::new("hw", KIND, Origin::Environment, settings);
         let ctx = Context::new(Http::new(HttpOptions::default()).unwrap(), None);
         KpsProvider::new(&p, Some(region.to_string()), &ctx).unwrap()
     }

@@ -24,7 +24,7 @@ impl KpsProvider {
         };
         let mut kp = KeyPair::new(
             &self.profile,
-            ProviderKind::Huawei,
+            ProviderKind::new("huawei"),
             self.region.as_deref(),
             name,
         );

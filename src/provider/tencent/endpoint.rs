@@ -3,6 +3,7 @@
 
 use url::Url;
 
+use super::Settings;
 use crate::config::Profile;
 use crate::error::{Error, Result};
 
@@ -12,7 +13,7 @@ const INTL_HOST: &str = "cvm.intl.tencentcloudapi.com";
 const FINANCIAL_REGIONS: &[&str] = &["ap-shanghai-fsi", "ap-shenzhen-fsi"];
 
 /// The base URL from `endpoint`, or the cloud's host for this site and region.
-pub(super) fn endpoint_url(profile: &Profile, region: &str) -> Result<Url> {
+pub(super) fn endpoint_url(profile: &Profile, settings: &Settings, region: &str) -> Result<Url> {
     if let Some(endpoint) = profile.endpoint.as_deref() {
         let mut url = Url::parse(endpoint).map_err(|e| {
             Error::config(format!(
@@ -35,7 +36,7 @@ pub(super) fn endpoint_url(profile: &Profile, region: &str) -> Result<Url> {
         url.set_query(None);
         return Ok(url);
     }
-    let host = default_host(profile, region)?;
+    let host = default_host(profile, settings, region)?;
     Url::parse(&format!("https://{host}/")).map_err(|e| {
         Error::config(format!(
             "profile {}: region `{region}` does not make a host name: {e}",
@@ -44,13 +45,13 @@ pub(super) fn endpoint_url(profile: &Profile, region: &str) -> Result<Url> {
     })
 }
 
-fn default_host(profile: &Profile, region: &str) -> Result<String> {
-    let regional = profile.get_bool("regional_endpoint").unwrap_or(false)
-        || FINANCIAL_REGIONS.contains(&region);
+fn default_host(profile: &Profile, settings: &Settings, region: &str) -> Result<String> {
+    let regional =
+        settings.regional_endpoint.unwrap_or(false) || FINANCIAL_REGIONS.contains(&region);
     if regional {
         return Ok(format!("cvm.{region}.tencentcloudapi.com"));
     }
-    match profile.get("site") {
+    match settings.site.as_deref() {
         None | Some("china" | "cn") => Ok(DEFAULT_HOST.to_string()),
         Some("intl") => Ok(INTL_HOST.to_string()),
         Some(other) => Err(Error::config(format!(
@@ -78,46 +79,53 @@ mod tests {
     use super::*;
     use crate::config::Origin;
     use crate::error::Kind;
-    use crate::model::ProviderKind;
 
     fn profile() -> Profile {
-        Profile::new("t", ProviderKind::Tencent, Origin::Environment)
+        Profile::new(
+            "t",
+            super::super::KIND,
+            Origin::Environment,
+            Settings::default(),
+        )
+    }
+
+    fn url(p: &Profile, region: &str) -> Result<Url> {
+        endpoint_url(p, p.settings().unwrap(), region)
     }
 
     #[test]
     fn hosts_follow_site_region_and_endpoint() {
         let mut p = profile();
         assert_eq!(
-            endpoint_url(&p, "ap-guangzhou").unwrap().as_str(),
+            url(&p, "ap-guangzhou").unwrap().as_str(),
             "https://cvm.tencentcloudapi.com/"
         );
         assert_eq!(
-            endpoint_url(&p, "ap-shanghai-fsi").unwrap().as_str(),
+            url(&p, "ap-shanghai-fsi").unwrap().as_str(),
             "https://cvm.ap-shanghai-fsi.tencentcloudapi.com/"
         );
-        p.set("site", "intl");
+        p.edit(|s: &mut Settings| s.site = Some("intl".into()))
+            .unwrap();
         assert_eq!(
-            endpoint_url(&p, "ap-singapore").unwrap().as_str(),
+            url(&p, "ap-singapore").unwrap().as_str(),
             "https://cvm.intl.tencentcloudapi.com/"
         );
-        p.settings.insert(
-            "regional_endpoint".into(),
-            crate::config::Setting::Bool(true),
-        );
+        p.edit(|s: &mut Settings| s.regional_endpoint = Some(true))
+            .unwrap();
         assert_eq!(
-            endpoint_url(&p, "ap-beijing").unwrap().as_str(),
+            url(&p, "ap-beijing").unwrap().as_str(),
             "https://cvm.ap-beijing.tencentcloudapi.com/"
         );
-        p.set("site", "mars");
-        p.settings.remove("regional_endpoint");
-        assert_eq!(
-            endpoint_url(&p, "ap-beijing").unwrap_err().kind,
-            Kind::Config
-        );
+        p.edit(|s: &mut Settings| {
+            s.site = Some("mars".into());
+            s.regional_endpoint = None;
+        })
+        .unwrap();
+        assert_eq!(url(&p, "ap-beijing").unwrap_err().kind, Kind::Config);
         p.endpoint = Some("http://127.0.0.1:8080".into());
-        let url = endpoint_url(&p, "ap-beijing").unwrap();
-        assert_eq!(url.as_str(), "http://127.0.0.1:8080/");
-        assert_eq!(host_header(&url).unwrap(), "127.0.0.1:8080");
+        let u = url(&p, "ap-beijing").unwrap();
+        assert_eq!(u.as_str(), "http://127.0.0.1:8080/");
+        assert_eq!(host_header(&u).unwrap(), "127.0.0.1:8080");
         let https = Url::parse("https://cvm.tencentcloudapi.com:443/").unwrap();
         assert_eq!(host_header(&https).unwrap(), "cvm.tencentcloudapi.com");
     }

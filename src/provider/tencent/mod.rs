@@ -12,6 +12,8 @@
 mod endpoint;
 mod errors;
 mod paging;
+pub mod regions;
+pub mod settings;
 mod tccli;
 mod wire;
 
@@ -35,6 +37,47 @@ pub use tccli::{read_tccli, TccliCredentials};
 
 use endpoint::{endpoint_url, host_header};
 use wire::{Filter, Selector, TcKeyPair};
+
+pub use settings::Settings;
+
+/// `provider = "tencent"`.
+pub const KIND: ProviderKind = ProviderKind::new("tencent");
+
+/// The registry's entry for Tencent Cloud CVM.
+pub struct Tencent;
+
+impl crate::config::Schema for Tencent {
+    fn name(&self) -> &'static str {
+        KIND.as_str()
+    }
+    fn keys(&self) -> Vec<String> {
+        crate::config::settings::keys::<Settings>()
+    }
+    fn parse_settings(
+        &self,
+        raw: crate::config::RawSettings,
+    ) -> std::result::Result<Arc<dyn crate::config::ProviderSettings>, crate::config::SettingsError>
+    {
+        crate::config::settings::parse::<Settings>(raw)
+    }
+    fn implicit_profiles(&self, env: crate::config::env::EnvFn) -> Vec<Profile> {
+        settings::implicit_profile(env).into_iter().collect()
+    }
+    fn known_regions(&self) -> &'static [&'static str] {
+        regions::KNOWN
+    }
+}
+
+impl crate::provider::Cloud for Tencent {
+    fn build(
+        &self,
+        profile: &Profile,
+        region: Option<String>,
+        ctx: &Context,
+    ) -> Result<Box<dyn Provider>> {
+        Ok(Box::new(TencentProvider::new(profile, region, ctx)?))
+    }
+}
 
 const SERVICE: &str = "cvm";
 const ACTION: &str = "DescribeKeyPairs";
@@ -72,12 +115,13 @@ impl TencentProvider {
             Error::config(format!("profile {} (tencent): DescribeKeyPairs needs a region", profile.name))
                 .with_hint("set `region = \"ap-guangzhou\"` (or another region) in the profile, or pass --region")
         })?;
-        let secret_id = profile.require_secret("secret_id")?;
-        let secret_key = profile.require_secret("secret_key")?;
-        let token = profile.secret("token")?;
-        let url = endpoint_url(profile, &region)?;
+        let settings: &Settings = profile.settings()?;
+        let secret_id = profile.require_secret("secret_id", settings.secret_id.as_ref())?;
+        let secret_key = profile.require_secret("secret_key", settings.secret_key.as_ref())?;
+        let token = profile.secret("token", settings.token.as_ref())?;
+        let url = endpoint_url(profile, settings, &region)?;
         let host = host_header(&url)?;
-        let language = match profile.get("language") {
+        let language = match settings.language.as_deref() {
             None => None,
             Some(l @ ("zh-CN" | "en-US")) => Some(l.to_string()),
             Some(other) => {
@@ -148,7 +192,7 @@ impl TencentProvider {
 
     /// The KeyPair model from one `KeyPairSet` item.
     fn to_keypair(&self, k: TcKeyPair) -> KeyPair {
-        let mut kp = KeyPair::new(&self.profile, ProviderKind::Tencent, Some(&self.region), "");
+        let mut kp = KeyPair::new(&self.profile, KIND, Some(&self.region), "");
         // Moved, not copied: the item is ours, and this runs for every key pair listed.
         kp.name = k.key_name.unwrap_or_default();
         kp.id = k.key_id;

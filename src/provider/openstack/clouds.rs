@@ -5,9 +5,9 @@ use std::path::{Path, PathBuf};
 
 use serde_yaml_ng::{Mapping, Value};
 
-use crate::config::{Origin, Profile, Setting};
+use super::settings::{given, Settings};
+use crate::config::{Origin, Profile};
 use crate::error::{Error, Result};
-use crate::model::ProviderKind;
 use crate::secret::{Secret, SecretSource};
 
 /// Where clouds.yaml and secure.yaml are looked for, first found wins (openstacksdk
@@ -63,7 +63,7 @@ impl SearchPath {
         SearchPath::standard(&env, cwd.as_deref(), home.as_deref())
     }
 
-    /// Explicit files (profile keys `clouds_file` / `secure_file`): no search at all.
+    /// Explicit files (settings `clouds_file` / `secure_file`): no search at all.
     pub fn explicit(clouds: PathBuf, secure: Option<PathBuf>) -> SearchPath {
         SearchPath {
             config_files: vec![clouds],
@@ -221,18 +221,29 @@ const AUTH_SECRETS: &[&str] = &["password", "application_credential_secret", "to
 impl Cloud {
     /// The cloud's settings as a profile; `into` keeps every key it already has (the keyctl
     /// profile overrides clouds.yaml).
-    pub fn fill(&self, into: &mut Profile) {
+    pub fn fill(&self, into: &mut Profile, settings: &mut Settings) {
         let auth = self
             .entry
             .get("auth")
             .and_then(Value::as_mapping)
             .cloned()
             .unwrap_or_default();
+        let mut fill = |key: &str, value: String| {
+            if let Some(field) = settings.field_mut(key) {
+                if given(field).is_none() {
+                    *field = Some(value);
+                }
+            }
+        };
         for (from, to) in AUTH_SETTINGS {
             if let Some(v) = auth.get(*from).and_then(scalar) {
-                into.settings
-                    .entry(to.to_string())
-                    .or_insert(Setting::Str(v));
+                fill(to, v);
+            }
+        }
+        let top = |k: &str| self.entry.get(k).and_then(scalar);
+        for key in ["interface", "cacert", "auth_type"] {
+            if let Some(v) = top(key) {
+                fill(key, v);
             }
         }
         for key in AUTH_SECRETS {
@@ -241,15 +252,14 @@ impl Cloud {
                     Some(sp) if self.secure_keys.iter().any(|k| k == key) => sp.clone(),
                     _ => self.path.clone(),
                 };
-                into.secrets
-                    .entry(key.to_string())
-                    .or_insert(SecretSource::External {
+                if let Some(secret) = settings.secret_mut(key) {
+                    secret.get_or_insert(SecretSource::External {
                         path,
                         value: Secret::new(v),
                     });
+                }
             }
         }
-        let top = |k: &str| self.entry.get(k).and_then(scalar);
         if into.region.is_none() {
             into.region = top("region_name").or_else(|| {
                 // `regions: [a, b]` (or `- name: a`): the first is the default.
@@ -257,26 +267,13 @@ impl Cloud {
                 scalar(&first).or_else(|| first.get("name").and_then(scalar))
             });
         }
-        for (from, to) in [
-            ("interface", "interface"),
-            ("cacert", "cacert"),
-            ("auth_type", "auth_type"),
-        ] {
-            if let Some(v) = top(from) {
-                into.settings
-                    .entry(to.to_string())
-                    .or_insert(Setting::Str(v));
-            }
-        }
         if into.endpoint.is_none() {
             into.endpoint = top("compute_endpoint_override");
         }
         let verify_off = matches!(self.entry.get("verify"), Some(Value::Bool(false)))
             || matches!(self.entry.get("insecure"), Some(Value::Bool(true)));
         if verify_off {
-            into.settings
-                .entry("insecure".to_string())
-                .or_insert(Setting::Bool(true));
+            settings.insecure.get_or_insert(true);
         }
     }
 }
@@ -284,13 +281,14 @@ impl Cloud {
 /// The profile to use: `profile` itself, or (with `cloud = "name"`) the cloud's clouds.yaml
 /// settings under the profile's own.
 pub fn resolve(profile: &Profile) -> Result<Profile> {
-    let Some(name) = profile.get("cloud") else {
+    let settings: &Settings = profile.settings()?;
+    let Some(name) = given(&settings.cloud) else {
         return Ok(profile.clone());
     };
-    let search = match profile.get("clouds_file") {
+    let search = match given(&settings.clouds_file) {
         Some(f) => SearchPath::explicit(
             PathBuf::from(f),
-            profile.get("secure_file").map(PathBuf::from),
+            given(&settings.secure_file).map(PathBuf::from),
         ),
         None => SearchPath::from_process(),
     };
@@ -306,7 +304,9 @@ pub fn resolve_with(profile: &Profile, cloud: &str, search: &SearchPath) -> Resu
         e2
     })?;
     let mut out = profile.clone();
-    c.fill(&mut out);
+    let mut settings: Settings = profile.settings::<Settings>()?.clone();
+    c.fill(&mut out, &mut settings);
+    out.settings = std::sync::Arc::new(settings);
     crate::log::info(&format!(
         "profile {}: cloud `{cloud}` from {}",
         profile.name,
@@ -325,10 +325,10 @@ pub fn profile_from_os_env(env: &dyn Fn(&str) -> Option<String>) -> Option<Profi
         return None;
     }
     let name = cloud.clone().unwrap_or_else(|| "openstack".to_string());
-    let mut p = Profile::new(&name, ProviderKind::Openstack, Origin::Environment);
-    if let Some(c) = cloud {
-        p.set("cloud", c);
-    }
+    let mut settings = Settings {
+        cloud,
+        ..Settings::default()
+    };
     const SETTINGS: &[(&str, &str)] = &[
         ("OS_AUTH_URL", "auth_url"),
         ("OS_USERNAME", "username"),
@@ -352,8 +352,8 @@ pub fn profile_from_os_env(env: &dyn Fn(&str) -> Option<String>) -> Option<Profi
         ("OS_AUTH_TYPE", "auth_type"),
     ];
     for (var, key) in SETTINGS {
-        if let Some(v) = get(var) {
-            p.settings.entry(key.to_string()).or_insert(Setting::Str(v));
+        if let (Some(v), Some(field)) = (get(var), settings.field_mut(key)) {
+            field.get_or_insert(v);
         }
     }
     const SECRETS: &[(&str, &str)] = &[
@@ -365,16 +365,16 @@ pub fn profile_from_os_env(env: &dyn Fn(&str) -> Option<String>) -> Option<Profi
         ("OS_TOKEN", "token"),
     ];
     for (var, key) in SECRETS {
-        if get(var).is_some() {
-            p.secrets
-                .insert(key.to_string(), SecretSource::Env(var.to_string()));
+        if let (Some(_), Some(secret)) = (get(var), settings.secret_mut(key)) {
+            *secret = Some(SecretSource::Env(var.to_string()));
         }
     }
-    p.region = get("OS_REGION_NAME");
     if let Some(v) = get("OS_INSECURE") {
         let on = matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on");
-        p.settings.insert("insecure".to_string(), Setting::Bool(on));
+        settings.insecure = Some(on);
     }
+    let mut p = Profile::new(&name, super::KIND, Origin::Environment, settings);
+    p.region = get("OS_REGION_NAME");
     if let Some(v) = get("OS_COMPUTE_ENDPOINT_OVERRIDE").or_else(|| get("OS_ENDPOINT")) {
         p.endpoint = Some(v);
     }
@@ -452,19 +452,29 @@ mod tests {
             config_files: vec![cwd.join("clouds.yaml"), user.join("clouds.yaml")],
             secure_files: vec![cwd.join("secure.yaml"), user.join("secure.yaml")],
         };
-        let mut base = Profile::new("os", ProviderKind::Openstack, Origin::Environment);
-        base.set("username", "bob"); // the profile wins over clouds.yaml
+        let base = Profile::new(
+            "os",
+            super::super::KIND,
+            Origin::Environment,
+            Settings {
+                username: Some("bob".into()), // the profile wins over clouds.yaml
+                ..Settings::default()
+            },
+        );
         let p = resolve_with(&base, "c1", &s).unwrap();
-        assert_eq!(p.get("auth_url"), Some("http://cwd/v3"));
-        assert_eq!(p.get("username"), Some("bob"));
-        assert_eq!(p.get("project_name"), Some("p"));
+        let set = p.settings::<Settings>().unwrap();
+        assert_eq!(set.auth_url.as_deref(), Some("http://cwd/v3"));
+        assert_eq!(set.username.as_deref(), Some("bob"));
+        assert_eq!(set.project_name.as_deref(), Some("p"));
         assert_eq!(p.region.as_deref(), Some("R1"));
-        assert_eq!(p.get_bool("insecure"), Some(true));
+        assert_eq!(set.insecure, Some(true));
         assert_eq!(
-            p.require_secret("password").unwrap().expose(),
+            p.require_secret("password", set.password.as_ref())
+                .unwrap()
+                .expose(),
             "from-secure-yaml"
         );
-        match p.secrets.get("password") {
+        match &set.password {
             Some(SecretSource::External { path, .. }) => {
                 assert!(path.ends_with("user/secure.yaml"))
             }
@@ -486,17 +496,16 @@ mod tests {
             ("OS_INSECURE", "true"),
         ]))
         .unwrap();
-        assert_eq!(p.provider, ProviderKind::Openstack);
+        assert_eq!(p.provider, super::super::KIND);
         assert_eq!(p.origin, Origin::Environment);
-        assert_eq!(p.get("auth_url"), Some("http://k/v3"));
+        let set = p.settings::<Settings>().unwrap();
+        assert_eq!(set.auth_url.as_deref(), Some("http://k/v3"));
         assert_eq!(p.region.as_deref(), Some("R"));
-        assert_eq!(p.get_bool("insecure"), Some(true));
-        assert_eq!(
-            p.secrets.get("password"),
-            Some(&SecretSource::Env("OS_PASSWORD".into()))
-        );
+        assert_eq!(set.insecure, Some(true));
+        assert_eq!(set.password, Some(SecretSource::Env("OS_PASSWORD".into())));
         let p = profile_from_os_env(&env_of(&[("OS_CLOUD", "mycloud")])).unwrap();
-        assert_eq!(p.get("cloud"), Some("mycloud"));
+        let set = p.settings::<Settings>().unwrap();
+        assert_eq!(set.cloud.as_deref(), Some("mycloud"));
         assert_eq!(p.name, "mycloud");
     }
 }

@@ -36,7 +36,46 @@ use crate::secret::Secret;
 pub mod clouds;
 mod errors;
 pub mod keystone;
+pub mod settings;
 pub mod token_cache;
+
+use settings::given;
+pub use settings::Settings;
+
+/// `provider = "openstack"`.
+pub const KIND: ProviderKind = ProviderKind::new("openstack");
+
+/// The registry's entry for OpenStack (Keystone v3 + Nova).
+pub struct OpenStack;
+
+impl crate::config::Schema for OpenStack {
+    fn name(&self) -> &'static str {
+        KIND.as_str()
+    }
+    fn keys(&self) -> Vec<String> {
+        crate::config::settings::keys::<Settings>()
+    }
+    fn parse_settings(
+        &self,
+        raw: crate::config::RawSettings,
+    ) -> Result<Arc<dyn crate::config::ProviderSettings>, crate::config::SettingsError> {
+        crate::config::settings::parse::<Settings>(raw)
+    }
+    fn implicit_profiles(&self, env: crate::config::env::EnvFn) -> Vec<Profile> {
+        profile_from_os_env(env).into_iter().collect()
+    }
+}
+
+impl crate::provider::Cloud for OpenStack {
+    fn build(
+        &self,
+        profile: &Profile,
+        region: Option<String>,
+        ctx: &Context,
+    ) -> Result<Box<dyn Provider>> {
+        Ok(Box::new(NovaProvider::openstack(profile, region, ctx)?))
+    }
+}
 
 pub use clouds::{
     load_cloud, profile_from_os_env, resolve as resolve_cloud, resolve_with as resolve_cloud_with,
@@ -96,12 +135,15 @@ enum Auth {
         cache: Option<TokenCache>,
     },
     /// Huawei AK/SK, signed per attempt.
-    Aksk {
-        access_key: Secret,
-        secret_key: Secret,
-        security_token: Option<Secret>,
-        project_id: String,
-    },
+    Aksk(AkSk),
+}
+
+/// Huawei access keys, for Nova signed as Huawei ECS expects.
+pub struct AkSk {
+    pub access_key: Secret,
+    pub secret_key: Secret,
+    pub security_token: Option<Secret>,
+    pub project_id: String,
 }
 
 /// What one token (or one ECS profile) gives: where to send requests and as whom.
@@ -152,11 +194,12 @@ pub struct NovaProvider {
 impl NovaProvider {
     pub fn openstack(profile: &Profile, region: Option<String>, ctx: &Context) -> Result<Self> {
         let p = clouds::resolve(profile)?;
+        let s: &Settings = p.settings()?;
         let region = region.or_else(|| p.region.clone());
-        let http = tls(&p, ctx)?;
+        let http = tls(&p, s.cacert.as_deref(), s.insecure == Some(true), ctx)?;
         let endpoint = p.endpoint.as_deref().map(compute_base).transpose()?;
-        let interface = p.get("interface").unwrap_or("public").to_string();
-        if let Some(t) = p.get("auth_type") {
+        let interface = given(&s.interface).unwrap_or("public").to_string();
+        if let Some(t) = given(&s.auth_type) {
             let known = [
                 "password",
                 "v3password",
@@ -175,13 +218,13 @@ impl NovaProvider {
                 ));
             }
         }
-        let (method, direct) = auth_method(&p, endpoint.is_some())?;
-        let auth_url = match (&method, p.get("auth_url")) {
+        let (method, direct) = auth_method(&p, s, endpoint.is_some())?;
+        let auth_url = match (&method, given(&s.auth_url)) {
             (Some(_), Some(u)) => Some(u.to_string()),
             (Some(_), None) => return Err(p.missing("auth_url")),
             (None, u) => u.map(str::to_string),
         };
-        let caching = p.get_bool("token_cache") != Some(false);
+        let caching = s.token_cache != Some(false);
         let cache = match (&method, &auth_url, &ctx.cache_dir) {
             // A pre-issued token is itself the credential: nothing worth caching under its name.
             (Some(m), Some(url), Some(dir))
@@ -194,7 +237,7 @@ impl NovaProvider {
         };
         Ok(NovaProvider {
             profile: p.name.clone(),
-            kind: ProviderKind::Openstack,
+            kind: KIND,
             http,
             auth: Auth::Keystone {
                 auth_url,
@@ -210,60 +253,27 @@ impl NovaProvider {
         })
     }
 
-    pub fn huawei_ecs(profile: &Profile, region: Option<String>, ctx: &Context) -> Result<Self> {
-        let project_id = profile.require("project_id")?.to_string();
-        // A project id is one region's, and ECS takes it in the URL: another region of the
-        // profile (`regions`, --region) would be sent the wrong one and refuse it.
-        if let (None, Some(home), Some(r)) = (&profile.endpoint, &profile.region, &region) {
-            if home != r {
-                return Err(Error::config(format!(
-                    "profile {} (huawei-ecs): project_id is region {home}'s; ECS in {r} needs that region's own project id",
-                    profile.name
-                ))
-                .with_hint(format!(
-                    "add a huawei-ecs profile for {r} with its project_id (Huawei console: My Credentials > API Credentials), or use a huawei (KPS) profile, which looks each region's project up"
-                )));
-            }
-        }
-        let access_key = match profile.secret("access_key")? {
-            Some(s) => s,
-            None => Secret::new(profile.require("access_key")?),
-        };
-        let secret_key = profile.require_secret("secret_key")?;
-        let security_token = profile.secret("security_token")?;
-        let base = match (&profile.endpoint, &region) {
-            (Some(e), _) => e.clone(),
-            (None, Some(r)) => format!("https://ecs.{r}.myhuaweicloud.com"),
-            (None, None) => {
-                return Err(Error::config(format!(
-                    "profile {} (huawei-ecs): no region and no endpoint",
-                    profile.name
-                ))
-                .with_hint("set `region = \"cn-north-4\"` (or pass --region), or `endpoint`"))
-            }
-        };
-        let mut compute = compute_base(&base)?;
-        if !last_segments_have_project(&compute) {
-            compute
-                .path_segments_mut()
-                .map_err(|_| bad_endpoint(&base))?
-                .push(&project_id);
-        }
-        Ok(NovaProvider {
-            profile: profile.name.clone(),
-            kind: ProviderKind::HuaweiEcs,
-            http: tls(profile, ctx)?,
-            auth: Auth::Aksk {
-                access_key,
-                secret_key,
-                security_token,
-                project_id,
-            },
+    /// Nova signed with Huawei AK/SK instead of a Keystone token: Huawei ECS's
+    /// Nova-compatible API (`provider::huawei_ecs` builds it). `compute` is the base URL
+    /// with the project (`…/v2.1/{project_id}`).
+    pub fn signed(
+        profile: &str,
+        kind: ProviderKind,
+        http: Http,
+        compute: Url,
+        region: Option<String>,
+        keys: AkSk,
+    ) -> NovaProvider {
+        NovaProvider {
+            profile: profile.to_string(),
+            kind,
+            http,
+            auth: Auth::Aksk(keys),
             region,
             endpoint: Some(compute),
             session: tokio::sync::Mutex::new(None),
             reauthenticated: AtomicBool::new(false),
-        })
+        }
     }
 
     // ------------------------------------------------------------------ sessions ----
@@ -312,7 +322,7 @@ impl NovaProvider {
 
     async fn open_session(&self, use_cache: bool) -> Result<Session> {
         let (auth_url, method, direct, interface, cache) = match &self.auth {
-            Auth::Aksk { .. } => {
+            Auth::Aksk(_) => {
                 let compute = self
                     .endpoint
                     .clone()
@@ -548,7 +558,7 @@ impl NovaProvider {
             return Ok(mv);
         }
         let mut root = version_root(&s.compute);
-        if matches!(self.auth, Auth::Aksk { .. }) {
+        if matches!(self.auth, Auth::Aksk(_)) {
             // Huawei's gateway 404s a trailing-slash path it does not know; ECS documents
             // `GET /v2.1` (real Nova serves `/v2.1/`).
             let path = root.path().trim_end_matches('/').to_string();
@@ -599,12 +609,12 @@ impl NovaProvider {
                         req = req.header("X-Auth-Token", t.expose());
                     }
                 }
-                Auth::Aksk {
+                Auth::Aksk(AkSk {
                     access_key,
                     secret_key,
                     security_token,
                     project_id,
-                } => {
+                }) => {
                     // Everything sent is signed, so these go on before signing.
                     req = req
                         .header("Content-Type", "application/json")
@@ -621,7 +631,7 @@ impl NovaProvider {
             }
             Ok(req)
         };
-        let ecs = matches!(self.auth, Auth::Aksk { .. });
+        let ecs = matches!(self.auth, Auth::Aksk(_));
         let judge = |resp: &HttpResponse| {
             let error = |r: &HttpResponse| nova_error(r, action, mv, ecs);
             // A proxy's 413 with Retry-After is throttling in Nova's own words (overLimit).
@@ -685,7 +695,7 @@ impl NovaProvider {
         };
         let region = s.region.as_deref().or(self.region.as_deref());
         let mut kp = KeyPair::new(&self.profile, self.kind, region, name);
-        if let Auth::Aksk { project_id, .. } = &self.auth {
+        if let Auth::Aksk(AkSk { project_id, .. }) = &self.auth {
             kp.project_id = Some(project_id.clone());
         }
         kp.key_type = v.str("type").and_then(KeyType::parse);
@@ -1019,7 +1029,7 @@ impl NovaProvider {
         let wanted = if user.is_some() { MV_USER_ID } else { MV_TYPE };
         // ECS: no version discovery just for a show; ask for 2.2 and fall back on a 406.
         let ecs_guess =
-            matches!(self.auth, Auth::Aksk { .. }) && s.known_max().is_none() && user.is_none();
+            matches!(self.auth, Auth::Aksk(_)) && s.known_max().is_none() && user.is_none();
         let max = if ecs_guess {
             wanted
         } else {
@@ -1092,58 +1102,70 @@ fn remember(cache: Option<&TokenCache>, issued: &keystone::Issued) -> Option<Ent
 
 // ----------------------------------------------------------------------- helpers ----
 
-fn tls(p: &Profile, ctx: &Context) -> Result<Http> {
-    let insecure = p.get_bool("insecure") == Some(true);
+/// The profile's client, with its CA bundle or (warned about) no verification at all.
+pub(crate) fn tls(
+    p: &Profile,
+    cacert: Option<&str>,
+    insecure: bool,
+    ctx: &Context,
+) -> Result<Http> {
     if insecure {
         log::warn(&format!(
             "profile {}: TLS certificate verification is OFF (insecure = true); anyone on the path can read the token",
             p.name
         ));
     }
-    let cacert = p.get("cacert").map(std::path::PathBuf::from);
+    let cacert = cacert.map(std::path::PathBuf::from);
     ctx.http_for(p)?.with_tls(cacert.as_deref(), insecure)
 }
 
 /// The Keystone method a profile describes, or a pre-issued token to use directly.
-fn auth_method(p: &Profile, has_endpoint: bool) -> Result<(Option<AuthMethod>, Option<Secret>)> {
-    let domain = |id_key: &str, name_key: &str| -> DomainRef {
-        if let Some(id) = p.get(id_key).or_else(|| p.get("default_domain_id")) {
+fn auth_method(
+    p: &Profile,
+    s: &Settings,
+    has_endpoint: bool,
+) -> Result<(Option<AuthMethod>, Option<Secret>)> {
+    let domain = |id: &Option<String>, name: &Option<String>| -> DomainRef {
+        if let Some(id) = given(id).or_else(|| given(&s.default_domain_id)) {
             DomainRef::Id(id.to_string())
         } else {
             // Keystone needs a domain with a name; "Default" is every deployment's first one.
             DomainRef::Name(
-                p.get(name_key)
-                    .or_else(|| p.get("default_domain_name"))
+                given(name)
+                    .or_else(|| given(&s.default_domain_name))
                     .unwrap_or("Default")
                     .to_string(),
             )
         }
     };
     let user = || -> Option<UserRef> {
-        if let Some(id) = p.get("user_id") {
+        if let Some(id) = given(&s.user_id) {
             return Some(UserRef::Id(id.to_string()));
         }
-        p.get("username").map(|n| UserRef::Name {
+        given(&s.username).map(|n| UserRef::Name {
             name: n.to_string(),
-            domain: domain("user_domain_id", "user_domain_name"),
+            domain: domain(&s.user_domain_id, &s.user_domain_name),
         })
     };
     let project = || -> Option<ProjectRef> {
-        if let Some(id) = p.get("project_id") {
+        if let Some(id) = given(&s.project_id) {
             return Some(ProjectRef::Id(id.to_string()));
         }
-        p.get("project_name").map(|n| ProjectRef::Name {
+        given(&s.project_name).map(|n| ProjectRef::Name {
             name: n.to_string(),
-            domain: domain("project_domain_id", "project_domain_name"),
+            domain: domain(&s.project_domain_id, &s.project_domain_name),
         })
     };
     let need_project = || {
         p.missing("project_name")
             .with_hint("set `project_name` (with `project_domain_name`) or `project_id`")
     };
-    if let Some(secret) = p.secret("application_credential_secret")? {
-        let id = p.get("application_credential_id").map(str::to_string);
-        let name = p.get("application_credential_name").map(str::to_string);
+    if let Some(secret) = p.secret(
+        "application_credential_secret",
+        s.application_credential_secret.as_ref(),
+    )? {
+        let id = given(&s.application_credential_id).map(str::to_string);
+        let name = given(&s.application_credential_name).map(str::to_string);
         if id.is_none() && name.is_none() {
             return Err(p.missing("application_credential_id"));
         }
@@ -1162,11 +1184,11 @@ fn auth_method(p: &Profile, has_endpoint: bool) -> Result<(Option<AuthMethod>, O
             None,
         ));
     }
-    if let Some(token) = p.secret("token")? {
+    if let Some(token) = p.secret("token", s.token.as_ref())? {
         // With `endpoint` and no project, the token is sent to Nova as is; otherwise Keystone
         // rescopes it to the project (and supplies the catalog).
         return match project() {
-            Some(project) if p.get("auth_url").is_some() => Ok((Some(AuthMethod::Token { token, project }), None)),
+            Some(project) if given(&s.auth_url).is_some() => Ok((Some(AuthMethod::Token { token, project }), None)),
             _ if has_endpoint => Ok((None, Some(token))),
             _ => Err(Error::config(format!(
                 "profile {}: a `token` needs either `endpoint` (to use it as is) or `auth_url` and a project",
@@ -1175,7 +1197,7 @@ fn auth_method(p: &Profile, has_endpoint: bool) -> Result<(Option<AuthMethod>, O
             .with_hint("set `endpoint` to the compute URL, or `auth_url` and `project_name`/`project_id`")),
         };
     }
-    let password = p.secret("password")?;
+    let password = p.secret("password", s.password.as_ref())?;
     let Some(password) = password else {
         return Err(Error::config(format!("profile {} (openstack): no credentials", p.name)).with_hint(
             "set `password` (with username/user_id), `application_credential_id` + `application_credential_secret`, or `token`; or `cloud` to read clouds.yaml",
@@ -1193,7 +1215,7 @@ fn auth_method(p: &Profile, has_endpoint: bool) -> Result<(Option<AuthMethod>, O
     ))
 }
 
-fn bad_endpoint(e: &str) -> Error {
+pub(crate) fn bad_endpoint(e: &str) -> Error {
     Error::config(format!("endpoint {e} is not an http(s) URL"))
         .with_hint("set `endpoint` to the compute base, e.g. https://compute.example.com:8774/v2.1")
 }
@@ -1223,7 +1245,7 @@ pub fn compute_base(endpoint: &str) -> Result<Url> {
 }
 
 /// Whether the base already names a project (`…/v2.1/{project}`).
-fn last_segments_have_project(url: &Url) -> bool {
+pub(crate) fn last_segments_have_project(url: &Url) -> bool {
     let segs: Vec<&str> = url.path_segments().map(|s| s.collect()).unwrap_or_default();
     segs.len() >= 2 && segs[segs.len() - 2] == "v2.1"
 }
