@@ -41,7 +41,7 @@ HW_SK = "HwEmuSkDemo0000000000000000000000000000001"
 HW_PROJECT = "7d3f1c9a52e84b6f9a0c1e2d3b4a5f60"
 TC_KEY = "EmulatorSecretKey000000000000001"
 
-# API page sizes and limits (/work/shared/api/README.md; the emulator serves the same).
+# API page sizes and limits, as each API's reference documents them (the emulator serves the same).
 HW_PAGE = 1000  # KPS v3 limit max
 NOVA_PAGE = 1000  # Nova [api] max_limit default
 TC_PAGE = 100  # CVM DescribeKeyPairs Limit max
@@ -49,14 +49,13 @@ TC_RATE = 10  # CVM DescribeKeyPairs requests per second per SecretId
 
 ACCOUNTS = 4  # emulated accounts per cloud for the 12-profile case
 
-# Runs follow each other at once, as hyperfine runs them: on this kind of VM a process started
-# after a second of idleness runs its first ~100 ms markedly slower (the same 8-profile
-# listing: 75 ms back to back, 90 ms after 1.1 s idle, with 30% more CPU time for the same
-# work), which is the machine waking up, not the command. Tencent's 10 requests/s per SecretId
+# Runs follow each other at once, as hyperfine runs them: on a VM a process started after a
+# second of idleness runs its first ~100 ms markedly slower, with more CPU time for the same
+# work, which is the machine waking up, not the command. Tencent's 10 requests/s per SecretId
 # would throttle a run that starts within a second of the last one's requests, so every
 # emulated account accepts SLOTS SecretIds (each its own window, same key) and consecutive runs
 # rotate through them. Each case is also timed with --idle-gap seconds of idleness before every
-# run (the method until 2026-12-06), reported beside.
+# run, reported beside, so that cost stays visible.
 SLOTS = 24
 TC_WINDOW = 1.1  # seconds after a run before its SecretIds are used again
 
@@ -152,8 +151,8 @@ class Rotation:
 def measure(argv, runs, env=None, pause=0.0, label="", memory_runs=None, servers=(),
             rotation=None):
     """Median wall time of `runs` plain runs, then the peak RSS (the largest) of `memory_runs`
-    more under /usr/bin/time. Their wall times are kept too ("wrapped"): the figure the tables
-    before 2026-12-04 reported. Beside the wall time: the command's own CPU time (median) and,
+    more under /usr/bin/time. Their wall times are kept too ("wrapped"), comparable with figures
+    taken under such a wrapper. Beside the wall time: the command's own CPU time (median) and,
     with `servers` (pids), what those processes spent per timed run (mean; they share the
     machine's cores with the command). `pause` seconds of idleness precede every run but the
     first. With a `rotation`, `argv` is a function of a config path, and each run takes its

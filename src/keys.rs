@@ -484,7 +484,7 @@ impl<'a> Reader<'a> {
 mod tests {
     use super::*;
 
-    /// Nova's own test vector (nova/tests/unit/test_crypto.py), see api/README.md §0.3.
+    /// Nova's own test vector (openstack/nova, nova/tests/unit/test_crypto.py).
     const NOVA_KEY: &str = "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAAIbmlzdHAyNTYAAABBBG1r4wzPTIjSo78POCq+u/czb8gYK0KvqlmCvcRPrnDWxgLw7y6BX51tuYREz7iLRCP7BwUt8R+ZWzFZDeOLIWU= Generated-by-Nova";
 
     #[test]

@@ -60,12 +60,10 @@ fn run(cli: Cli, errors: ErrorFormat) -> i32 {
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         // A worker with tasks queued checks the network only every `event_interval` polls
-        // (61 by default). While twelve walks convert pages in ~0.3 ms steps that is ~15 ms
-        // in which a token or page reply that the next request waits on goes unnoticed; every
-        // 4 polls keeps it around 1 ms, for one non-blocking epoll_wait each time. 12 × 1,000
-        // key pairs: 8 was never slower than 61 in six interleaved A/B batches, up to 6 ms
-        // faster; 4 was 0.6–1.2 ms faster than 8 in three back-to-back batches of 41–81 runs
-        // (2 and 1 were not), with the same CPU, and no different for one or three profiles.
+        // (61 by default). While many walks convert pages in sub-millisecond steps, a token or
+        // page reply that the next request waits on would go unnoticed for many milliseconds;
+        // every 4 polls bounds that to about one step, for one non-blocking epoll_wait each
+        // time, which costs little next to a step (see BENCHMARKS.md for the values tried).
         .event_interval(4)
         .enable_all()
         .build()

@@ -6,8 +6,10 @@
 //! | `GET /v3/{project_id}/keypairs/{name}` | ListKeypairDetail: `{"keypair":{…}}`, 404 `KPS.…` when missing |
 //! | `GET /v3/projects?name={region}` | IAM KeystoneListProjects, used by SDKs to find the project id |
 //!
-//! Wire shapes follow /work/shared/api/README.md §1.5–1.7: `frozen_state` is a *string* in the
-//! list and an *integer* in the detail, `id` is an integer, `create_time` is epoch milliseconds.
+//! Wire shapes follow the KPS v3 API reference and the official SDK's models (huaweicloudsdkkps):
+//! `frozen_state` is a *string* in the list and an *integer* in the detail, `id` is an integer,
+//! `create_time` is epoch milliseconds (the reference says seconds; the Terraform provider reads
+//! milliseconds).
 //! Requests are authenticated by [`verify_aksk`] (or an `X-Auth-Token`), which rebuilds the
 //! SDK-HMAC-SHA256 canonical request from what actually arrived: it shares no code with keyctl's
 //! signer, so a signing bug in keyctl fails a test instead of being mirrored here.
@@ -38,12 +40,12 @@ pub const DEMO_SECRET_KEY: &str = "HwEmuSkDemo0000000000000000000000000000001";
 pub const DEMO_REGION: &str = "cn-north-4";
 pub const DEMO_USER_ID: &str = "0c2b5a7e1f3d4e5a8b9c0d1e2f3a4b5c";
 
-/// The gateway's error for any AK/SK failure (README §1.7).
+/// The gateway's error for any AK/SK failure (API Gateway's documented signing error codes).
 pub const AUTH_FAILED_CODE: &str = "APIGW.0301";
 const SIGNATURE_FAIL_MSG: &str =
     "Incorrect IAM authentication information: verify aksk signature fail";
-/// Invented: the real KPS error code for a missing key pair is not documented anywhere we found
-/// (README §1.7 marks the KPS.xxxx list UNVERIFIED); only the body shape is real.
+/// Invented: the real KPS error code for a missing key pair is not documented anywhere we found;
+/// only the body shape (`error_code`, `error_msg`) is real.
 pub const NOT_FOUND_CODE: &str = "KPS.0002";
 /// Invented as well, for the same reason: a bad `limit`.
 pub const BAD_PARAM_CODE: &str = "KPS.0001";
@@ -87,7 +89,7 @@ pub struct HuaweiKey {
     /// v2.1 doc examples show; the KPS v3 format is UNVERIFIED).
     pub fingerprint: Option<String>,
     pub is_key_protection: bool,
-    /// 0 normal … 10, see README §1.6.
+    /// 0 normal … 10, the freeze codes KPS documents for `frozen_state`.
     pub frozen_state: u8,
     pub description: String,
     pub user_id: String,
@@ -856,7 +858,8 @@ mod tests {
         assert!(parse_authorization("SDK-HMAC-SHA256 Access=AK1, Signature=ab").is_none());
     }
 
-    /// The doc example (README §0.1), verified from its raw parts by this module's own code.
+    /// The doc example (Huawei's API signing guide, en-us revision), verified from its raw parts
+    /// by this module's own code.
     #[test]
     fn verifies_doc_example_canonical_request() {
         let uri: Uri = "/v1/77b6a44cba5143ab91d13ab9a8ff44fd/vpcs?marker=13551d6b-755d-4757-b956-536f674975c0&limit=2".parse().unwrap();

@@ -83,8 +83,8 @@ impl Emulator {
             .name("keyctl-emulator".into())
             .spawn(move || {
                 // One thread: a request's work is small and mostly waiting (the hold), and
-                // handing tasks between workers cost more CPU than the requests themselves
-                // (~30% of the benchmark emulators' CPU, which they share with keyctl).
+                // handing tasks between workers costs more CPU than the requests themselves,
+                // CPU the benchmark's emulators take from the cores keyctl is timed on.
                 let rt = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()
@@ -206,8 +206,8 @@ secret_key = "{tc_key}"
 }
 
 /// Waits until `deadline`, to the microsecond. Not tokio's timer alone: it ticks in whole
-/// milliseconds and wakes up to one late, so a 20 ms latency measured ~21.6 ms and the
-/// benchmark counted the difference against keyctl. A timerfd (a kernel high-resolution timer
+/// milliseconds and wakes up to one late, and the benchmark would count that lateness, on
+/// every round trip, against keyctl. A timerfd (a kernel high-resolution timer
 /// that the runtime's epoll watches) is as precise as a thread's sleep without a thread per
 /// request; where one cannot be made, tokio's timer stands in.
 async fn hold_until(deadline: std::time::Instant) {

@@ -149,8 +149,8 @@ struct StoredKey {
     created_at: String,
     /// The key as a list page shows it, up to where its `type` (2.2+) would follow:
     /// `{"keypair":{"name":…,"public_key":…,"fingerprint":…`. Rendered once, so a page is a
-    /// join: serializing 1,000 items per request was most of the emulator's CPU in a
-    /// benchmark, where it shares the cores with keyctl at the moment keyctl is timed.
+    /// join, not 1,000 items serialized per request: in a benchmark the emulator shares the
+    /// cores with keyctl at the moment keyctl is timed.
     list_head: String,
 }
 

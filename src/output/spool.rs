@@ -37,8 +37,8 @@ const PIECES_AT_ONCE: usize = 64;
 /// Where a spool's text is written. Text held in memory goes out several pieces to a
 /// `write_vectored`, so a buffered output passes it straight to the kernel instead of copying
 /// it into its buffer first; text in the spill file goes through [`SpoolOut::copy_spilled`].
-/// The spools written after the last target answers (at 12 × 1,000 key pairs, five or more
-/// of ~1 MB each) are on every listing's critical path.
+/// The spools written after the last target answers (often several, of a megabyte or more
+/// each) are on every listing's critical path.
 pub trait SpoolOut: Write {
     /// Copies `len` bytes of `file`, from `offset`, to this output.
     fn copy_spilled(&mut self, file: &File, offset: u64, len: u64) -> io::Result<()> {

@@ -3,8 +3,8 @@
 //!
 //! Rows are kept as one line of text each (printable cells separated by [`SEP`]) until the
 //! column widths are known: `keyctl list` renders them in each target's task and spools them
-//! like any other format, so a table of 3 x 10,000 key pairs peaks at 20 MB, where a cell
-//! object per field (comfy-table, before) and every key pair held took 107 MB. Colour codes
+//! like any other format, so a table needs no more memory than the other formats, where a
+//! cell object per field for every key pair held would grow with the listing. Colour codes
 //! are added as a line is written and never count towards a column's width, so coloured and
 //! plain tables line up alike.
 //!

@@ -1,6 +1,6 @@
 //! Huawei Cloud `SDK-HMAC-SHA256` request signing (API Gateway AK/SK authentication), as the
-//! official SDKs do it (`huaweicloudsdkcore/signer/signer.py`; doc devg-apisign
-//! api-sign-algorithm-002…005; see /work/shared/api/README.md §1.3 and §5).
+//! official SDKs do it (`huaweicloudsdkcore/signer/signer.py`; Huawei's API signing guide,
+//! support.huaweicloud.com/devg-apisign/api-sign-algorithm-002…005).
 //!
 //! A pure function of (request, credentials, time): [`sign`] takes the date from the request's
 //! own `X-Sdk-Date` header, so it is tested byte for byte against the published example and
@@ -249,7 +249,8 @@ mod tests {
         (name.to_string(), value.to_string())
     }
 
-    /// The published example (doc api-sign-algorithm-002…005, en-us revision; README §0.1).
+    /// The published example (api-sign-algorithm-002…005, the en-us revision: later revisions
+    /// mask the AK and sign with a key that is not published).
     #[test]
     fn doc_example() {
         let url = url::Url::parse(

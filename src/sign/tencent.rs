@@ -1,4 +1,5 @@
-//! Tencent Cloud API 3.0 request signing, `TC3-HMAC-SHA256` (api-facts §0.2, §3.3, §5).
+//! Tencent Cloud API 3.0 request signing, `TC3-HMAC-SHA256`, as Tencent's "Signature v3"
+//! documentation and its official SDKs (`common/client.go` in tencentcloud-sdk-go) do it.
 //!
 //! A pure function of the request as it will be sent, the credentials and the time: no clock and
 //! no I/O, so it is tested byte for byte against Tencent's published examples and the vectors
@@ -159,7 +160,8 @@ fn sha256_hex(data: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    // Tencent's published example (api-facts §0.2): the asterisks are literal key characters.
+    // Tencent's published example (its Signature v3 doc and TencentCloud/signature-process-demo):
+    // the asterisks are literal key characters.
     const DOC_ID: &str = "AKIDz8krbsJ5yKBZQpn74WFkmLPx3*******";
     const DOC_KEY: &str = "Gu5t9xGARNpq86cd98joQYCN3*******";
     const DOC_BODY: &str =
@@ -238,7 +240,7 @@ mod tests {
 
     #[test]
     fn payload_is_hashed_byte_for_byte() {
-        // Same JSON, keys swapped: a different signature (api-facts §0.2).
+        // Same JSON, keys swapped: a different signature (the body is hashed as sent).
         let swapped = r#"{"Limit": 1, "Filters": [{"Name": "instance-name", "Values": ["\u672a\u547d\u540d"]}]}"#;
         let s = sign(&doc_request(&[], swapped.as_bytes()), &creds());
         assert!(s.signature.starts_with("b74c852d"), "{}", s.signature);
