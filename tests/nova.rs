@@ -959,3 +959,25 @@ fn an_ecs_profile_s_project_id_is_not_sent_to_another_region() {
         .unwrap_or_default()
         .contains("profile for ap-southeast-1"));
 }
+
+#[tokio::test]
+async fn a_cached_token_serves_only_the_credentials_that_obtained_it() {
+    let emu = start(NovaConfig::default());
+    let dir = tempfile::tempdir().unwrap();
+    let good = admin_profile(&emu);
+    let prov = NovaProvider::openstack(&good, None, &ctx(Some(dir.path()))).unwrap();
+    assert_eq!(prov.list(&all()).await.unwrap().len(), 28);
+    // The same auth_url, user and project with a wrong password: Keystone is asked, and says no.
+    let mut wrong = admin_profile(&emu);
+    secret(&mut wrong, "password", "not-the-admin-password");
+    let e = NovaProvider::openstack(&wrong, None, &ctx(Some(dir.path())))
+        .unwrap()
+        .list(&all())
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, Kind::Auth, "{e}");
+    // The right password still uses its cached token.
+    let again = NovaProvider::openstack(&good, None, &ctx(Some(dir.path()))).unwrap();
+    assert_eq!(again.list(&all()).await.unwrap().len(), 28);
+    assert_eq!(emu.state().nova.tokens_issued(), 1);
+}

@@ -106,6 +106,17 @@ impl AuthMethod {
         }
     }
 
+    /// The secret that proves who we are: part of the token-cache key, so that a cached token
+    /// is used only by the credentials that obtained it (keystoneauth's `get_cache_id` hashes
+    /// every auth input, the secret included).
+    pub fn secret(&self) -> &Secret {
+        match self {
+            AuthMethod::Password { password, .. } => password,
+            AuthMethod::AppCredential { secret, .. } => secret,
+            AuthMethod::Token { token, .. } => token,
+        }
+    }
+
     /// Who and what, without any secret: part of the token-cache key.
     pub fn identity(&self) -> (String, String) {
         match self {

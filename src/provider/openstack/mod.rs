@@ -231,7 +231,10 @@ impl NovaProvider {
                 if caching && !matches!(m, AuthMethod::Token { .. }) =>
             {
                 let (user, project) = m.identity();
-                Some(TokenCache::new(dir, url, &user, &project, m.name()))
+                Some(TokenCache::new(
+                    dir,
+                    &[url, &user, &project, m.name(), m.secret().expose()],
+                ))
             }
             _ => None,
         };

@@ -1,9 +1,16 @@
-//! The Keystone token cache: one small JSON file per (auth_url, user, project, method) in
-//! keyctl's cache dir, owner-only, so a run within a token's lifetime skips Keystone entirely.
+//! The Keystone token cache: one small JSON file per set of auth inputs (auth_url, user,
+//! project, method and the secret itself) in keyctl's cache dir, owner-only, so a run within a
+//! token's lifetime skips Keystone entirely.
 //!
-//! The token is a bearer credential: the file is created mode 0600 inside a 0700 directory,
-//! written to a temp file and renamed (a reader never sees half a token), and a file that anyone
-//! else can read is ignored. A cache problem never fails a run; it only costs a token request.
+//! The key covers the secret so that a token is reused only by the credentials that obtained
+//! it: two profiles that differ only in their password get two entries, and a wrong or changed
+//! password is sent to Keystone instead of being answered from the cache.
+//!
+//! The token is a bearer credential: the file is created mode 0600 inside a 0700 directory
+//! (an existing directory that others can enter is made private, or the cache is not used),
+//! written to a temp file and renamed (a reader never sees half a token); a file that anyone
+//! else can read, or that another user owns, is ignored, and a token that could not be sent as
+//! a header is dropped. A cache problem never fails a run; it only costs a token request.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -44,10 +51,16 @@ pub struct TokenCache {
 }
 
 impl TokenCache {
-    /// `dir/openstack/token-<sha256 of the parts>.json`.
-    pub fn new(dir: &Path, auth_url: &str, user: &str, project: &str, method: &str) -> TokenCache {
+    /// `dir/openstack/token-<sha256 of the parts>.json`. `parts` are every auth input, the
+    /// auth URL first (a trailing slash is not a difference) and the secret among them.
+    pub fn new(dir: &Path, parts: &[&str]) -> TokenCache {
         let mut h = Sha256::new();
-        for part in [auth_url.trim_end_matches('/'), user, project, method] {
+        for (i, part) in parts.iter().enumerate() {
+            let part = if i == 0 {
+                part.trim_end_matches('/')
+            } else {
+                part
+            };
             h.update(part.as_bytes());
             h.update([0u8]);
         }
@@ -61,26 +74,28 @@ impl TokenCache {
         &self.path
     }
 
-    /// The cached entry, if there is a readable, private, well-formed one.
+    /// The cached entry, if there is a readable, private, well-formed one of our own.
     pub fn load(&self) -> Option<Entry> {
-        let meta = std::fs::metadata(&self.path).ok()?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            if meta.permissions().mode() & 0o077 != 0 {
-                log::warn(&format!(
-                    "ignoring token cache {}: it is readable by others (expected mode 0600)",
-                    self.path.display()
-                ));
-                return None;
-            }
+        let meta = std::fs::symlink_metadata(&self.path).ok()?;
+        if let Some(why) = not_private_file(&meta) {
+            log::warn(&format!(
+                "ignoring token cache {}: {why}",
+                self.path.display()
+            ));
+            return None;
         }
-        #[cfg(not(unix))]
-        let _ = meta;
         let text = std::fs::read(&self.path).ok()?;
         match serde_json::from_slice::<Entry>(&text) {
             Ok(entry) => {
                 crate::secret::register(&entry.token);
+                if http::HeaderValue::from_str(&entry.token).is_err() || entry.token.is_empty() {
+                    log::warn(&format!(
+                        "dropping token cache {}: its token cannot be sent as a header",
+                        self.path.display()
+                    ));
+                    self.remove();
+                    return None;
+                }
                 Some(entry)
             }
             Err(e) => {
@@ -106,6 +121,7 @@ impl TokenCache {
     fn try_store(&self, entry: &Entry) -> std::io::Result<()> {
         let dir = self.path.parent().unwrap_or(Path::new("."));
         create_private_dir(dir)?;
+        make_private_dir(dir)?;
         let tmp = dir.join(format!(
             ".{}.{}.{}.tmp",
             self.path
@@ -136,6 +152,54 @@ impl TokenCache {
             Err(e) => log::debug(&format!("could not remove {}: {e}", self.path.display())),
         }
     }
+}
+
+/// Why a cache file must not be trusted: not a plain file, another user's, or readable by
+/// others. `None`: it is ours alone.
+#[cfg(unix)]
+fn not_private_file(meta: &std::fs::Metadata) -> Option<&'static str> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    if !meta.file_type().is_file() {
+        Some("it is not a plain file")
+    } else if meta.uid() != rustix::process::geteuid().as_raw() {
+        Some("another user owns it")
+    } else if meta.permissions().mode() & 0o077 != 0 {
+        Some("it is readable by others (expected mode 0600)")
+    } else {
+        None
+    }
+}
+
+#[cfg(not(unix))]
+fn not_private_file(meta: &std::fs::Metadata) -> Option<&'static str> {
+    (!meta.file_type().is_file()).then_some("it is not a plain file")
+}
+
+/// An existing cache directory that group or others can enter is made 0700 when it is ours; one
+/// that is another user's is not written to (its owner could swap the files in it).
+#[cfg(unix)]
+fn make_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let meta = std::fs::symlink_metadata(dir)?;
+    if !meta.is_dir() || meta.uid() != rustix::process::geteuid().as_raw() {
+        return Err(std::io::Error::other(format!(
+            "{} is not a directory of this user's",
+            dir.display()
+        )));
+    }
+    if meta.permissions().mode() & 0o077 != 0 {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+        log::info(&format!(
+            "token cache directory {} was open to others; made it 0700",
+            dir.display()
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn make_private_dir(_dir: &Path) -> std::io::Result<()> {
+    Ok(())
 }
 
 #[cfg(unix)]
@@ -188,7 +252,10 @@ mod tests {
     #[test]
     fn round_trip_private_and_keyed() {
         let dir = tempfile::tempdir().unwrap();
-        let c = TokenCache::new(dir.path(), "http://k/v3", "user a", "project b", "password");
+        let c = TokenCache::new(
+            dir.path(),
+            &["http://k/v3", "user a", "project b", "password", "pw1"],
+        );
         assert!(c.load().is_none());
         c.store(&entry(Duration::hours(1)));
         let got = c.load().unwrap();
@@ -206,16 +273,22 @@ mod tests {
             assert_eq!(dmode, 0o700);
         }
         // Another user, project or method is another file; a trailing slash is not.
-        let other = TokenCache::new(dir.path(), "http://k/v3", "user a", "project c", "password");
+        let other = TokenCache::new(
+            dir.path(),
+            &["http://k/v3", "user a", "project c", "password", "pw1"],
+        );
         assert_ne!(other.path(), c.path());
         let same = TokenCache::new(
             dir.path(),
-            "http://k/v3/",
-            "user a",
-            "project b",
-            "password",
+            &["http://k/v3/", "user a", "project b", "password", "pw1"],
         );
         assert_eq!(same.path(), c.path());
+        // Another secret is another entry: a wrong password is never answered from the cache.
+        let other_secret = TokenCache::new(
+            dir.path(),
+            &["http://k/v3", "user a", "project b", "password", "pw2"],
+        );
+        assert_ne!(other_secret.path(), c.path());
         c.remove();
         assert!(c.load().is_none());
         // Nothing but the (removed) file was ever left behind: no temp files.
@@ -238,9 +311,49 @@ mod tests {
     fn world_readable_file_is_ignored() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        let c = TokenCache::new(dir.path(), "http://k/v3", "u", "p", "password");
+        let c = TokenCache::new(dir.path(), &["http://k/v3", "u", "p", "password", "pw"]);
         c.store(&entry(Duration::hours(1)));
         std::fs::set_permissions(c.path(), std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(c.load().is_none());
+    }
+
+    #[test]
+    fn a_token_that_is_no_header_value_is_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = TokenCache::new(dir.path(), &["http://k/v3", "u", "p", "password", "pw"]);
+        let mut bad = entry(Duration::hours(1));
+        bad.token = "gAAAA\r\nX-Injected: 1".into();
+        c.store(&bad);
+        assert!(c.path().exists());
+        assert!(c.load().is_none());
+        assert!(!c.path().exists(), "the bad entry is removed");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_cache_dir_open_to_others_is_made_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("openstack");
+        std::fs::create_dir(&sub).unwrap();
+        std::fs::set_permissions(&sub, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let c = TokenCache::new(dir.path(), &["http://k/v3", "u", "p", "password", "pw"]);
+        c.store(&entry(Duration::hours(1)));
+        let mode = std::fs::metadata(&sub).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o700);
+        assert!(c.load().is_some());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_is_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = TokenCache::new(dir.path(), &["http://k/v3", "u", "p", "password", "pw"]);
+        let real = dir.path().join("elsewhere.json");
+        let other = TokenCache::new(dir.path(), &["http://k/v3", "u", "p", "password", "pw2"]);
+        other.store(&entry(Duration::hours(1)));
+        std::fs::rename(other.path(), &real).unwrap();
+        std::os::unix::fs::symlink(&real, c.path()).unwrap();
         assert!(c.load().is_none());
     }
 }
