@@ -61,7 +61,7 @@ fn list_merges_clouds_in_stable_order_as_json() {
     assert_eq!(hw_names, sorted);
     // Every key has the full schema and locally computed fingerprints.
     for k in &v {
-        for field in keyctl::model::FIELDS {
+        for field in keyctl::model::FIELDS.iter() {
             assert!(k.get(*field).is_some(), "{field} missing in {k}");
         }
     }

@@ -256,7 +256,7 @@ mod tests {
     #[test]
     fn cells_are_the_cell_text_of_every_field() {
         for kp in samples() {
-            for f in FIELDS {
+            for f in FIELDS.iter() {
                 for null in ["", "-"] {
                     assert_eq!(
                         cell(&kp, f, null),

@@ -72,7 +72,7 @@ pub fn parse_columns(spec: &str, valid: &[&str]) -> Result<Vec<String>> {
 
 /// Validates `--columns` for key pair output.
 pub fn key_columns(spec: &str) -> Result<Vec<String>> {
-    parse_columns(spec, FIELDS)
+    parse_columns(spec, &FIELDS)
 }
 
 /// Header text for a column: `fingerprint_sha256` → `FINGERPRINT_SHA256`, with a few shortened.

@@ -86,7 +86,7 @@ impl Values {
             "--columns" => Some(Values::Columns(match subcommand {
                 "profiles" => super::profiles::COLUMNS,
                 "audit" => super::audit::COLUMNS,
-                _ => crate::model::FIELDS,
+                _ => crate::model::FIELDS.as_slice(),
             })),
             "--sort" => Some(Values::Sort),
             _ => None,
@@ -118,7 +118,7 @@ mod tests {
         );
         assert_eq!(
             Values::of("show", "--columns"),
-            Some(Values::Columns(crate::model::FIELDS))
+            Some(Values::Columns(crate::model::FIELDS.as_slice()))
         );
         assert_eq!(Values::of("list", "--output"), None);
         assert!(Values::Sort

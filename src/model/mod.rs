@@ -1,7 +1,11 @@
 //! The one model every adapter fills: [`KeyPair`], and its stable JSON (a documented contract).
 
+mod fields;
+
 use std::collections::BTreeMap;
 use std::fmt;
+
+use std::sync::LazyLock;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -177,72 +181,17 @@ impl KeyPair {
         }
     }
 
-    /// The value of a JSON field by name, for `--columns`, `--sort` and filters: the same
-    /// value as in the key pair's JSON (a test holds every field to that), converting only the
-    /// field asked for, since tables and TSV ask for a few fields of every key pair.
+    /// The value of a JSON field by name, for `--columns`, `--sort` and filters: the value the
+    /// key pair's JSON has, read from the same `Serialize`, converting only that field.
     pub fn field(&self, name: &str) -> Option<serde_json::Value> {
-        fn json<T: Serialize + ?Sized>(v: &T) -> Option<serde_json::Value> {
-            serde_json::to_value(v).ok()
-        }
-        match name {
-            "profile" => json(&self.profile),
-            "provider" => json(&self.provider),
-            "region" => json(&self.region),
-            "project_id" => json(&self.project_id),
-            "id" => json(&self.id),
-            "name" => json(&self.name),
-            "type" => json(&self.key_type),
-            "algorithm" => json(&self.algorithm),
-            "bits" => json(&self.bits),
-            "comment" => json(&self.comment),
-            "public_key" => json(&self.public_key),
-            "fingerprint_sha256" => json(&self.fingerprint_sha256),
-            "fingerprint_md5" => json(&self.fingerprint_md5),
-            "provider_fingerprint" => json(&self.provider_fingerprint),
-            "created_at" => json(&self.created_at),
-            "description" => json(&self.description),
-            "user_id" => json(&self.user_id),
-            "scope" => json(&self.scope),
-            "status" => json(&self.status),
-            "status_code" => json(&self.status_code),
-            "status_reason" => json(&self.status_reason),
-            "key_protection" => json(&self.key_protection),
-            "instance_ids" => json(&self.instance_ids),
-            "tags" => json(&self.tags),
-            "extra" => json(&self.extra),
-            _ => None,
-        }
+        fields::value(self, name)
     }
 }
 
-/// Every JSON field of [`KeyPair`], in schema order (for `--columns` validation and docs).
-pub const FIELDS: &[&str] = &[
-    "profile",
-    "provider",
-    "region",
-    "project_id",
-    "id",
-    "name",
-    "type",
-    "algorithm",
-    "bits",
-    "comment",
-    "public_key",
-    "fingerprint_sha256",
-    "fingerprint_md5",
-    "provider_fingerprint",
-    "created_at",
-    "description",
-    "user_id",
-    "scope",
-    "status",
-    "status_code",
-    "status_reason",
-    "key_protection",
-    "instance_ids",
-    "tags",
-    "extra",
-];
+/// Every JSON field of [`KeyPair`], in schema order (for `--columns` validation and docs):
+/// read from its `Serialize`, so a field added to the struct is a column too.
+pub static FIELDS: LazyLock<Vec<&'static str>> =
+    LazyLock::new(|| fields::names(&KeyPair::new("", ProviderKind::new(""), None, "")));
 
 #[cfg(test)]
 mod tests {
@@ -268,7 +217,7 @@ mod tests {
         let k = KeyPair::new("p", ProviderKind::new("huawei-ecs"), Some("r"), "n");
         let v = serde_json::to_value(&k).unwrap();
         let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-        let mut expected: Vec<&str> = FIELDS.to_vec();
+        let mut expected: Vec<&str> = FIELDS.clone();
         expected.sort();
         let mut got = keys.clone();
         got.sort();
@@ -290,7 +239,7 @@ mod tests {
         k.tags = Some(BTreeMap::from([("team".into(), "ops".into())]));
         k.extra.insert("deleted_at".into(), serde_json::json!(null));
         let whole = serde_json::to_value(&k).unwrap();
-        for f in FIELDS {
+        for f in FIELDS.iter() {
             assert_eq!(k.field(f).as_ref(), whole.get(*f), "field {f}");
         }
         assert_eq!(k.field("nope"), None);
