@@ -291,7 +291,7 @@ struct Facts {
     /// ([`PublicKeyInfo::all_fingerprints`]).
     local: Vec<NormalizedFp>,
     /// Why the stored public key does not parse.
-    parse_error: Option<String>,
+    parse_error: Option<crate::keys::KeyParseError>,
 }
 
 impl Facts {

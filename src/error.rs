@@ -4,7 +4,9 @@
 //! a message that says what failed, *where* it failed (profile, provider, region, request id)
 //! and an optional `hint:` that tells the operator what to try next.
 
+use std::error::Error as StdError;
 use std::fmt;
+use std::sync::Arc;
 
 /// Process exit codes: a documented contract scripts branch on (see README "Exit codes").
 pub mod exit {
@@ -73,7 +75,7 @@ pub struct Place {
     pub code: Option<String>,
 }
 
-#[derive(Debug, Clone, thiserror::Error)]
+#[derive(Clone)]
 pub struct Error {
     pub kind: Kind,
     pub message: String,
@@ -86,6 +88,12 @@ pub struct Error {
     /// no Huawei project by that name): a region `--all-regions` tried is then skipped, not
     /// failed.
     pub region_unavailable: bool,
+    /// The error this one was made from (an `io::Error`, a `reqwest::Error`, a parse error),
+    /// kept so that callers decide by its type and kind, not by reading `message`. Its text is
+    /// already in `message` where the user needs it (scrubbed there); the source's own text is
+    /// not scrubbed, so whoever prints it passes it through [`crate::secret::scrub`] (as
+    /// `Debug` does).
+    source: Option<Arc<dyn StdError + Send + Sync>>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -99,6 +107,7 @@ impl Error {
             hint: None,
             attempts: None,
             region_unavailable: false,
+            source: None,
         }
     }
     pub fn usage(message: impl Into<String>) -> Self {
@@ -118,6 +127,33 @@ impl Error {
     }
     pub fn other(message: impl Into<String>) -> Self {
         Self::new(Kind::Other, message)
+    }
+
+    /// Keeps `source` as the cause (see [`std::error::Error::source`]); the message is unchanged.
+    pub fn with_source(mut self, source: impl StdError + Send + Sync + 'static) -> Self {
+        self.source = Some(Arc::new(source));
+        self
+    }
+
+    /// The reader of our output went away (`keyctl list | head`): an `io::Error` of kind
+    /// `BrokenPipe` somewhere in the cause chain. Not a failure of the run.
+    pub fn is_broken_pipe(&self) -> bool {
+        self.source().is_some_and(|s| {
+            chain(s).any(|e| {
+                e.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            })
+        })
+    }
+
+    /// The cause chain below this error as one line (`a: b: c`), secrets scrubbed; `None`
+    /// without a source.
+    pub fn source_text(&self) -> Option<String> {
+        let first = self.source()?;
+        let mut text: Vec<String> = chain(first).map(|e| e.to_string()).collect();
+        // An `io::Error` and the error it wraps print the same text; say it once.
+        text.dedup();
+        Some(crate::secret::scrub(&text.join(": ")))
     }
 
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
@@ -180,6 +216,56 @@ impl Error {
     }
 }
 
+/// Every error in `first`'s cause chain, `first` included. `io::Error::source` skips the error
+/// an `io::Error` wraps (it answers that error's own source), so the wrapped error is visited
+/// too: it is where tokio-rustls puts rustls' certificate failure.
+pub fn chain<'a>(
+    first: &'a (dyn StdError + 'static),
+) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
+    let mut next = Some(first);
+    std::iter::from_fn(move || {
+        let current = next?;
+        next = match current
+            .downcast_ref::<std::io::Error>()
+            .and_then(std::io::Error::get_ref)
+        {
+            Some(inner) => Some(inner as &(dyn StdError + 'static)),
+            None => current.source(),
+        };
+        Some(current)
+    })
+}
+
+/// The first error of type `T` in `first`'s cause chain (see [`chain`]).
+pub fn find_cause<'a, T: StdError + 'static>(first: &'a (dyn StdError + 'static)) -> Option<&'a T> {
+    chain(first).find_map(|e| e.downcast_ref::<T>())
+}
+
+impl StdError for Error {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source
+            .as_deref()
+            .map(|s| s as &(dyn StdError + 'static))
+    }
+}
+
+/// As a derived `Debug` would print it, except the source: shown as its scrubbed text, since a
+/// source's own `Debug` may hold what its `Display` leaves out (a URL, the bytes that failed to
+/// decode), and a `{:?}` in a panic or a test failure must not be where a secret leaks.
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Error")
+            .field("kind", &self.kind)
+            .field("message", &self.message)
+            .field("place", &self.place)
+            .field("hint", &self.hint)
+            .field("attempts", &self.attempts)
+            .field("region_unavailable", &self.region_unavailable)
+            .field("source", &self.source_text())
+            .finish()
+    }
+}
+
 impl fmt::Display for Error {
     /// One line: `profile hw (huawei, cn-north-4): message [code APIGW.0301, HTTP 401, request id …, 3 attempts]`.
     /// The hint is not part of it; the CLI prints it on its own `hint:` line.
@@ -232,6 +318,52 @@ mod tests {
         e.place.region = Some("r1".into());
         let e = e.in_profile("p", "tencent", Some("r2"));
         assert_eq!(e.place.region.as_deref(), Some("r1"));
+    }
+
+    #[test]
+    fn a_wrapped_error_keeps_its_source() {
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "no access");
+        let e = Error::config(format!("cannot read x: {io}")).with_source(io);
+        assert_eq!(
+            e.to_string(),
+            "cannot read x: no access",
+            "the message is unchanged"
+        );
+        let source = e.source().expect("source kept");
+        let io = source.downcast_ref::<std::io::Error>().unwrap();
+        assert_eq!(io.kind(), std::io::ErrorKind::PermissionDenied);
+        // Cloned errors share it; a second wrap keeps the whole chain.
+        let outer = Error::other("outer").with_source(e.clone());
+        assert!(find_cause::<std::io::Error>(&outer).is_some());
+        assert_eq!(
+            outer.source_text().as_deref(),
+            Some("cannot read x: no access: no access")
+        );
+        assert!(Error::other("plain").source().is_none());
+    }
+
+    #[test]
+    fn broken_pipe_is_found_by_kind_through_wrappers() {
+        let pipe = || std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        assert!(Error::other("w").with_source(pipe()).is_broken_pipe());
+        // An io::Error wrapping another one (a writer's own error type around the pipe's).
+        let wrapped = std::io::Error::other(pipe());
+        assert!(Error::other("w").with_source(wrapped).is_broken_pipe());
+        let other = std::io::Error::from(std::io::ErrorKind::StorageFull);
+        assert!(!Error::other("w").with_source(other).is_broken_pipe());
+        // The words alone are not the kind.
+        assert!(!Error::other("broken pipe")
+            .with_code("EPIPE")
+            .is_broken_pipe());
+    }
+
+    #[test]
+    fn debug_scrubs_the_source() {
+        crate::secret::register("src-secret-4411");
+        let e = Error::other("x").with_source(std::io::Error::other("token src-secret-4411"));
+        let shown = format!("{e:?}");
+        assert!(!shown.contains("src-secret-4411"), "{shown}");
+        assert!(shown.contains("token <redacted>"), "{shown}");
     }
 
     #[test]

@@ -100,7 +100,8 @@ where
                     let _cancel = AbortOnDrop(task.abort_handle());
                     match task.await {
                         Ok(result) => result,
-                        Err(e) => Err(crate::error::Error::other(format!("internal error: {e}"))),
+                        Err(e) => Err(crate::error::Error::other(format!("internal error: {e}"))
+                            .with_source(e)),
                     }
                 }
                 Err(e) => Err(e),

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use crate::keys::{self, PublicKeyInfo};
+use crate::keys::{self, KeyParseError, PublicKeyInfo};
 use crate::model::{KeyPair, KeyType};
 
 /// A fingerprint reduced to its digest: which hash, and the bytes.
@@ -154,6 +154,39 @@ fn info_fingerprints(info: &PublicKeyInfo) -> Vec<NormalizedFp> {
         .collect()
 }
 
+/// Why `keyctl find`'s argument (or the file it names) gives nothing to look for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NeedleError {
+    #[error("`{arg}` is not a valid {prefix} fingerprint")]
+    BadFingerprint { arg: String, prefix: String },
+    #[error("not a usable public key: {0}")]
+    BadKey(#[source] KeyParseError),
+    #[error(transparent)]
+    Glob(#[from] GlobError),
+    /// `file` is the argument, or `stdin` for `-`.
+    #[error("{file}: the PEM certificate does not decode")]
+    BadCertificate { file: String },
+    #[error("{file} is a private key; give the public key (the .pub file)")]
+    PrivateKey { file: String },
+    #[error("{file} holds no public key")]
+    NoPublicKey { file: String },
+    #[error("{file}: {source}")]
+    BadKeyInFile {
+        file: String,
+        #[source]
+        source: KeyParseError,
+    },
+}
+
+/// Why a name pattern is not a usable glob.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum GlobError {
+    #[error("an empty name matches nothing")]
+    Empty,
+    #[error("`{pattern}`: `[` has no closing `]`")]
+    UnclosedClass { pattern: String },
+}
+
 /// What to look for.
 #[derive(Debug, Clone)]
 pub enum Needle {
@@ -167,7 +200,7 @@ pub enum Needle {
 
 impl Needle {
     /// A name glob needle (`list --name`).
-    pub fn name_glob(pattern: &str) -> Result<Needle, String> {
+    pub fn name_glob(pattern: &str) -> Result<Needle, GlobError> {
         Glob::new(pattern).map(Needle::NameGlob)
     }
 
@@ -181,7 +214,7 @@ impl Needle {
 /// argument named, if it named one: it must hold an OpenSSH public key (the first non-comment
 /// line is used) or a PEM certificate. Otherwise the argument is a fingerprint if it reads as
 /// one, a public key line if it is one, else a name glob.
-pub fn parse_needle(arg: &str, file_contents: Option<&str>) -> Result<Needle, String> {
+pub fn parse_needle(arg: &str, file_contents: Option<&str>) -> Result<Needle, NeedleError> {
     if let Some(contents) = file_contents {
         return needle_from_file(arg, contents);
     }
@@ -191,38 +224,41 @@ pub fn parse_needle(arg: &str, file_contents: Option<&str>) -> Result<Needle, St
     }
     if let Some((prefix, _)) = arg.split_once(':') {
         if ["sha256", "md5", "sha1"].contains(&prefix.to_ascii_lowercase().as_str()) {
-            return Err(format!("`{arg}` is not a valid {prefix} fingerprint"));
+            return Err(NeedleError::BadFingerprint {
+                arg: arg.to_string(),
+                prefix: prefix.to_string(),
+            });
         }
     }
     if arg.contains(char::is_whitespace) && looks_like_key_type(arg) {
         return PublicKeyInfo::parse(arg)
             .map(Needle::Key)
-            .map_err(|e| format!("not a usable public key: {e}"));
+            .map_err(NeedleError::BadKey);
     }
-    Needle::name_glob(arg)
+    Ok(Needle::name_glob(arg)?)
 }
 
-fn needle_from_file(arg: &str, contents: &str) -> Result<Needle, String> {
-    let arg = if arg == "-" { "stdin" } else { arg };
+fn needle_from_file(arg: &str, contents: &str) -> Result<Needle, NeedleError> {
+    let file = if arg == "-" { "stdin" } else { arg }.to_string();
     if contents.contains("-----BEGIN CERTIFICATE-----") {
         return keys::x509_sha1_fingerprint(contents)
             .and_then(|f| normalize_fingerprint(&f))
             .map(Needle::Fingerprint)
-            .ok_or_else(|| format!("{arg}: the PEM certificate does not decode"));
+            .ok_or(NeedleError::BadCertificate { file });
     }
     if contents.contains("PRIVATE KEY-----") {
-        return Err(format!(
-            "{arg} is a private key; give the public key (the .pub file)"
-        ));
+        return Err(NeedleError::PrivateKey { file });
     }
-    let line = contents
+    let Some(line) = contents
         .lines()
         .map(str::trim)
         .find(|l| !l.is_empty() && !l.starts_with('#'))
-        .ok_or_else(|| format!("{arg} holds no public key"))?;
+    else {
+        return Err(NeedleError::NoPublicKey { file });
+    };
     PublicKeyInfo::parse(line)
         .map(Needle::Key)
-        .map_err(|e| format!("{arg}: {e}"))
+        .map_err(|source| NeedleError::BadKeyInFile { file, source })
 }
 
 /// Whether the first word is shaped like an OpenSSH key type (so a name with spaces stays a name).
@@ -277,9 +313,9 @@ enum Token {
 }
 
 impl Glob {
-    pub fn new(pattern: &str) -> Result<Glob, String> {
+    pub fn new(pattern: &str) -> Result<Glob, GlobError> {
         if pattern.is_empty() {
-            return Err("an empty name matches nothing".to_string());
+            return Err(GlobError::Empty);
         }
         let mut tokens = Vec::new();
         let mut chars = pattern.chars().peekable();
@@ -288,8 +324,9 @@ impl Glob {
                 '*' => Token::AnyRun,
                 '?' => Token::AnyOne,
                 '\\' => Token::Literal(chars.next().unwrap_or('\\')),
-                '[' => parse_class(&mut chars)
-                    .ok_or_else(|| format!("`{pattern}`: `[` has no closing `]`"))?,
+                '[' => parse_class(&mut chars).ok_or_else(|| GlobError::UnclosedClass {
+                    pattern: pattern.to_string(),
+                })?,
                 c => Token::Literal(c),
             });
         }
@@ -479,11 +516,15 @@ mod tests {
             Ok(Needle::NameGlob(_))
         ));
         let err = parse_needle("SHA256:nope", None).unwrap_err();
-        assert!(err.contains("not a valid"), "{err}");
+        assert!(err.to_string().contains("not a valid"), "{err}");
         assert!(parse_needle("ssh-ed25519 AAAA", None)
             .unwrap_err()
+            .to_string()
             .contains("public key"));
-        assert!(parse_needle("a[b", None).unwrap_err().contains("closing"));
+        assert!(parse_needle("a[b", None)
+            .unwrap_err()
+            .to_string()
+            .contains("closing"));
     }
 
     #[test]
@@ -494,14 +535,19 @@ mod tests {
         };
         assert_eq!(info.fingerprint_sha256, NOVA_SHA256);
         let err = parse_needle("id", Some("-----BEGIN OPENSSH PRIVATE KEY-----\n")).unwrap_err();
-        assert!(err.contains("private key"), "{err}");
+        assert!(err.to_string().contains("private key"), "{err}");
         let err = parse_needle("-", Some("-----BEGIN RSA PRIVATE KEY-----\n")).unwrap_err();
-        assert!(err.starts_with("stdin is a private key"), "{err}");
+        assert!(
+            err.to_string().starts_with("stdin is a private key"),
+            "{err}"
+        );
         assert!(parse_needle("e.pub", Some("\n# nothing\n"))
             .unwrap_err()
+            .to_string()
             .contains("no public key"));
         assert!(parse_needle("x.pub", Some("ssh-rsa AAAA"))
             .unwrap_err()
+            .to_string()
             .starts_with("x.pub: "));
         // a file wins over its name looking like a glob or fingerprint
         assert!(matches!(

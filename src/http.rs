@@ -110,6 +110,7 @@ impl HttpResponse {
                 self.snippet()
             ))
             .with_status(self.status)
+            .with_source(e)
         })
     }
 }
@@ -391,6 +392,7 @@ impl Http {
                         "the profile's proxy cannot be used: {}",
                         crate::secret::scrub(&e.to_string())
                     ))
+                    .with_source(e)
                 })?;
                 builder.proxy(proxy)
             }
@@ -407,12 +409,14 @@ impl Http {
         if let Some(path) = cacert {
             let pem = std::fs::read(path).map_err(|e| {
                 Error::config(format!("cannot read CA bundle {}: {e}", path.display()))
+                    .with_source(e)
             })?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
                 Error::config(format!(
                     "CA bundle {} is not valid PEM: {e}",
                     path.display()
                 ))
+                .with_source(e)
             })?;
             for cert in certs {
                 builder = builder.add_root_certificate(cert);
@@ -488,7 +492,7 @@ impl Http {
         let resp = builder
             .send()
             .await
-            .map_err(|e| network_error(&req.url, self.route(&req.url), &e))?;
+            .map_err(|e| network_error(&req.url, self.route(&req.url), e))?;
         let status = resp.status().as_u16();
         if status == 407 {
             // From a proxy on the way (a cloud API never asks for proxy credentials).
@@ -535,7 +539,7 @@ impl Http {
         while let Some(chunk) = resp
             .chunk()
             .await
-            .map_err(|e| network_error(url, self.route(url), &e))?
+            .map_err(|e| network_error(url, self.route(url), e))?
         {
             if body.len() + chunk.len() > max {
                 return Err(too_big());
@@ -554,16 +558,23 @@ fn finish(mut e: Error, attempts: u32) -> Error {
 fn build(builder: reqwest::ClientBuilder) -> Result<reqwest::Client> {
     builder
         .build()
-        .map_err(|e| Error::other(format!("cannot set up the HTTP client: {e}")))
+        .map_err(|e| Error::other(format!("cannot set up the HTTP client: {e}")).with_source(e))
 }
 
-/// rustls reports certificate failures as "invalid peer certificate: …" (UnknownIssuer,
-/// NotValidForName, Expired, …) inside the connect error's cause chain.
-fn is_certificate_problem(detail: &str) -> bool {
-    detail.contains("invalid peer certificate") || detail.contains("certificate verify failed")
+/// The server's certificate was refused (unknown issuer, wrong name, expired …): rustls says
+/// so with `Error::InvalidCertificate`, which tokio-rustls hands on inside an `io::Error` of
+/// the connect error's cause chain.
+fn is_certificate_problem(e: &(dyn std::error::Error + 'static)) -> bool {
+    crate::error::find_cause::<rustls::Error>(e)
+        .is_some_and(|e| matches!(e, rustls::Error::InvalidCertificate(_)))
 }
 
-fn network_error(url: &Url, route: Option<Route>, e: &reqwest::Error) -> Error {
+/// The `reqwest::Error` is kept as the source of the error made from it.
+fn network_error(url: &Url, route: Option<Route>, e: reqwest::Error) -> Error {
+    network_error_of(url, route, &e).with_source(e)
+}
+
+fn network_error_of(url: &Url, route: Option<Route>, e: &reqwest::Error) -> Error {
     let host = url.host_str().unwrap_or("?");
     let port = url
         .port_or_known_default()
@@ -586,7 +597,7 @@ fn network_error(url: &Url, route: Option<Route>, e: &reqwest::Error) -> Error {
         ))
         .with_hint("a credential or setting sent as a header holds a character HTTP does not allow (a newline?); check the profile's secrets");
     }
-    if is_certificate_problem(&detail) {
+    if is_certificate_problem(e) {
         // An untrusted or mismatched certificate fails the same way every time: retrying only
         // delays the answer, and the fix is in the profile (cacert), not the network.
         return Error::config(format!(
@@ -596,8 +607,8 @@ fn network_error(url: &Url, route: Option<Route>, e: &reqwest::Error) -> Error {
         .with_hint("check the endpoint's host name and any TLS-intercepting proxy; for an OpenStack cloud with a private CA set `cacert = \"/path/ca.pem\"` (or OS_CACERT)");
     }
     if let Some(route) = &route {
-        if let Some(e) = proxy_refusal(host, &port, route, &detail) {
-            return e;
+        if let Some(refusal) = proxy_refusal_in(&detail) {
+            return proxy_refused(host, &port, route, refusal, &detail);
         }
     }
     // Through a proxy, the proxy is the first thing to check, and NO_PROXY the way around it.
@@ -662,33 +673,58 @@ fn proxy_wants_credentials(url: &Url, route: Option<Route>) -> Error {
     ))
 }
 
-/// A proxy that answered but will not carry the request: it wants credentials (HTTP 407 to a
-/// CONNECT, a SOCKS5 authentication failure) or refuses the destination. The same request gets
-/// the same answer, so these are settings to fix, not network trouble to retry.
-fn proxy_refusal(host: &str, port: &str, route: &Route, detail: &str) -> Option<Error> {
-    let target = format!("{host}{port}");
-    // hyper-util's wording for each case (its tunnel and SOCKS5 errors).
-    const AUTH: [&str; 4] = [
+/// How a proxy that answered refused to carry a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ProxyRefusal {
+    /// It wants (other) credentials: HTTP 407 to a CONNECT, a SOCKS5 authentication failure.
+    Credentials,
+    /// It will not connect to the destination.
+    Destination,
+}
+
+/// Which refusal, if any, hyper-util's connect error tells of. This one reads text, and only
+/// because there is no typed value to read: hyper-util 0.1 keeps its `TunnelError` and
+/// `SocksError` enums in private modules (only the connectors are exported), so they cannot be
+/// named to downcast, and reqwest passes them on boxed without a kind of its own. `detail` is
+/// the cause chain's text; these are hyper-util's Display texts for each case.
+fn proxy_refusal_in(detail: &str) -> Option<ProxyRefusal> {
+    const CREDENTIALS: [&str; 4] = [
         "proxy authorization required",
         "credentials not accepted",
         "does not support user/pass authentication",
         "implements authentication incorrectly",
     ];
-    const REFUSED: [&str; 2] = ["tunnel error: unsuccessful", "connection not allowed"];
-    let auth = AUTH.iter().any(|w| detail.contains(w));
-    let refused = REFUSED.iter().any(|w| detail.contains(w));
+    const DESTINATION: [&str; 2] = ["tunnel error: unsuccessful", "connection not allowed"];
+    if CREDENTIALS.iter().any(|w| detail.contains(w)) {
+        Some(ProxyRefusal::Credentials)
+    } else if DESTINATION.iter().any(|w| detail.contains(w)) {
+        Some(ProxyRefusal::Destination)
+    } else {
+        None
+    }
+}
+
+/// A proxy that answered but will not carry the request. The same request gets the same
+/// answer, so these are settings to fix, not network trouble to retry.
+fn proxy_refused(
+    host: &str,
+    port: &str,
+    route: &Route,
+    refusal: ProxyRefusal,
+    detail: &str,
+) -> Error {
+    let target = format!("{host}{port}");
+    let auth = refusal == ProxyRefusal::Credentials;
     let message = if auth {
         format!(
             "the proxy {} ({}) refused its credentials for {target}",
             route.proxy, route.source
         )
-    } else if refused {
+    } else {
         format!(
             "the proxy {} ({}) refused to connect to {target}",
             route.proxy, route.source
         )
-    } else {
-        return None;
     };
     let hint = if auth {
         format!(
@@ -701,7 +737,7 @@ fn proxy_refusal(host: &str, port: &str, route: &Route, detail: &str) -> Option<
             route.bypass(host)
         )
     };
-    Some(Error::config(format!("{message}: {}", crate::secret::scrub(detail))).with_hint(hint))
+    Error::config(format!("{message}: {}", crate::secret::scrub(detail))).with_hint(hint)
 }
 
 #[cfg(test)]
@@ -750,13 +786,109 @@ mod tests {
     }
 
     #[test]
-    fn certificate_failures_are_recognised() {
-        assert!(is_certificate_problem(
-            "error sending request: client error (Connect): invalid peer certificate: UnknownIssuer"
+    fn certificate_failures_are_recognised_by_type() {
+        // As tokio-rustls hands a handshake failure on: rustls' error inside an io::Error.
+        let refused = std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            rustls::Error::InvalidCertificate(rustls::CertificateError::UnknownIssuer),
+        );
+        let outer = Error::other("connect").with_source(refused);
+        assert!(is_certificate_problem(&outer));
+        let other_tls =
+            std::io::Error::new(std::io::ErrorKind::InvalidData, rustls::Error::DecryptError);
+        assert!(!is_certificate_problem(&other_tls));
+        // The words alone are not the type.
+        let words = std::io::Error::other("invalid peer certificate: UnknownIssuer");
+        assert!(!is_certificate_problem(&words));
+    }
+
+    /// A self-signed certificate (P-256, `CN=keyctl-test-untrusted`, for 127.0.0.1, valid
+    /// until 2125) and its PKCS#8 key, as base64 DER: trusted by nobody.
+    const UNTRUSTED_CERT: &str =
+        "MIIBqDCCAU6gAwIBAgIUIyz0Et7efG4roGNdwWEME+6VdGAwCgYIKoZIzj0EAwIwIDEeMBwGA1UEAwwV\
+        a2V5Y3RsLXRlc3QtdW50cnVzdGVkMCAXDTI2MTIwODAyNTE0MFoYDzIxMjYxMTE0MDI1MTQwWjAgMR4w\
+        HAYDVQQDDBVrZXljdGwtdGVzdC11bnRydXN0ZWQwWTATBgcqhkjOPQIBBggqhkjOPQMBBwNCAATqcyz2\
+        /5Ejdaf8ESXEFche/6b9FwIaSvhaY+13DU2YqTPFEg6ETSkhRe90kwA1KMtwfSO6pkXglhRGxIH6MetJ\
+        o2QwYjAdBgNVHQ4EFgQUzCH4yoAvl1Og0hExTvY8bowNCaQwHwYDVR0jBBgwFoAUzCH4yoAvl1Og0hEx\
+        TvY8bowNCaQwDwYDVR0TAQH/BAUwAwEB/zAPBgNVHREECDAGhwR/AAABMAoGCCqGSM49BAMCA0gAMEUC\
+        IQDtQPKuj92GD+fADJ+D13fFI7buHpjzk/+E2iEhV5Z57QIgGb9E2ftevto9qlP07IkgX8+UMGNYUyaE\
+        9HxGY5eGtj8=";
+    const UNTRUSTED_KEY: &str =
+        "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgpHND0iZ6yURBG92eQHmKriHv3pCtDPhe\
+        5JaKPNcZonKhRANCAATqcyz2/5Ejdaf8ESXEFche/6b9FwIaSvhaY+13DU2YqTPFEg6ETSkhRe90kwA1\
+        KMtwfSO6pkXglhRGxIH6MetJ";
+
+    /// A TLS server on 127.0.0.1 showing [`UNTRUSTED_CERT`] to one client.
+    fn untrusted_tls_server() -> String {
+        use base64::Engine;
+        use rustls::pki_types::{CertificateDer, PrivatePkcs8KeyDer};
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.decode(s).unwrap();
+        let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![CertificateDer::from(b64(UNTRUSTED_CERT))],
+            PrivatePkcs8KeyDer::from(b64(UNTRUSTED_KEY)).into(),
+        )
+        .unwrap();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("https://{}/", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            if let Ok((mut sock, _)) = listener.accept() {
+                let _ = sock.set_read_timeout(Some(Duration::from_secs(10)));
+                let mut conn = rustls::ServerConnection::new(Arc::new(config)).unwrap();
+                // Until the client gives up on the certificate (or the timeout).
+                while conn.complete_io(&mut sock).is_ok_and(|(r, w)| r + w > 0) {}
+            }
+        });
+        url
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_untrusted_certificate_is_a_config_error_found_by_type() {
+        let http = Http::new(HttpOptions::default()).unwrap();
+        let url = Url::parse(&untrusted_tls_server()).unwrap();
+        let e = http
+            .execute(
+                || Ok(HttpRequest::get(url.clone())),
+                |_| Verdict::Accept,
+                None,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.kind, Kind::Config, "{e:?}");
+        assert_eq!(e.attempts, Some(1), "not retried");
+        assert!(
+            e.message.starts_with("the TLS certificate of 127.0.0.1:")
+                && e.message.contains("not trusted: "),
+            "{e}"
+        );
+        // The reqwest error is kept, and rustls' own is reached through it.
+        let source = std::error::Error::source(&e).expect("source kept");
+        assert!(source.downcast_ref::<reqwest::Error>().is_some());
+        assert!(matches!(
+            crate::error::find_cause::<rustls::Error>(source),
+            Some(rustls::Error::InvalidCertificate(_))
         ));
-        assert!(!is_certificate_problem(
-            "error sending request: connection refused"
-        ));
+    }
+
+    #[test]
+    fn proxy_refusals_are_hyper_util_s_texts() {
+        assert_eq!(
+            proxy_refusal_in("client error (Connect): tunnel error: proxy authorization required"),
+            Some(ProxyRefusal::Credentials)
+        );
+        assert_eq!(
+            proxy_refusal_in("client error (Connect): tunnel error: unsuccessful"),
+            Some(ProxyRefusal::Destination)
+        );
+        assert_eq!(
+            proxy_refusal_in("tcp connect error: Connection refused"),
+            None
+        );
     }
 
     #[test]

@@ -26,6 +26,42 @@ const B64_NO_PAD: GeneralPurpose = base64::engine::general_purpose::STANDARD_NO_
 
 const CERT_SUFFIX: &str = "-cert-v01@openssh.com";
 
+/// Why a public key line does not parse. The texts name what is wrong with the line or its
+/// key data; quoted parts of the input are shortened (a garbage line stays one readable line).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyParseError {
+    #[error("empty public key")]
+    Empty,
+    #[error("expected one public key line, found several lines")]
+    SeveralLines,
+    #[error("no key data after `{algorithm}`")]
+    NoKeyData { algorithm: String },
+    #[error("the key data is not valid base64 ({0})")]
+    Base64(#[source] base64::DecodeError),
+    #[error("the line says `{line}` but the key data is `{blob}`")]
+    AlgorithmMismatch { line: String, blob: String },
+    #[error("the algorithm name in the key data is not text")]
+    AlgorithmNotText,
+    #[error("the key is for curve `{curve}` but names curve `{named}`")]
+    CurveMismatch { curve: String, named: String },
+    #[error("the ECDSA point is not an uncompressed {curve} point ({len} bytes)")]
+    EcdsaPoint { curve: String, len: usize },
+    #[error("the EdDSA key is {len} bytes, expected {expected}")]
+    EddsaKeyLength { len: usize, expected: usize },
+    #[error("the key data is truncated: {what} needs {needed} bytes, {left} left")]
+    Truncated {
+        what: &'static str,
+        needed: usize,
+        left: usize,
+    },
+    #[error("the {what} is negative")]
+    NegativeInteger { what: &'static str },
+    #[error("the {what} is zero")]
+    ZeroInteger { what: &'static str },
+    #[error("the key data has {0} unexpected trailing bytes")]
+    TrailingBytes(usize),
+}
+
 /// What is computed locally from an OpenSSH public key line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublicKeyInfo {
@@ -50,30 +86,29 @@ pub struct PublicKeyInfo {
 impl PublicKeyInfo {
     /// Parses one OpenSSH public key line (`algorithm base64 [comment…]`); surrounding
     /// whitespace is ignored, authorized_keys options are not accepted.
-    pub fn parse(line: &str) -> Result<PublicKeyInfo, String> {
+    pub fn parse(line: &str) -> Result<PublicKeyInfo, KeyParseError> {
         let line = line.trim();
         if line.is_empty() {
-            return Err("empty public key".to_string());
+            return Err(KeyParseError::Empty);
         }
         // `trim` took any line break at the ends, so one left inside means a second line.
         if line.contains('\n') {
-            return Err("expected one public key line, found several lines".to_string());
+            return Err(KeyParseError::SeveralLines);
         }
         let (algorithm_text, rest) = split_word(line);
         let (b64, comment) = split_word(rest);
         if b64.is_empty() {
-            return Err(format!("no key data after `{}`", shorten(algorithm_text)));
+            return Err(KeyParseError::NoKeyData {
+                algorithm: shorten(algorithm_text),
+            });
         }
-        let blob = B64_LENIENT
-            .decode(b64)
-            .map_err(|e| format!("the key data is not valid base64 ({e})"))?;
+        let blob = B64_LENIENT.decode(b64).map_err(KeyParseError::Base64)?;
         let parsed = parse_blob(&blob)?;
         if parsed.algorithm != algorithm_text {
-            return Err(format!(
-                "the line says `{}` but the key data is `{}`",
-                shorten(algorithm_text),
-                shorten(&parsed.algorithm)
-            ));
+            return Err(KeyParseError::AlgorithmMismatch {
+                line: shorten(algorithm_text),
+                blob: shorten(&parsed.algorithm),
+            });
         }
         let fingerprinted: &[u8] = parsed.plain_blob.as_deref().unwrap_or(&blob);
         Ok(PublicKeyInfo {
@@ -111,7 +146,7 @@ impl PublicKeyInfo {
 }
 
 /// Nova's fingerprint of an OpenSSH public key line; see [`PublicKeyInfo::nova_md5`].
-pub fn nova_md5(line: &str) -> Result<String, String> {
+pub fn nova_md5(line: &str) -> Result<String, KeyParseError> {
     PublicKeyInfo::parse(line).map(|info| info.nova_md5())
 }
 
@@ -251,11 +286,11 @@ struct ParsedBlob {
 }
 
 /// Reads an SSH wire-format public key or certificate blob.
-fn parse_blob(blob: &[u8]) -> Result<ParsedBlob, String> {
+fn parse_blob(blob: &[u8]) -> Result<ParsedBlob, KeyParseError> {
     let mut r = Reader::new(blob);
     let name = r.string("algorithm name")?;
     let algorithm = std::str::from_utf8(name)
-        .map_err(|_| "the algorithm name in the key data is not text".to_string())?
+        .map_err(|_| KeyParseError::AlgorithmNotText)?
         .to_string();
     if let Some(base) = cert_base_algorithm(&algorithm) {
         return parse_certificate(algorithm, &base, &mut r);
@@ -291,7 +326,11 @@ fn cert_base_algorithm(algorithm: &str) -> Option<String> {
 
 /// Certificate layout (PROTOCOL.certkeys): nonce, the base key's fields, then serial, type,
 /// key id, principals, validity, options, extensions, reserved, signature key, signature.
-fn parse_certificate(algorithm: String, base: &str, r: &mut Reader) -> Result<ParsedBlob, String> {
+fn parse_certificate(
+    algorithm: String,
+    base: &str,
+    r: &mut Reader,
+) -> Result<ParsedBlob, KeyParseError> {
     r.string("certificate nonce")?;
     let key_start = r.pos;
     let Some(bits) = read_key_fields(base, r)? else {
@@ -332,7 +371,7 @@ fn parse_certificate(algorithm: String, base: &str, r: &mut Reader) -> Result<Pa
 
 /// Reads the fields after the name for a known plain key type. `Ok(None)`: unknown type
 /// (nothing read). `Ok(Some(bits))`: the key size.
-fn read_key_fields(algorithm: &str, r: &mut Reader) -> Result<Option<u32>, String> {
+fn read_key_fields(algorithm: &str, r: &mut Reader) -> Result<Option<u32>, KeyParseError> {
     let bits = match algorithm {
         "ssh-rsa" => {
             r.mpint("RSA exponent")?;
@@ -366,13 +405,13 @@ fn read_key_fields(algorithm: &str, r: &mut Reader) -> Result<Option<u32>, Strin
 }
 
 /// Curve name (must match the algorithm's) and an uncompressed point of the curve's size.
-fn read_ecdsa(r: &mut Reader, curve: &str) -> Result<u32, String> {
+fn read_ecdsa(r: &mut Reader, curve: &str) -> Result<u32, KeyParseError> {
     let named = r.string("ECDSA curve name")?;
     if named != curve.as_bytes() {
-        return Err(format!(
-            "the key is for curve `{curve}` but names curve `{}`",
-            shorten(&String::from_utf8_lossy(named))
-        ));
+        return Err(KeyParseError::CurveMismatch {
+            curve: curve.to_string(),
+            named: shorten(&String::from_utf8_lossy(named)),
+        });
     }
     let bits = match curve {
         "nistp256" => 256,
@@ -382,21 +421,21 @@ fn read_ecdsa(r: &mut Reader, curve: &str) -> Result<u32, String> {
     let point = r.string("ECDSA point")?;
     let coordinate = (bits as usize).div_ceil(8);
     if point.len() != 1 + 2 * coordinate || point[0] != 0x04 {
-        return Err(format!(
-            "the ECDSA point is not an uncompressed {curve} point ({} bytes)",
-            point.len()
-        ));
+        return Err(KeyParseError::EcdsaPoint {
+            curve: curve.to_string(),
+            len: point.len(),
+        });
     }
     Ok(bits)
 }
 
-fn read_eddsa(r: &mut Reader, key_len: usize, bits: u32) -> Result<u32, String> {
+fn read_eddsa(r: &mut Reader, key_len: usize, bits: u32) -> Result<u32, KeyParseError> {
     let key = r.string("EdDSA public key")?;
     if key.len() != key_len {
-        return Err(format!(
-            "the EdDSA key is {} bytes, expected {key_len}",
-            key.len()
-        ));
+        return Err(KeyParseError::EddsaKeyLength {
+            len: key.len(),
+            expected: key_len,
+        });
     }
     Ok(bits)
 }
@@ -431,51 +470,51 @@ impl<'a> Reader<'a> {
         Reader { buf, pos: 0 }
     }
 
-    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], String> {
+    fn take(&mut self, n: usize, what: &'static str) -> Result<&'a [u8], KeyParseError> {
         let left = self.buf.len() - self.pos;
         if n > left {
-            return Err(format!(
-                "the key data is truncated: {what} needs {n} bytes, {left} left"
-            ));
+            return Err(KeyParseError::Truncated {
+                what,
+                needed: n,
+                left,
+            });
         }
         let out = &self.buf[self.pos..self.pos + n];
         self.pos += n;
         Ok(out)
     }
 
-    fn u32(&mut self, what: &str) -> Result<u32, String> {
+    fn u32(&mut self, what: &'static str) -> Result<u32, KeyParseError> {
         let b = self.take(4, what)?;
         Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
 
-    fn u64(&mut self, what: &str) -> Result<u64, String> {
+    fn u64(&mut self, what: &'static str) -> Result<u64, KeyParseError> {
         let hi = self.u32(what)? as u64;
         let lo = self.u32(what)? as u64;
         Ok(hi << 32 | lo)
     }
 
-    fn string(&mut self, what: &str) -> Result<&'a [u8], String> {
+    fn string(&mut self, what: &'static str) -> Result<&'a [u8], KeyParseError> {
         let len = self.u32(what)? as usize;
         self.take(len, what)
     }
 
     /// A positive mpint (RFC 4251 §5): not negative, not zero.
-    fn mpint(&mut self, what: &str) -> Result<&'a [u8], String> {
+    fn mpint(&mut self, what: &'static str) -> Result<&'a [u8], KeyParseError> {
         let n = self.string(what)?;
         match n {
-            [top, ..] if top & 0x80 != 0 => Err(format!("the {what} is negative")),
+            [top, ..] if top & 0x80 != 0 => Err(KeyParseError::NegativeInteger { what }),
             // Like OpenSSH, tolerate superfluous leading zero bytes; all zeros is no key.
-            _ if n.iter().all(|&b| b == 0) => Err(format!("the {what} is zero")),
+            _ if n.iter().all(|&b| b == 0) => Err(KeyParseError::ZeroInteger { what }),
             _ => Ok(n),
         }
     }
 
-    fn finish(&self) -> Result<(), String> {
+    fn finish(&self) -> Result<(), KeyParseError> {
         match self.buf.len() - self.pos {
             0 => Ok(()),
-            extra => Err(format!(
-                "the key data has {extra} unexpected trailing bytes"
-            )),
+            extra => Err(KeyParseError::TrailingBytes(extra)),
         }
     }
 }
@@ -577,17 +616,55 @@ mod tests {
     fn rejects_mismatched_name_and_bad_input() {
         let (_, rest) = split_word(NOVA_KEY);
         let err = PublicKeyInfo::parse(&format!("ssh-rsa {rest}")).unwrap_err();
-        assert!(err.contains("ecdsa-sha2-nistp256"), "{err}");
+        assert!(err.to_string().contains("ecdsa-sha2-nistp256"), "{err}");
         assert!(PublicKeyInfo::parse("").is_err());
         assert!(PublicKeyInfo::parse("ssh-ed25519")
             .unwrap_err()
+            .to_string()
             .contains("no key data"));
         assert!(PublicKeyInfo::parse("ssh-ed25519 !!!!")
             .unwrap_err()
+            .to_string()
             .contains("base64"));
         assert!(PublicKeyInfo::parse(&format!("{NOVA_KEY}\n{NOVA_KEY}")).is_err());
         // authorized_keys options are not accepted
         assert!(PublicKeyInfo::parse(&format!("no-pty {NOVA_KEY}")).is_err());
+    }
+
+    #[test]
+    fn parse_errors_are_typed_with_the_same_texts() {
+        assert_eq!(
+            PublicKeyInfo::parse("ssh-ed25519").unwrap_err(),
+            KeyParseError::NoKeyData {
+                algorithm: "ssh-ed25519".into()
+            }
+        );
+        assert_eq!(
+            PublicKeyInfo::parse("ssh-ed25519").unwrap_err().to_string(),
+            "no key data after `ssh-ed25519`"
+        );
+        let short = blob(&[b"ssh-ed25519", &[9u8; 31]]);
+        assert_eq!(
+            PublicKeyInfo::parse(&line(&short, ""))
+                .unwrap_err()
+                .to_string(),
+            "the EdDSA key is 31 bytes, expected 32"
+        );
+        let cut = &blob(&[b"ssh-rsa", &[1, 0, 1]])[..];
+        assert_eq!(
+            PublicKeyInfo::parse(&line(cut, ""))
+                .unwrap_err()
+                .to_string(),
+            "the key data is truncated: RSA modulus needs 4 bytes, 0 left"
+        );
+        // The base64 decoder's error is kept as the source, its text in the message.
+        let e = PublicKeyInfo::parse("ssh-ed25519 !!!!").unwrap_err();
+        let source = std::error::Error::source(&e).expect("source kept");
+        assert!(source.is::<base64::DecodeError>());
+        assert_eq!(
+            e.to_string(),
+            format!("the key data is not valid base64 ({source})")
+        );
     }
 
     #[test]
@@ -596,7 +673,7 @@ mod tests {
         point.extend([7u8; 64]);
         let b = blob(&[b"ecdsa-sha2-nistp256", b"nistp384", &point]);
         let err = PublicKeyInfo::parse(&line(&b, "")).unwrap_err();
-        assert!(err.contains("nistp384"), "{err}");
+        assert!(err.to_string().contains("nistp384"), "{err}");
         let ok = blob(&[b"ecdsa-sha2-nistp256", b"nistp256", &point]);
         assert_eq!(
             PublicKeyInfo::parse(&line(&ok, "")).unwrap().bits,
@@ -624,10 +701,12 @@ mod tests {
         let b = blob(&[b"ssh-rsa", &[1, 0, 1], &[0x80, 1]]);
         assert!(PublicKeyInfo::parse(&line(&b, ""))
             .unwrap_err()
+            .to_string()
             .contains("negative"));
         let b = blob(&[b"ssh-rsa", &[1, 0, 1], &[]]);
         assert!(PublicKeyInfo::parse(&line(&b, ""))
             .unwrap_err()
+            .to_string()
             .contains("zero"));
     }
 
@@ -641,6 +720,7 @@ mod tests {
         let short = blob(&[b"ssh-ed25519", &[9u8; 31]]);
         assert!(PublicKeyInfo::parse(&line(&short, ""))
             .unwrap_err()
+            .to_string()
             .contains("31 bytes"));
         let sk = blob(&[b"sk-ssh-ed25519@openssh.com", &[9u8; 32], b"ssh:"]);
         assert_eq!(
@@ -650,6 +730,7 @@ mod tests {
         let sk_no_app = blob(&[b"sk-ssh-ed25519@openssh.com", &[9u8; 32]]);
         assert!(PublicKeyInfo::parse(&line(&sk_no_app, ""))
             .unwrap_err()
+            .to_string()
             .contains("application"));
     }
 
@@ -669,6 +750,7 @@ mod tests {
         b.push(0);
         assert!(PublicKeyInfo::parse(&line(&b, ""))
             .unwrap_err()
+            .to_string()
             .contains("trailing"));
     }
 
@@ -698,6 +780,7 @@ mod tests {
         let cut = &cert[..cert.len() - 3];
         assert!(PublicKeyInfo::parse(&line(cut, ""))
             .unwrap_err()
+            .to_string()
             .contains("truncated"));
         // a certificate over an unknown key type is fingerprinted whole
         let odd = blob(&[b"ssh-odd-cert-v01@openssh.com", b"nonce", b"x"]);

@@ -79,7 +79,7 @@ fn run(cli: Cli, errors: ErrorFormat) -> i32 {
             result = cli::run(cli) => match result {
                 Ok(code) => code,
                 // `keyctl list | head`: the reader left; that is not a failure.
-                Err(e) if e.place.code.as_deref() == Some("EPIPE") => exit::OK,
+                Err(e) if e.is_broken_pipe() => exit::OK,
                 Err(e) => {
                     cli::report_error(&e, errors);
                     e.exit_code()

@@ -69,6 +69,28 @@ impl Route {
     }
 }
 
+/// What a profile's `proxy` setting accepts, for the messages of [`ProxySettingError`].
+const PROXY_EXPECTED: &str =
+    "a proxy URL (http://host:port, https://…, socks5://… or socks5h://…) or \"none\"";
+
+/// Why a profile's `proxy` setting cannot be used. `shown` is the value with any password
+/// replaced, the only form of it an error holds.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProxySettingError {
+    #[error("`{shown}` is not {PROXY_EXPECTED}")]
+    NotAUrl {
+        shown: String,
+        #[source]
+        source: url::ParseError,
+    },
+    #[error("`{shown}` has scheme {scheme}: expected {PROXY_EXPECTED}")]
+    Scheme { shown: String, scheme: String },
+    #[error("`{shown}` has no host")]
+    NoHost { shown: String },
+    #[error("`{shown}`: a proxy URL has no path or query")]
+    PathOrQuery { shown: String },
+}
+
 /// A profile's own `proxy = "…"`, which takes the place of the environment's for every
 /// request of that profile (as kubeconfig's `proxy-url` does for a cluster): a proxy URL, or
 /// `none` to connect directly whatever the environment says.
@@ -80,29 +102,26 @@ pub enum ProfileProxy {
 
 impl ProfileProxy {
     /// The setting's value, checked; the message says what is wrong with it.
-    pub fn parse(value: &str) -> std::result::Result<ProfileProxy, String> {
+    pub fn parse(value: &str) -> std::result::Result<ProfileProxy, ProxySettingError> {
         if value.trim().eq_ignore_ascii_case("none") {
             return Ok(ProfileProxy::Direct);
         }
-        let expected =
-            "a proxy URL (http://host:port, https://…, socks5://… or socks5h://…) or \"none\"";
-        let url = Url::parse(value)
-            .map_err(|_| format!("`{}` is not {expected}", without_password(value)))?;
+        let shown = || without_password(value);
+        let url = Url::parse(value).map_err(|source| ProxySettingError::NotAUrl {
+            shown: shown(),
+            source,
+        })?;
         if !matches!(url.scheme(), "http" | "https" | "socks5" | "socks5h") {
-            return Err(format!(
-                "`{}` has scheme {}: expected {expected}",
-                without_password(value),
-                url.scheme()
-            ));
+            return Err(ProxySettingError::Scheme {
+                shown: shown(),
+                scheme: url.scheme().to_string(),
+            });
         }
         if url.host_str().is_none_or(str::is_empty) {
-            return Err(format!("`{}` has no host", without_password(value)));
+            return Err(ProxySettingError::NoHost { shown: shown() });
         }
         if !matches!(url.path(), "" | "/") || url.query().is_some() {
-            return Err(format!(
-                "`{}`: a proxy URL has no path or query",
-                without_password(value)
-            ));
+            return Err(ProxySettingError::PathOrQuery { shown: shown() });
         }
         register_password(value);
         Ok(ProfileProxy::Via(url))
@@ -448,7 +467,21 @@ mod tests {
             assert!(ProfileProxy::parse(bad).is_err(), "{bad}");
         }
         let e = ProfileProxy::parse("ftp://u:leak-me-77@p").unwrap_err();
-        assert!(!e.contains("leak-me-77"), "{e}");
+        assert!(!e.to_string().contains("leak-me-77"), "{e}");
+        assert!(!format!("{e:?}").contains("leak-me-77"), "{e:?}");
+        assert_eq!(
+            e.to_string(),
+            format!("`ftp://u:<redacted>@p` has scheme ftp: expected {PROXY_EXPECTED}")
+        );
+        // The URL parser's error is kept as the source.
+        let e = ProfileProxy::parse("no-scheme.example").unwrap_err();
+        let source =
+            std::error::Error::source(&e).and_then(|s| s.downcast_ref::<url::ParseError>());
+        assert_eq!(
+            source,
+            Some(&url::ParseError::RelativeUrlWithoutBase),
+            "{e:?}"
+        );
     }
 
     #[test]

@@ -105,7 +105,9 @@ fn run_secret_command(what: &str, cmd: &str) -> Result<Secret> {
         .stdin(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .output()
-        .map_err(|e| Error::config(format!("{what}: could not run its command: {e}")))?;
+        .map_err(|e| {
+            Error::config(format!("{what}: could not run its command: {e}")).with_source(e)
+        })?;
     if !out.status.success() {
         // The command's stderr may itself hold the secret; say only that it failed.
         return Err(
@@ -113,10 +115,12 @@ fn run_secret_command(what: &str, cmd: &str) -> Result<Secret> {
                 .with_hint("run the command by hand to see why"),
         );
     }
-    let value = String::from_utf8(out.stdout).map_err(|_| {
+    let value = String::from_utf8(out.stdout).map_err(|e| {
+        // The `Utf8Error`, not the `FromUtf8Error`: that one holds the bytes, the secret.
         Error::config(format!(
             "{what}: its command printed something that is not UTF-8"
         ))
+        .with_source(e.utf8_error())
     })?;
     let value = value.trim_end_matches(['\n', '\r']).to_string();
     if value.is_empty() {
@@ -141,8 +145,9 @@ fn read_secret_file(what: &str, path: &PathBuf) -> Result<Secret> {
             }
         }
     }
-    let value = std::fs::read_to_string(path)
-        .map_err(|e| Error::config(format!("{what}: cannot read {}: {e}", path.display())))?;
+    let value = std::fs::read_to_string(path).map_err(|e| {
+        Error::config(format!("{what}: cannot read {}: {e}", path.display())).with_source(e)
+    })?;
     let value = value.trim_end_matches(['\n', '\r']).to_string();
     if value.is_empty() {
         return Err(Error::config(format!(

@@ -79,7 +79,8 @@ fn read_needle(arg: &str) -> Result<Needle> {
         None
     };
     find::parse_needle(arg, contents.as_deref()).map_err(|why| {
-        Error::usage(why)
+        Error::usage(why.to_string())
+            .with_source(why)
             .with_hint("give a .pub file, a fingerprint (SHA256:… or MD5:…) or a name glob")
     })
 }

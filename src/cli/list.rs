@@ -265,7 +265,7 @@ impl Filter {
             .as_deref()
             .map(crate::find::Needle::name_glob)
             .transpose()
-            .map_err(Error::usage)?;
+            .map_err(|e| Error::usage(e.to_string()).with_source(e))?;
         let fingerprint = args
             .fingerprint
             .as_deref()

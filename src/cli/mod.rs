@@ -185,12 +185,15 @@ fn provider_parser() -> impl TypedValueParser<Value = ProviderKind> {
     })
 }
 
-fn parse_timeout(s: &str) -> std::result::Result<f64, String> {
+/// A `--timeout` value that is not a number of seconds in (0, 3600]; clap quotes its text.
+#[derive(Debug, thiserror::Error)]
+#[error("`{0}` is not a number of seconds between 0 and 3600")]
+pub struct TimeoutError(String);
+
+fn parse_timeout(s: &str) -> std::result::Result<f64, TimeoutError> {
     match s.parse::<f64>() {
         Ok(t) if t.is_finite() && t > 0.0 && t <= 3600.0 => Ok(t),
-        _ => Err(format!(
-            "`{s}` is not a number of seconds between 0 and 3600"
-        )),
+        _ => Err(TimeoutError(s.to_string())),
     }
 }
 
@@ -412,14 +415,10 @@ pub fn write_stdout(f: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<(
         .map_err(output_error)
 }
 
-/// A failed write to stdout: a reader that went away (`keyctl list | head`, exit 0 in `main`)
-/// or a real write error.
+/// A failed write to stdout, the `io::Error` kept: a reader that went away (`keyctl list |
+/// head`, [`Error::is_broken_pipe`], exit 0 in `main`) or a real write error.
 pub(crate) fn output_error(e: std::io::Error) -> Error {
-    if e.kind() == std::io::ErrorKind::BrokenPipe {
-        Error::new(crate::error::Kind::Other, "broken pipe").with_code("EPIPE")
-    } else {
-        Error::other(format!("cannot write output: {e}"))
-    }
+    Error::other(format!("cannot write output: {e}")).with_source(e)
 }
 
 #[cfg(test)]

@@ -63,6 +63,7 @@ impl FileConfig {
             };
             Error::config(format!("{at}: [audit]: {}", e.message().trim()))
                 .with_hint("see the [audit] section of config.example.toml")
+                .with_source(e)
         })
     }
 }
@@ -83,10 +84,9 @@ pub fn load(path: &Path, schemas: &Schemas) -> Result<Option<FileConfig>> {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => {
-            return Err(Error::config(format!(
-                "cannot read config {}: {e}",
-                path.display()
-            )))
+            return Err(
+                Error::config(format!("cannot read config {}: {e}", path.display())).with_source(e),
+            )
         }
     };
     parse(path, &text, schemas).map(Some)
@@ -260,6 +260,7 @@ fn build_profile(
                 let e = expect_string(&value, name, &key, &at(line))?;
                 validate_endpoint(&e).map_err(|why| {
                     Error::config(format!("{}: profile `{name}`: endpoint {why}", at(line)))
+                        .with_source(why)
                         .with_hint("write the service's base URL, e.g. endpoint = \"https://kms.cn-north-4.myhuaweicloud.com\"")
                 })?;
                 common.endpoint = Some(e.trim_end_matches('/').to_string())
@@ -269,6 +270,7 @@ fn build_profile(
                 let v = expect_string(&value, name, &key, &at(line))?;
                 let proxy = ProfileProxy::parse(&v).map_err(|why| {
                     Error::config(format!("{}: profile `{name}`: proxy {why}", at(line)))
+                        .with_source(why)
                         .with_hint("proxy = \"socks5h://127.0.0.1:1080\" (names resolved by the proxy), \"http://proxy:3128\", or \"none\" to connect directly whatever HTTPS_PROXY says")
                 })?;
                 // A password in it is a secret written in the file, as `password = "…"` is.
@@ -457,29 +459,55 @@ fn expect_list(v: &toml::Value, profile: &str, key: &str, at: &str) -> Result<Ve
     }
 }
 
+/// Why an endpoint is not a usable base URL; the text follows "endpoint " in messages.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EndpointError {
+    #[error("`{endpoint}` is not a URL ({source})")]
+    NotAUrl {
+        endpoint: String,
+        #[source]
+        source: url::ParseError,
+    },
+    #[error(
+        "must not hold a user name or password (`user:pass@host`); keyctl sends each \
+         cloud's own credentials from the profile's secret keys"
+    )]
+    Credentials,
+    #[error("`{endpoint}` must start with https:// (or http:// for a local emulator or proxy)")]
+    Scheme { endpoint: String },
+    #[error("`{endpoint}` has no host")]
+    NoHost { endpoint: String },
+    #[error("`{endpoint}` must not have a query string")]
+    Query { endpoint: String },
+}
+
 /// An endpoint is a base URL: http(s), a host, no query.
-pub fn validate_endpoint(e: &str) -> std::result::Result<(), String> {
-    let url = url::Url::parse(e).map_err(|err| format!("`{e}` is not a URL ({err})"))?;
+pub fn validate_endpoint(e: &str) -> std::result::Result<(), EndpointError> {
+    let url = url::Url::parse(e).map_err(|source| EndpointError::NotAUrl {
+        endpoint: e.to_string(),
+        source,
+    })?;
     // Checked first, so that no message below quotes it: a `user:password@` would be printed
     // wherever the endpoint is (`keyctl profiles`, -vv traces of the URL) and sent as Basic
     // auth to the cloud.
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(
-            "must not hold a user name or password (`user:pass@host`); keyctl sends each \
-             cloud's own credentials from the profile's secret keys"
-                .to_string(),
-        );
+        return Err(EndpointError::Credentials);
     }
+    let endpoint = || e.to_string();
     if url.scheme() != "http" && url.scheme() != "https" {
-        return Err(format!(
-            "`{e}` must start with https:// (or http:// for a local emulator or proxy)"
-        ));
+        return Err(EndpointError::Scheme {
+            endpoint: endpoint(),
+        });
     }
     if url.host_str().is_none() {
-        return Err(format!("`{e}` has no host"));
+        return Err(EndpointError::NoHost {
+            endpoint: endpoint(),
+        });
     }
     if url.query().is_some() {
-        return Err(format!("`{e}` must not have a query string"));
+        return Err(EndpointError::Query {
+            endpoint: endpoint(),
+        });
     }
     Ok(())
 }
@@ -530,6 +558,8 @@ fn syntax_error(path: &Path, text: &str, e: &toml::de::Error) -> Error {
     } else {
         "see config.example.toml for every key"
     };
+    // The toml error is not kept as the source: its text quotes the line it stopped at, which
+    // may hold an inline secret that scrubbing does not know yet (the file did not parse).
     Error::config(format!("{at}: invalid config: {message}")).with_hint(hint)
 }
 

@@ -150,7 +150,7 @@ impl KeyPair {
     pub fn set_public_key<S: AsRef<str> + Into<String>>(
         &mut self,
         public_key: S,
-    ) -> Result<(), String> {
+    ) -> Result<(), crate::keys::KeyParseError> {
         let text = public_key.as_ref();
         let trimmed = text.trim();
         let kept = match trimmed.len() {

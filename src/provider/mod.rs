@@ -116,9 +116,11 @@ impl Context {
             return Ok(http.clone());
         }
         let proxy = ProfileProxy::parse(value).map_err(|why| {
-            Error::config(format!("profile {}: proxy {why}", profile.name)).with_hint(
-                "proxy = \"socks5h://127.0.0.1:1080\", \"http://proxy:3128\" or \"none\"",
-            )
+            Error::config(format!("profile {}: proxy {why}", profile.name))
+                .with_source(why)
+                .with_hint(
+                    "proxy = \"socks5h://127.0.0.1:1080\", \"http://proxy:3128\" or \"none\"",
+                )
         })?;
         match proxy.route() {
             Some(r) => crate::log::info(&format!("profile {}: proxy {}", profile.name, r.proxy)),

@@ -110,10 +110,10 @@ pub(super) fn nova_error(
             format!("the compute API does not support microversion {}: {message}", mv.map(|m| m.to_string()).unwrap_or_default()),
         )
         .with_hint("keyctl reads the maximum from GET /v2.1/; report this if it keeps happening"),
-        (400, _) if message.contains("Marker") || message.contains("Version") => {
+        (400, _) if bad_request_about(&message) == Some(BadRequest::KeyctlsOwn) => {
             base(Kind::Protocol, format!("Nova rejected keyctl's request while {what}: {message}"))
         }
-        (400, _) if message.contains("project_id") => {
+        (400, _) if bad_request_about(&message) == Some(BadRequest::ProjectInUrl) => {
             base(Kind::Config, format!("Nova rejected the project in the URL while {what}: {message}"))
                 .with_hint("the project id in `endpoint` must be the token's project")
         }
@@ -126,6 +126,29 @@ pub(super) fn nova_error(
         (413 | 429, _) => base(Kind::Throttled, format!("throttled while {what}: {message}")),
         (500..=599, _) => base(Kind::Server, format!("server error while {what}: {message}")),
         _ => base(Kind::Protocol, format!("unexpected HTTP {status} while {what}: {message}")),
+    }
+}
+
+/// What a Nova 400 is about, as far as can be told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BadRequest {
+    /// The paging marker or the microversion keyctl sent: keyctl's request, not the user's.
+    KeyctlsOwn,
+    /// The project id in the URL is not the token's.
+    ProjectInUrl,
+}
+
+/// Reads Nova's `badRequest` message, because there is nothing else to read: Nova answers
+/// every validation failure as `{"badRequest": {"code": 400, "message": "…"}}`, with no error
+/// code of its own to tell a bad marker from a bad project id. These words are Nova's own
+/// ("Marker … could not be found", "Version … is not supported", "… project_id …").
+fn bad_request_about(message: &str) -> Option<BadRequest> {
+    if message.contains("Marker") || message.contains("Version") {
+        Some(BadRequest::KeyctlsOwn)
+    } else if message.contains("project_id") {
+        Some(BadRequest::ProjectInUrl)
+    } else {
+        None
     }
 }
 
