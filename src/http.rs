@@ -487,7 +487,7 @@ impl Http {
         if !req.body.is_empty() {
             builder = builder.body(req.body.clone());
         }
-        log::trace_request(req, attempt);
+        trace_request(req, attempt);
         let started = Instant::now();
         let resp = builder
             .send()
@@ -505,7 +505,7 @@ impl Http {
             headers,
             body,
         };
-        log::trace_response(req, &resp, started.elapsed(), attempt);
+        trace_response(req, &resp, started.elapsed(), attempt);
         Ok(resp)
     }
 }
@@ -738,6 +738,60 @@ fn proxy_refused(
         )
     };
     Error::config(format!("{message}: {}", crate::secret::scrub(detail))).with_hint(hint)
+}
+
+/// `-vv`: a request about to be sent, its credentials redacted.
+fn trace_request(req: &HttpRequest, attempt: u32) {
+    if log::verbosity() < 2 {
+        return;
+    }
+    let mut out = vec![format!("> {} {} (attempt {attempt})", req.method, req.url)];
+    for (name, value) in &req.headers {
+        let shown = if log::is_sensitive_header(name) {
+            "<redacted>"
+        } else {
+            value.as_str()
+        };
+        out.push(format!(">   {name}: {shown}"));
+    }
+    if log::verbosity() >= 3 && !req.body.is_empty() {
+        out.push(format!(">   body: {}", String::from_utf8_lossy(&req.body)));
+    }
+    log::emit_lines(&out);
+}
+
+/// `-vv`: the reply to a request, with what identifies it to the cloud's support.
+fn trace_response(req: &HttpRequest, resp: &HttpResponse, took: Duration, attempt: u32) {
+    if log::verbosity() < 2 {
+        return;
+    }
+    let request_id = [
+        "x-request-id",
+        "x-openstack-request-id",
+        "x-compute-request-id",
+    ]
+    .iter()
+    .find_map(|h| resp.header(h))
+    .map(|id| format!(" request-id {id}"))
+    .unwrap_or_default();
+    let mut out = vec![format!(
+        "< {} {} {} ({} bytes, {} ms, attempt {attempt}){request_id}",
+        resp.status,
+        req.method,
+        req.url.path(),
+        resp.body.len(),
+        took.as_millis()
+    )];
+    for (name, value) in resp.headers.iter() {
+        let value = value.to_str().unwrap_or("<binary>");
+        let shown = if log::is_sensitive_header(name.as_str()) {
+            "<redacted>"
+        } else {
+            value
+        };
+        out.push(format!("<   {name}: {shown}"));
+    }
+    log::emit_lines(&out);
 }
 
 #[cfg(test)]

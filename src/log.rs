@@ -1,10 +1,14 @@
 //! Diagnostics on stderr: `-v` informational lines, `-vv` an HTTP trace. Everything printed
 //! here goes through [`crate::secret::scrub`], and sensitive headers are never shown.
+//!
+//! Nothing here knows the terminal: where the lines go is a sink the command runner may point
+//! elsewhere ([`redirect`]: an in-process test's buffer), and what else draws on stderr (the
+//! spinner) registers itself to step aside while a line is written ([`set_around_lines`]).
 
+use std::io::Write;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::time::Duration;
+use std::sync::{Mutex, OnceLock, PoisonError};
 
-use crate::http::{HttpRequest, HttpResponse};
 use crate::secret::scrub;
 
 static VERBOSITY: AtomicU8 = AtomicU8::new(0);
@@ -55,15 +59,73 @@ pub(crate) fn emit_lines<S: AsRef<str>>(lines: &[S]) {
         .iter()
         .map(|line| crate::output::printable(&scrub(line.as_ref())).into_owned())
         .collect();
-    crate::progress::suspend(|| write_stderr(&text.join("\n")));
+    around_lines(|| write_stderr(&text.join("\n")));
 }
 
-/// A line on stderr, whatever became of it: `eprintln!` panics when the write fails, and a
-/// reader that left (`keyctl list 2>&1 | head -1`) must not turn the documented exit code
-/// into a panic's 101. With stderr gone there is nobody left to tell.
+/// Where the lines go instead of the process's stderr, while a [`Redirect`] lives.
+static SINK: Mutex<Option<Box<dyn Write + Send>>> = Mutex::new(None);
+
+/// What lines are written through (see [`set_around_lines`]).
+static AROUND_LINES: OnceLock<fn(&mut dyn FnMut())> = OnceLock::new();
+
+/// Sends every line to `sink` (`None`: the process's stderr) until the returned guard is
+/// dropped, which puts the previous sink back. The sink is the process's: one command runs
+/// at a time.
+#[must_use = "dropping the guard at once points the lines back"]
+pub fn redirect(sink: Option<Box<dyn Write + Send>>) -> Redirect {
+    let previous = std::mem::replace(
+        &mut *SINK.lock().unwrap_or_else(PoisonError::into_inner),
+        sink,
+    );
+    Redirect {
+        previous: Some(previous),
+    }
+}
+
+/// Keeps the lines going where [`redirect`] sent them.
+pub struct Redirect {
+    previous: Option<Option<Box<dyn Write + Send>>>,
+}
+
+impl Drop for Redirect {
+    fn drop(&mut self) {
+        if let Some(previous) = self.previous.take() {
+            *SINK.lock().unwrap_or_else(PoisonError::into_inner) = previous;
+        }
+    }
+}
+
+/// Registers `hook`, which runs what it is given with whatever else draws on stderr out of the
+/// way (the spinner hides itself meanwhile, so lines never interleave with it). The first one
+/// registered stays.
+pub fn set_around_lines(hook: fn(&mut dyn FnMut())) {
+    let _ = AROUND_LINES.set(hook);
+}
+
+fn around_lines(f: impl FnOnce()) {
+    match AROUND_LINES.get() {
+        Some(hook) => {
+            let mut f = Some(f);
+            hook(&mut || {
+                if let Some(f) = f.take() {
+                    f()
+                }
+            })
+        }
+        None => f(),
+    }
+}
+
+/// A line on stderr (or the sink it was redirected to), whatever became of it: `eprintln!`
+/// panics when the write fails, and a reader that left (`keyctl list 2>&1 | head -1`) must not
+/// turn the documented exit code into a panic's 101. With stderr gone there is nobody left to
+/// tell.
 pub fn write_stderr(text: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr().lock(), "{text}");
+    let mut sink = SINK.lock().unwrap_or_else(PoisonError::into_inner);
+    let _ = match sink.as_mut() {
+        Some(w) => writeln!(w, "{text}").and_then(|()| w.flush()),
+        None => writeln!(std::io::stderr().lock(), "{text}"),
+    };
 }
 
 /// One JSON object as one line on stderr (`--errors json`), secrets replaced. JSON escapes
@@ -71,7 +133,7 @@ pub fn write_stderr(text: &str) {
 /// `secret::register`), so scrubbing the encoded text finds it. Printed whatever `-q`.
 pub(crate) fn emit_json(object: &serde_json::Value) {
     let line = json_line(object);
-    crate::progress::suspend(|| write_stderr(&line));
+    around_lines(|| write_stderr(&line));
 }
 
 /// The line [`emit_json`] prints.
@@ -107,56 +169,4 @@ pub fn debug(message: &str) {
 
 pub fn is_sensitive_header(name: &str) -> bool {
     SENSITIVE_HEADERS.contains(&name.to_ascii_lowercase().as_str())
-}
-
-pub(crate) fn trace_request(req: &HttpRequest, attempt: u32) {
-    if verbosity() < 2 {
-        return;
-    }
-    let mut out = vec![format!("> {} {} (attempt {attempt})", req.method, req.url)];
-    for (name, value) in &req.headers {
-        let shown = if is_sensitive_header(name) {
-            "<redacted>"
-        } else {
-            value.as_str()
-        };
-        out.push(format!(">   {name}: {shown}"));
-    }
-    if verbosity() >= 3 && !req.body.is_empty() {
-        out.push(format!(">   body: {}", String::from_utf8_lossy(&req.body)));
-    }
-    emit_lines(&out);
-}
-
-pub(crate) fn trace_response(req: &HttpRequest, resp: &HttpResponse, took: Duration, attempt: u32) {
-    if verbosity() < 2 {
-        return;
-    }
-    let request_id = [
-        "x-request-id",
-        "x-openstack-request-id",
-        "x-compute-request-id",
-    ]
-    .iter()
-    .find_map(|h| resp.header(h))
-    .map(|id| format!(" request-id {id}"))
-    .unwrap_or_default();
-    let mut out = vec![format!(
-        "< {} {} {} ({} bytes, {} ms, attempt {attempt}){request_id}",
-        resp.status,
-        req.method,
-        req.url.path(),
-        resp.body.len(),
-        took.as_millis()
-    )];
-    for (name, value) in resp.headers.iter() {
-        let value = value.to_str().unwrap_or("<binary>");
-        let shown = if is_sensitive_header(name.as_str()) {
-            "<redacted>"
-        } else {
-            value
-        };
-        out.push(format!("<   {name}: {shown}"));
-    }
-    emit_lines(&out);
 }

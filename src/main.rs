@@ -1,59 +1,21 @@
-//! The keyctl binary: parse flags, run the command on a small runtime, map the outcome to the
-//! documented exit code. Everything else lives in the library.
+//! The keyctl binary: the process's streams, the command line, a small runtime, Ctrl-C. The
+//! commands, and how a failure maps to the documented exit code, live in the library
+//! (`keyctl::cli`), where a test runs them in process over buffers.
 
-use clap::Parser;
-
-use keyctl::cli::{self, Cli, ErrorFormat};
+use keyctl::cli::{self, Cli, IoStreams};
 use keyctl::error::exit;
 
 fn main() {
-    let cli = match Cli::try_parse() {
+    let io = IoStreams::system();
+    let cli = match cli::parse(std::env::args_os(), &io) {
         Ok(cli) => cli,
-        // --help and --version are "errors" to clap; they print to stdout and exit 0.
-        Err(e) if !e.use_stderr() => {
-            let _ = e.print();
-            std::process::exit(exit::OK);
-        }
-        // A script that asked for JSON errors gets its usage error as JSON too, although the
-        // flags (with --errors among them) did not parse.
-        Err(e) if json_errors_asked() => {
-            cli::report_error(&usage_error(&e), ErrorFormat::Json);
-            std::process::exit(exit::USAGE);
-        }
-        Err(e) => {
-            let _ = e.print();
-            std::process::exit(exit::USAGE);
-        }
+        Err(code) => std::process::exit(code),
     };
+    std::process::exit(run(cli, &io));
+}
+
+fn run(cli: Cli, io: &IoStreams) -> i32 {
     let errors = cli.global.errors;
-    std::process::exit(run(cli, errors));
-}
-
-/// `--errors json` or `--errors=json` among the arguments, read without clap (which failed).
-fn json_errors_asked() -> bool {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    args.iter().any(|a| a == "--errors=json")
-        || args
-            .windows(2)
-            .any(|w| w[0] == "--errors" && w[1] == "json")
-}
-
-/// clap's message as keyctl's usage error: its first line without `error: `, the rest (a tip,
-/// the usage line, where to find help) as the hint.
-fn usage_error(e: &clap::Error) -> keyctl::error::Error {
-    let text = e.render().to_string();
-    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
-    let message = lines.next().unwrap_or("invalid arguments");
-    let hint: Vec<&str> = lines.collect();
-    let error = keyctl::error::Error::usage(message.trim_start_matches("error: "));
-    if hint.is_empty() {
-        error
-    } else {
-        error.with_hint(hint.join("; "))
-    }
-}
-
-fn run(cli: Cli, errors: ErrorFormat) -> i32 {
     // Two workers: most of the time is spent waiting on the network, but with several profiles
     // one cloud's pages are parsed and fingerprinted while another's are being parsed too.
     // `--version`, `--help` and parse errors never get here, so they stay instant.
@@ -70,21 +32,14 @@ fn run(cli: Cli, errors: ErrorFormat) -> i32 {
     {
         Ok(rt) => rt,
         Err(e) => {
-            keyctl::log::write_stderr(&format!("error: cannot start the async runtime: {e}"));
+            let e = anyhow::Error::new(e).context("cannot start the async runtime");
+            cli::report_failure(&e, errors);
             return exit::OTHER;
         }
     };
     let code = runtime.block_on(async {
         tokio::select! {
-            result = cli::run(cli) => match result {
-                Ok(code) => code,
-                // `keyctl list | head`: the reader left; that is not a failure.
-                Err(e) if e.is_broken_pipe() => exit::OK,
-                Err(e) => {
-                    cli::report_error(&e, errors);
-                    e.exit_code()
-                }
-            },
+            code = cli::run(cli, io) => code,
             // `Ok` only: if the handler cannot be installed, `ctrl_c()` returns `Err` at once,
             // and matching any result would end every run as "interrupted" (130).
             Ok(()) = tokio::signal::ctrl_c() => {

@@ -1,8 +1,11 @@
-//! A spinner on stderr naming the profiles still pending. Shown only when stderr is a terminal,
-//! never with `-q`, and only once a listing takes longer than a moment (so fast runs and
-//! scripts never see it).
+//! A spinner on stderr naming the profiles still pending. Shown only when the command runner
+//! said stderr is a terminal ([`set_terminal`]), never with `-q`, and only once a listing takes
+//! longer than a moment (so fast runs and scripts never see it).
+//!
+//! The diagnostics (`crate::log`) know nothing of it: a spinner registers itself there to be
+//! hidden while a line is written.
 
-use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,6 +15,20 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 const SHOW_AFTER: Duration = Duration::from_millis(400);
 
 static ACTIVE: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
+/// Whether the process's stderr is a terminal a spinner may draw on.
+static TERMINAL: AtomicBool = AtomicBool::new(false);
+
+/// Tells whether the process's stderr is a terminal (the command runner knows; nothing is
+/// drawn until it says so).
+pub fn set_terminal(stderr_is_terminal: bool) {
+    TERMINAL.store(stderr_is_terminal, Ordering::Relaxed);
+}
+
+/// [`suspend`] as `crate::log` calls it around its lines.
+fn suspend_lines(f: &mut dyn FnMut()) {
+    suspend(f)
+}
 
 /// Runs `f` (which writes to stderr) with the spinner hidden, so lines never interleave with it.
 pub fn suspend<R>(f: impl FnOnce() -> R) -> R {
@@ -32,11 +49,12 @@ impl Pending {
     pub fn start(names: Vec<String>) -> Pending {
         let names = Arc::new(Mutex::new(names));
         if crate::log::is_quiet()
-            || !std::io::stderr().is_terminal()
+            || !TERMINAL.load(Ordering::Relaxed)
             || crate::log::verbosity() >= 2
         {
             return Pending { bar: None, names };
         }
+        crate::log::set_around_lines(suspend_lines);
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());
         bar.set_style(
             ProgressStyle::with_template("{spinner} {msg}")

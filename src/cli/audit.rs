@@ -4,7 +4,7 @@ use clap::{Args, ValueEnum};
 
 use super::{write_stdout, Env};
 use crate::audit::{self, Finding, Severity};
-use crate::error::{exit, Result};
+use crate::error::exit;
 use crate::output;
 
 pub const EXAMPLES: &str = "\
@@ -35,7 +35,7 @@ pub struct AuditArgs {
 
 pub(crate) const COLUMNS: &[&str] = &["severity", "code", "key_pairs", "message"];
 
-pub async fn run(env: &Env, args: &AuditArgs) -> Result<i32> {
+pub async fn run(env: &Env<'_>, args: &AuditArgs) -> anyhow::Result<i32> {
     let policy = env.config.file.audit_policy()?;
     let mut style = env.style.clone();
     if let Some(spec) = &env.global.columns {
@@ -53,7 +53,7 @@ pub async fn run(env: &Env, args: &AuditArgs) -> Result<i32> {
     let worst = findings.iter().map(|f| f.severity).max();
     // One finding's object at a time: tens of thousands of them (every unattached Tencent key
     // of a large account) held as `Value`s at once cost more than the audit itself.
-    write_stdout(|out| {
+    write_stdout(env.io, |out| {
         let mut rows = output::Rows::new(&style, COLUMNS, "code");
         for f in &findings {
             rows.write(out, std::slice::from_ref(&finding_object(f, &style)))?;

@@ -1,11 +1,10 @@
 //! `keyctl find`: where is this key deployed? Searches every selected profile and region.
 
-use std::io::Read;
-
+use anyhow::Context as _;
 use clap::{Args, ValueHint};
 
 use super::{write_stdout, Env};
-use crate::error::{exit, Error, Result};
+use crate::error::{exit, Error};
 use crate::find::{self, Needle};
 use crate::output;
 
@@ -37,8 +36,8 @@ pub struct FindArgs {
     pub all_users: bool,
 }
 
-pub async fn run(env: &Env, args: &FindArgs) -> Result<i32> {
-    let needle = read_needle(&args.needle)?;
+pub async fn run(env: &Env<'_>, args: &FindArgs) -> anyhow::Result<i32> {
+    let needle = read_needle(&args.needle, env.io)?;
     let mut style = env.style.clone();
     if let Some(spec) = &env.global.columns {
         style.columns = Some(output::key_columns(spec)?);
@@ -52,7 +51,9 @@ pub async fn run(env: &Env, args: &FindArgs) -> Result<i32> {
     let mut hits: Vec<_> = per_target.into_iter().flatten().collect();
     super::list::sort_keys(&mut hits);
     let objects = output::key_objects(&hits);
-    write_stdout(|out| output::render_objects(out, &objects, &style, COLUMNS, "name"))?;
+    write_stdout(env.io, |out| {
+        output::render_objects(out, &objects, &style, COLUMNS, "name")
+    })?;
     // Not found is only a finding when every target answered; otherwise the failures decide
     // (6 when some answered, their own code when none did).
     if hits.is_empty() && code == exit::OK {
@@ -62,25 +63,26 @@ pub async fn run(env: &Env, args: &FindArgs) -> Result<i32> {
     Ok(code)
 }
 
-/// A file (or stdin) holding a public key, else a fingerprint or a name glob.
-fn read_needle(arg: &str) -> Result<Needle> {
+/// A file (or stdin) holding a public key, else a fingerprint or a name glob. What cannot be
+/// read is the user's to fix (exit 2), with the reason the system gave as its cause.
+fn read_needle(arg: &str, io: &super::IoStreams) -> anyhow::Result<Needle> {
     let contents = if arg == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| Error::usage(format!("cannot read a public key from stdin: {e}")))?;
-        Some(s)
+        Some(
+            io.read_stdin_to_string()
+                .with_context(|| Error::usage("cannot read a public key from stdin"))?,
+        )
     } else if std::path::Path::new(arg).is_file() {
         Some(
             std::fs::read_to_string(arg)
-                .map_err(|e| Error::usage(format!("cannot read {arg}: {e}")))?,
+                .with_context(|| Error::usage(format!("cannot read {arg}")))?,
         )
     } else {
         None
     };
-    find::parse_needle(arg, contents.as_deref()).map_err(|why| {
+    let needle = find::parse_needle(arg, contents.as_deref()).map_err(|why| {
         Error::usage(why.to_string())
             .with_source(why)
             .with_hint("give a .pub file, a fingerprint (SHA256:… or MD5:…) or a name glob")
-    })
+    })?;
+    Ok(needle)
 }

@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use clap::{Args, ValueHint};
 
-use super::{output_error, report, Env};
+use anyhow::Context as _;
+
+use super::{report, Env};
 use crate::error::{Error, Result};
 use crate::fanout;
 use crate::model::{KeyPair, FIELDS};
@@ -59,7 +61,7 @@ pub struct ListArgs {
     pub project_id: Option<String>,
 }
 
-pub async fn run(env: &Env, args: &ListArgs) -> Result<i32> {
+pub async fn run(env: &Env<'_>, args: &ListArgs) -> anyhow::Result<i32> {
     let style = list_style(env)?;
     let filter = Filter::new(args)?;
     let sort = args.sort.as_deref().map(SortKey::parse).transpose()?;
@@ -99,7 +101,7 @@ pub async fn run(env: &Env, args: &ListArgs) -> Result<i32> {
     let sort_field = sort.as_ref().map(|s| s.field.clone());
     let mut listing = Listing {
         rows,
-        out: std::io::BufWriter::with_capacity(super::STDOUT_BUFFER, std::io::stdout().lock()),
+        out: env.io.stdout(),
         held: sort.as_ref().map(|_| Vec::new()),
         left: args.limit.unwrap_or(usize::MAX),
         failures: Vec::new(),
@@ -129,7 +131,7 @@ pub async fn run(env: &Env, args: &ListArgs) -> Result<i32> {
     let code = report::exit_code_for(total, &listing.failures.iter().collect::<Vec<_>>());
     written
         .and_then(|()| listing.finish(sort.as_ref()))
-        .map_err(output_error)?;
+        .context(super::WRITE_FAILED)?;
     Ok(code)
 }
 
@@ -151,11 +153,11 @@ impl PageSink for SpoolSink {
 
 /// `keyctl list`'s output as the targets answer: each target's spool written in turn, or
 /// held for `--sort`; each failure reported on stderr as it comes.
-struct Listing {
+struct Listing<'io> {
     rows: output::Rows,
-    /// Locked for the run (nothing else writes to stdout), which also lets spilled rows be
-    /// copied by the kernel ([`output::SpoolOut`]).
-    out: std::io::BufWriter<std::io::StdoutLock<'static>>,
+    /// Held for the run (nothing else writes to stdout); the process's stdout also lets
+    /// spilled rows be copied by the kernel ([`output::SpoolOut`]).
+    out: super::Stdout<'io>,
     /// Every target's spool (in target order), when `--sort` orders rows across targets.
     held: Option<Vec<output::Spool>>,
     /// What `--limit` still lets through.
@@ -165,7 +167,7 @@ struct Listing {
     errors: super::ErrorFormat,
 }
 
-impl Listing {
+impl Listing<'_> {
     /// Takes one target's answer; `Break` once `--limit` key pairs are written in the default
     /// order, since nothing a later target answers could be shown.
     fn take(&mut self, result: Result<output::Spool>) -> std::io::Result<ControlFlow<()>> {
@@ -226,7 +228,7 @@ impl Listing {
     }
 }
 
-pub(super) fn list_style(env: &Env) -> Result<output::Style> {
+pub(super) fn list_style(env: &Env<'_>) -> Result<output::Style> {
     let mut style = env.style.clone();
     if let Some(spec) = &env.global.columns {
         style.columns = Some(output::key_columns(spec)?);

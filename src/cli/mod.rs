@@ -1,15 +1,22 @@
 //! The command tree. clap stays here: each command turns its parsed flags into plain library
 //! calls once, and the library never sees clap types (besides the output format enum).
+//!
+//! Commands return `anyhow::Result`, adding context where it tells the user more; the edge
+//! ([`run`]) reports the failure and maps it to the exit code through the [`Error`] inside
+//! it. Every command reads and writes through the [`IoStreams`] it is given, so it runs as well
+//! in a test's process, over buffers, as in the binary.
 
-use std::io::IsTerminal;
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum, ValueHint};
 
+use anyhow::Context as _;
+
 use crate::config::{self, Config, Selection};
-use crate::error::{Error, Result};
+use crate::error::{exit, Error, Result};
 use crate::http::{Http, HttpOptions, RetryPolicy};
 use crate::model::ProviderKind;
 use crate::output::{Format, Style};
@@ -22,8 +29,10 @@ mod list;
 mod profiles;
 mod report;
 mod show;
+mod streams;
 
-pub use report::{report_error, ErrorFormat};
+pub use report::{report_error, report_failure, ErrorFormat};
+pub use streams::{Captured, IoStreams, Locked, Stdout};
 
 const ABOUT: &str =
     "One view of your SSH key pairs across Huawei Cloud, OpenStack and Tencent Cloud.";
@@ -197,23 +206,26 @@ fn parse_timeout(s: &str) -> std::result::Result<f64, TimeoutError> {
     }
 }
 
-/// What every command gets: configuration, selection, output style, and (lazily) the HTTP context.
-pub struct Env {
+/// What every command gets: its streams, configuration, selection, output style, and (lazily)
+/// the HTTP context.
+pub struct Env<'a> {
+    pub io: &'a IoStreams,
     pub global: GlobalArgs,
     pub config: Config,
     pub style: Style,
 }
 
-impl Env {
-    fn new(global: GlobalArgs) -> Result<Env> {
+impl<'a> Env<'a> {
+    fn new(global: GlobalArgs, io: &'a IoStreams) -> Result<Env<'a>> {
         let getenv = |k: &str| std::env::var(k).ok();
         let config = config::load(
             global.config.as_deref(),
             &getenv,
             crate::provider::registry::schemas(),
         )?;
-        let style = style_from(&global)?;
+        let style = style_from(&global, io);
         Ok(Env {
+            io,
             global,
             config,
             style,
@@ -273,38 +285,131 @@ impl Env {
     }
 }
 
-fn style_from(global: &GlobalArgs) -> Result<Style> {
-    let stdout_tty = std::io::stdout().is_terminal();
+fn style_from(global: &GlobalArgs, io: &IoStreams) -> Style {
+    let stdout_tty = io.is_stdout_terminal();
     let format = global.output.unwrap_or(if stdout_tty {
         Format::Table
     } else {
         Format::Tsv
     });
-    let no_color = std::env::var("NO_COLOR")
-        .map(|v| !v.is_empty())
-        .unwrap_or(false);
     let color = match global.color {
         ColorChoice::Always => true,
         ColorChoice::Never => false,
-        ColorChoice::Auto => stdout_tty && !no_color,
+        ColorChoice::Auto => stdout_tty && !io.no_color(),
     };
-    Ok(Style {
+    Style {
         format,
         columns: None,
         color,
-    })
+    }
 }
 
-/// Runs the parsed command; returns the exit code.
-pub async fn run(cli: Cli) -> Result<i32> {
+/// Parses the command line (`args` with the program name first) as the binary does. `Err` holds
+/// the exit code of a run that ends here: `--help` and `--version` (printed on stdout, 0), or a
+/// usage error (on stderr, 2; as JSON with `--errors json`, although the flags did not parse).
+pub fn parse<I, T>(args: I, io: &IoStreams) -> std::result::Result<Cli, i32>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let args: Vec<OsString> = args.into_iter().map(Into::into).collect();
+    let e = match Cli::try_parse_from(&args) {
+        Ok(cli) => return Ok(cli),
+        Err(e) => e,
+    };
+    // --help and --version are "errors" to clap; they print to stdout and exit 0.
+    if !e.use_stderr() {
+        print_clap(&e, io);
+        return Err(exit::OK);
+    }
+    if json_errors_asked(&args[1.min(args.len())..]) {
+        let _sink = crate::log::redirect(io.stderr_sink());
+        report_error(&usage_error(&e), ErrorFormat::Json);
+    } else {
+        print_clap(&e, io);
+    }
+    Err(exit::USAGE)
+}
+
+/// clap's own rendering of `e`, on the stream it belongs to: clap prints it itself on the
+/// process's streams (coloured as it decides); elsewhere, coloured when the streams' facts say
+/// the stream is a terminal and `NO_COLOR` is unset.
+fn print_clap(e: &clap::Error, io: &IoStreams) {
+    let (system, tty) = if e.use_stderr() {
+        (io.stderr_is_system(), io.is_stderr_terminal())
+    } else {
+        (io.stdout_is_system(), io.is_stdout_terminal())
+    };
+    if system {
+        let _ = e.print();
+        return;
+    }
+    let rendered = e.render();
+    let text = if tty && !io.no_color() {
+        rendered.ansi().to_string()
+    } else {
+        rendered.to_string()
+    };
+    if e.use_stderr() {
+        io.write_stderr(&text);
+    } else {
+        let _ = io.write_stdout(|out| std::io::Write::write_all(out, text.as_bytes()));
+    }
+}
+
+/// `--errors json` or `--errors=json` among the arguments, read without clap (which failed).
+fn json_errors_asked(args: &[OsString]) -> bool {
+    args.iter().any(|a| a == "--errors=json")
+        || args
+            .windows(2)
+            .any(|w| w[0] == "--errors" && w[1] == "json")
+}
+
+/// clap's message as keyctl's usage error: its first line without `error: `, the rest (a tip,
+/// the usage line, where to find help) as the hint.
+fn usage_error(e: &clap::Error) -> Error {
+    let text = e.render().to_string();
+    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
+    let message = lines.next().unwrap_or("invalid arguments");
+    let hint: Vec<&str> = lines.collect();
+    let error = Error::usage(message.trim_start_matches("error: "));
+    if hint.is_empty() {
+        error
+    } else {
+        error.with_hint(hint.join("; "))
+    }
+}
+
+/// Runs the parsed command with `io` as its streams and terminal, as the binary does: a
+/// failure is reported on `io`'s stderr (with every diagnostic of the run), and the documented
+/// exit code comes back. A reader of stdout that went away (`keyctl list | head`) is not a
+/// failure. The diagnostics' sink and verbosity are the process's: one command at a time.
+pub async fn run(cli: Cli, io: &IoStreams) -> i32 {
+    let errors = cli.global.errors;
+    let _sink = crate::log::redirect(io.stderr_sink());
+    // indicatif draws on the process's stderr, so only there.
+    crate::progress::set_terminal(io.is_stderr_terminal() && io.stderr_is_system());
+    match execute(cli, io).await {
+        Ok(code) => code,
+        Err(e) if report::is_broken_pipe(&e) => exit::OK,
+        Err(e) => {
+            report_failure(&e, errors);
+            report::exit_code(&e)
+        }
+    }
+}
+
+/// The command layer: runs the parsed command and returns its exit code, or the failure that
+/// ended it (reported by [`run`]).
+pub async fn execute(cli: Cli, io: &IoStreams) -> anyhow::Result<i32> {
     crate::log::set_verbosity(cli.global.verbose, cli.global.quiet);
     crate::log::set_json_warnings(cli.global.errors == ErrorFormat::Json);
     match cli.command {
         // These need no config at all: they must work on a machine with none, and fast.
-        Command::Completions(args) => completions::run(&args),
-        Command::Man => completions::man(),
+        Command::Completions(args) => completions::run(&args, io),
+        Command::Man => completions::man(io),
         command => {
-            let env = Env::new(cli.global)?;
+            let env = Env::new(cli.global, io)?;
             match command {
                 Command::List(args) => list::run(&env, &args).await,
                 Command::Show(args) => show::run(&env, &args).await,
@@ -342,7 +447,7 @@ pub(crate) fn whole_listing(all_users: bool) -> crate::provider::ListQuery {
 /// page as its walk reads them, so `find` over twelve accounts of 10,000 key pairs holds its
 /// hits, not 120,000 key pairs.
 pub(crate) async fn list_matching(
-    env: &Env,
+    env: &Env<'_>,
     query: crate::provider::ListQuery,
     keep: impl Fn(&crate::model::KeyPair) -> bool + Send + Sync + 'static,
 ) -> Result<Everything> {
@@ -353,7 +458,7 @@ pub(crate) async fn list_matching(
 /// (`None`: nothing) in its target's task as its walk reads it: failures are reported on
 /// stderr, and the answers of the others come back.
 pub(crate) async fn list_mapped<T: Send + 'static>(
-    env: &Env,
+    env: &Env<'_>,
     query: crate::provider::ListQuery,
     map: impl Fn(crate::model::KeyPair) -> Option<T> + Send + Sync + 'static,
 ) -> Result<Everything<T>> {
@@ -403,23 +508,18 @@ where
     }
 }
 
-/// Stdout's buffer: 10,000 key pairs of JSON are tens of writes, not thousands.
-pub(crate) const STDOUT_BUFFER: usize = 256 * 1024;
-
-/// Writes to stdout; a closed pipe (`keyctl list | head`) is not an error.
-pub fn write_stdout(f: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) -> Result<()> {
-    let stdout = std::io::stdout();
-    let mut lock = std::io::BufWriter::with_capacity(STDOUT_BUFFER, stdout.lock());
-    f(&mut lock)
-        .and_then(|_| std::io::Write::flush(&mut lock))
-        .map_err(output_error)
+/// Writes to `io`'s stdout (buffered, then flushed). A failed write keeps its `io::Error`, so
+/// that the edge tells a reader that went away (`keyctl list | head`, exit 0) from a real
+/// write error.
+pub(crate) fn write_stdout(
+    io: &IoStreams,
+    f: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> anyhow::Result<()> {
+    io.write_stdout(f).context(WRITE_FAILED)
 }
 
-/// A failed write to stdout, the `io::Error` kept: a reader that went away (`keyctl list |
-/// head`, [`Error::is_broken_pipe`], exit 0 in `main`) or a real write error.
-pub(crate) fn output_error(e: std::io::Error) -> Error {
-    Error::other(format!("cannot write output: {e}")).with_source(e)
-}
+/// The context of a failed write to stdout.
+pub(crate) const WRITE_FAILED: &str = "cannot write output";
 
 #[cfg(test)]
 mod tests {

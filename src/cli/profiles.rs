@@ -5,7 +5,6 @@ use serde_json::{json, Value};
 
 use super::{write_stdout, Env};
 use crate::config::Profile;
-use crate::error::Result;
 use crate::output::{self, Format};
 
 pub const EXAMPLES: &str = "\
@@ -22,7 +21,7 @@ pub(crate) const COLUMNS: &[&str] = &[
     "source",
 ];
 
-pub fn run(env: &Env) -> Result<i32> {
+pub fn run(env: &Env<'_>) -> anyhow::Result<i32> {
     let mut style = env.style.clone();
     if let Some(spec) = &env.global.columns {
         style.columns = Some(output::parse_columns(spec, COLUMNS)?);
@@ -45,7 +44,9 @@ pub fn run(env: &Env) -> Result<i32> {
         Format::Table | Format::Tsv => objects.into_iter().map(flatten_for_table).collect(),
         _ => objects,
     };
-    write_stdout(|out| output::render_objects(out, &objects, &style, COLUMNS, "name"))?;
+    write_stdout(env.io, |out| {
+        output::render_objects(out, &objects, &style, COLUMNS, "name")
+    })?;
     Ok(0)
 }
 

@@ -27,6 +27,61 @@ pub fn report_error(e: &Error, format: ErrorFormat) {
     }
 }
 
+/// Prints the failure that ended a command, as [`report_error`] does: its message with the
+/// context the command layer added, cargo's way (`context: cause`); the [`Error`] inside it,
+/// if any, gives the kind, the place, the hint and the exit code (see [`exit_code`]).
+pub fn report_failure(e: &anyhow::Error, format: ErrorFormat) {
+    report_error(&as_error(e), format);
+}
+
+/// The exit code of a command's failure: its [`Error`]'s kind decides; anything else is 1.
+pub fn exit_code(e: &anyhow::Error) -> i32 {
+    e.downcast_ref::<Error>()
+        .map_or(exit::OTHER, Error::exit_code)
+}
+
+/// A write that failed because its reader went away (`keyctl list | head`).
+pub fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause
+                .downcast_ref::<Error>()
+                .is_some_and(Error::is_broken_pipe)
+    })
+}
+
+/// A command's failure as one [`Error`]: the outermost `Error` anyhow holds (a context, or the
+/// root) with the whole message chain as its message, or an [`Kind::Other`] error. The chain
+/// stops at a root `Error`: what it says of its own causes is its Display's business.
+fn as_error(e: &anyhow::Error) -> Error {
+    let inner = e.downcast_ref::<Error>();
+    // The `Error`'s own part of the chain is its message: the place and the details (code,
+    // status, request id) are the report's to add, once.
+    let shown = inner.map(ToString::to_string);
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        match inner {
+            Some(err) if shown.as_deref() == Some(text.as_str()) => parts.push(err.message.clone()),
+            _ => parts.push(text),
+        }
+        if cause.downcast_ref::<Error>().is_some() {
+            break;
+        }
+    }
+    let message = parts.join(": ");
+    match inner {
+        Some(err) => {
+            let mut err = err.clone();
+            err.message = message;
+            err
+        }
+        None => Error::other(message),
+    }
+}
+
 /// One error as a JSON object (`--errors json`).
 fn error_json(e: &Error) -> serde_json::Value {
     json!({
@@ -92,6 +147,37 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["error"], "refused <redacted>");
         assert_eq!(v["hint"], "not <redacted>");
+    }
+
+    #[test]
+    fn a_failure_is_reported_with_its_context_and_exits_by_its_error() {
+        use anyhow::Context as _;
+        let plain = anyhow::Error::new(
+            Error::auth("refused")
+                .with_status(401)
+                .in_profile("hw", "huawei", None),
+        );
+        let e = as_error(&plain);
+        assert_eq!(e.to_string(), "profile hw (huawei): refused [HTTP 401]");
+        assert_eq!(exit_code(&plain), exit::AUTH);
+
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "No such file");
+        let read = Err::<(), _>(io)
+            .with_context(|| Error::usage("cannot read a.pub").with_hint("give a file"))
+            .unwrap_err();
+        let e = as_error(&read);
+        assert_eq!(e.to_string(), "cannot read a.pub: No such file");
+        assert_eq!(e.hint.as_deref(), Some("give a file"));
+        assert_eq!(exit_code(&read), exit::USAGE);
+
+        let pipe = std::io::Error::from(std::io::ErrorKind::BrokenPipe);
+        let write = Err::<(), _>(pipe)
+            .context("cannot write output")
+            .unwrap_err();
+        assert!(is_broken_pipe(&write));
+        assert_eq!(exit_code(&write), exit::OTHER);
+        assert_eq!(as_error(&write).kind, Kind::Other);
+        assert!(!is_broken_pipe(&read));
     }
 
     #[test]

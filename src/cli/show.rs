@@ -3,7 +3,7 @@
 use clap::{Args, ValueHint};
 
 use super::{report, write_stdout, Env};
-use crate::error::{exit, Error, Kind, Result};
+use crate::error::{exit, Error, Kind};
 use crate::fanout;
 use crate::model::KeyPair;
 use crate::output::{self, Format};
@@ -29,7 +29,7 @@ pub struct ShowArgs {
     pub user: Option<String>,
 }
 
-pub async fn run(env: &Env, args: &ShowArgs) -> Result<i32> {
+pub async fn run(env: &Env<'_>, args: &ShowArgs) -> anyhow::Result<i32> {
     let style = super::list::list_style(env)?;
     let ctx = env.context()?;
     let targets = env.targets(&ctx).await?;
@@ -95,7 +95,9 @@ pub async fn run(env: &Env, args: &ShowArgs) -> Result<i32> {
         }
         1 => {
             let object = output::to_value(&found[0]);
-            write_stdout(|out| output::render_object(out, &object, &style, "name"))?;
+            write_stdout(env.io, |out| {
+                output::render_object(out, &object, &style, "name")
+            })?;
             Ok(if failed { exit::PARTIAL } else { exit::OK })
         }
         _ if matches!(style.format, Format::Json) && !args.all => {
@@ -113,12 +115,13 @@ pub async fn run(env: &Env, args: &ShowArgs) -> Result<i32> {
                 })
                 .collect();
             Err(Error::usage(format!("`{}` is ambiguous: found in {}", args.name, places.join(", ")))
-                .with_hint("pick one with -p PROFILE (and --region), or pass --all to get them all as an array"))
+                .with_hint("pick one with -p PROFILE (and --region), or pass --all to get them all as an array")
+                .into())
         }
         _ => {
             crate::cli::list::sort_keys(&mut found);
             let objects = output::key_objects(&found);
-            write_stdout(|out| match style.format {
+            write_stdout(env.io, |out| match style.format {
                 Format::Json => {
                     serde_json::to_writer_pretty(&mut *out, &objects)?;
                     writeln!(out)

@@ -15,8 +15,7 @@ mod zsh;
 use clap::{Args, CommandFactory};
 use clap_complete::Shell;
 
-use super::{write_stdout, Cli};
-use crate::error::Result;
+use super::{write_stdout, Cli, IoStreams};
 
 pub const EXAMPLES: &str = "\
 Examples:
@@ -34,15 +33,15 @@ pub struct CompletionsArgs {
     pub shell: Shell,
 }
 
-pub fn run(args: &CompletionsArgs) -> Result<i32> {
+pub fn run(args: &CompletionsArgs, io: &IoStreams) -> anyhow::Result<i32> {
     let text = script(args.shell);
-    write_stdout(|out| out.write_all(text.as_bytes()))?;
+    write_stdout(io, |out| out.write_all(text.as_bytes()))?;
     Ok(0)
 }
 
-pub fn man() -> Result<i32> {
+pub fn man(io: &IoStreams) -> anyhow::Result<i32> {
     let cmd = Cli::command();
-    write_stdout(|out| clap_mangen::Man::new(cmd).render(out))?;
+    write_stdout(io, |out| clap_mangen::Man::new(cmd).render(out))?;
     Ok(0)
 }
 
