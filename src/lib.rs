@@ -11,12 +11,14 @@
 //! - [`fanout`]: every selected profile and region at once, failures kept apart;
 //! - [`model`] and [`keys`]: the `KeyPair` model and what is computed from the key itself;
 //! - [`output`]: table, JSON, JSONL, TSV and name renderers;
+//! - [`escape`]: a server's text made safe for a terminal, a TSV field or a `-o name` line;
 //! - [`error`]: typed errors and the exit-code contract.
 
 pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod escape;
 pub mod fanout;
 pub mod find;
 pub mod http;

@@ -47,7 +47,7 @@ pub fn is_quiet() -> bool {
 }
 
 /// One line on stderr: secrets replaced, and what came from a server unable to act on the
-/// terminal or to start a line of its own (see [`crate::output::printable`]).
+/// terminal or to start a line of its own (see [`crate::escape::printable`]).
 fn emit(line: &str) {
     emit_lines(&[line]);
 }
@@ -57,7 +57,7 @@ fn emit(line: &str) {
 pub(crate) fn emit_lines<S: AsRef<str>>(lines: &[S]) {
     let text: Vec<String> = lines
         .iter()
-        .map(|line| crate::output::printable(&scrub(line.as_ref())).into_owned())
+        .map(|line| crate::escape::printable(&scrub(line.as_ref())).into_owned())
         .collect();
     around_lines(|| write_stderr(&text.join("\n")));
 }

@@ -8,12 +8,12 @@ use serde::Deserialize;
 use toml::Spanned;
 
 use super::profile::{Origin, Profile};
+use super::secret_source::SecretSource;
 use super::settings::{Entry, RawSettings, Schema, SettingsError};
 use super::Schemas;
 use crate::error::{Error, Result};
 use crate::model::ProviderKind;
 use crate::proxy::ProfileProxy;
-use crate::secret::SecretSource;
 
 /// The whole file as written.
 #[derive(Debug, Deserialize)]

@@ -4,6 +4,7 @@
 pub mod env;
 pub mod file;
 mod profile;
+mod secret_source;
 pub mod settings;
 
 use std::fmt;
@@ -11,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 pub use file::FileConfig;
 pub use profile::{Origin, Profile};
+pub use secret_source::SecretSource;
 pub use settings::{ProviderSettings, RawSettings, Schema, Settings, SettingsError};
 
 use crate::error::{Error, Result};

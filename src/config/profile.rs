@@ -5,10 +5,11 @@ use std::any::Any;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::secret_source::SecretSource;
 use super::settings::{ProviderSettings, Settings};
 use crate::error::{Error, Result};
 use crate::model::ProviderKind;
-use crate::secret::{Secret, SecretSource};
+use crate::secret::Secret;
 
 /// Where a profile was defined.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,7 +18,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use super::env::EnvFn;
 use super::profile::Profile;
-use crate::secret::{Secret, SecretSource};
+use super::secret_source::SecretSource;
+use crate::secret::Secret;
 
 /// A provider's typed settings. Implemented by each provider's `Settings` struct.
 pub trait Settings:

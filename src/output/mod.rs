@@ -11,7 +11,7 @@ use serde_json::Value;
 use crate::error::{Error, Result};
 use crate::model::{KeyPair, FIELDS};
 
-mod escape;
+pub(crate) use crate::escape;
 mod keypair_row;
 mod sort_value;
 pub mod spool;

@@ -135,8 +135,9 @@ pub fn set(p: &mut Profile, key: &str, value: impl Into<String>) {
 
 /// Gives `p` an inline secret.
 pub fn inline_secret(p: &mut Profile, key: &str, value: &str) {
+    use keyctl::config::SecretSource;
     use keyctl::provider::{huawei, huawei_ecs, openstack, tencent};
-    use keyctl::secret::{Secret, SecretSource};
+    use keyctl::secret::Secret;
     let v = Some(SecretSource::Inline(Secret::new(value)));
     let result = match (p.provider.as_str(), key) {
         ("openstack", _) => p.edit(|s: &mut openstack::Settings| {

@@ -280,8 +280,9 @@ fn check_url(url: &str, key: &str, profile: &str) -> Result<()> {
 pub(super) mod test_support {
     use super::*;
     use crate::config::Origin;
+    use crate::config::SecretSource;
     use crate::http::HttpOptions;
-    use crate::secret::{Secret, SecretSource};
+    use crate::secret::Secret;
 
     pub const PROJECT: &str = "0b7ea2f4c0d24a1e9a6a2f6e8d3c1b5a";
 

@@ -8,12 +8,12 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::SecretSource;
 use crate::config::{Profile, ProviderSettings, RawSettings, SettingsError};
 use crate::error::{Error, Result};
 use crate::model::ProviderKind;
 use crate::provider::openstack::{self, AkSk, NovaProvider};
 use crate::provider::{Cloud, Context, Provider};
-use crate::secret::SecretSource;
 
 /// `provider = "huawei-ecs"`.
 pub const KIND: ProviderKind = ProviderKind::new("huawei-ecs");

@@ -6,9 +6,10 @@ use std::path::{Path, PathBuf};
 use serde_yaml_ng::{Mapping, Value};
 
 use super::settings::{given, Settings};
+use crate::config::SecretSource;
 use crate::config::{Origin, Profile};
 use crate::error::{Error, Result};
-use crate::secret::{Secret, SecretSource};
+use crate::secret::Secret;
 
 /// Where clouds.yaml and secure.yaml are looked for, first found wins (openstacksdk
 /// `config/loader.py`: `OS_CLIENT_CONFIG_FILE`, then the current directory, the user config dir,

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::secret::SecretSource;
+use crate::config::SecretSource;
 
 /// `[profiles.NAME]` keys of an OpenStack profile, besides the common ones: keystoneauth's
 /// names for the same things.

@@ -7,8 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use super::tccli::read_tccli;
 use crate::config::env::{checked_endpoint, EnvFn};
+use crate::config::SecretSource;
 use crate::config::{Origin, Profile};
-use crate::secret::SecretSource;
 
 /// `[profiles.NAME]` keys of a Tencent profile, besides the common ones.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
