@@ -57,6 +57,14 @@ pub(crate) enum Item<'a> {
 }
 
 impl PageItems {
+    /// How many items the page holds.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            PageItems::Raw(_, places) => places.len(),
+            PageItems::Parsed(items) => items.len(),
+        }
+    }
+
     /// The items in order, borrowed from the reply or its `Value`.
     pub(crate) fn read(&self) -> Vec<Item<'_>> {
         match self {
