@@ -82,7 +82,7 @@ impl Caps {
     /// The error for a walk that would need more than `self.pages` requests.
     fn too_many_pages(&self, api: &str, what: String) -> Error {
         Error::protocol(format!(
-            "{api}: {what}, more than keyctl's page cap of {} requests per listing; stopping",
+            "{api}: {what}: past keyctl's page cap ({} requests per listing)",
             self.pages
         ))
         .with_hint(format!(
@@ -95,7 +95,7 @@ impl Caps {
     /// The error for a walk that would list more than `self.key_pairs`.
     fn too_many_key_pairs(&self, api: &str, what: String) -> Error {
         Error::protocol(format!(
-            "{api}: {what}, more than keyctl's cap of {} key pairs per listing; stopping",
+            "{api}: {what}: past keyctl's key-pair cap ({} per listing)",
             self.key_pairs
         ))
         .with_hint(format!(
@@ -456,7 +456,7 @@ mod tests {
             .await
             .unwrap_err();
         assert_eq!(e.kind, Kind::Protocol);
-        assert!(e.message.contains("page cap of 50"), "{e}");
+        assert!(e.message.contains("page cap (50 requests"), "{e}");
         assert!(e.hint.as_deref().unwrap().contains(MAX_PAGES_VAR), "{e:?}");
         // 50 pages: the first and 49 fetched.
         assert_eq!(requests.load(Ordering::SeqCst), 49);
@@ -473,7 +473,7 @@ mod tests {
             .run(page("first", 10, Some("m")), fetch, name, |_| Ok(()))
             .await
             .unwrap_err();
-        assert!(e.message.contains("cap of 95 key pairs"), "{e}");
+        assert!(e.message.contains("key-pair cap (95 per"), "{e}");
         assert!(
             e.hint.as_deref().unwrap().contains(MAX_KEY_PAIRS_VAR),
             "{e:?}"
@@ -569,7 +569,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.kind, Kind::Protocol);
         assert!(e.message.contains("TotalCount is 9999999"), "{e}");
-        assert!(e.message.contains("cap of 1000000 key pairs"), "{e}");
+        assert!(e.message.contains("key-pair cap (1000000 per"), "{e}");
         assert!(
             e.hint.as_deref().unwrap().contains(MAX_KEY_PAIRS_VAR),
             "{e:?}"
@@ -591,7 +591,7 @@ mod tests {
             .await
             .unwrap_err();
         assert!(e.message.contains("5000 requests"), "{e}");
-        assert!(e.message.contains("page cap of 100"), "{e}");
+        assert!(e.message.contains("page cap (100 requests"), "{e}");
         assert_eq!(requests.load(Ordering::SeqCst), 1);
         // Exactly at the cap is allowed.
         requests.store(0, Ordering::SeqCst);
