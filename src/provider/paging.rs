@@ -53,8 +53,8 @@ impl Default for Caps {
 }
 
 impl Caps {
-    /// The defaults, or what `KEYCTL_MAX_PAGES` / `KEYCTL_MAX_KEYPAIRS` say. Read for each walk
-    /// (cheap next to a request), so nothing is cached across a process.
+    /// The defaults, or what `KEYCTL_MAX_PAGES` / `KEYCTL_MAX_KEYPAIRS` say. Read at the start
+    /// of each walk: an environment lookup costs nothing next to a request.
     pub(crate) fn from_env() -> Result<Caps> {
         Caps::read(|name| std::env::var_os(name).map(|v| v.to_string_lossy().into_owned()))
     }
@@ -65,12 +65,15 @@ impl Caps {
             Some(v) if v.trim().is_empty() => Ok(default),
             Some(v) => match v.trim().replace('_', "").parse::<u64>() {
                 Ok(n) if n > 0 => Ok(n),
-                _ => Err(
-                    Error::config(format!("{name} = `{v}` is not a positive whole number"))
-                        .with_hint(format!(
-                    "unset it for the default ({default}), or set a larger number to raise the cap"
-                )),
-                ),
+                _ => {
+                    let hint = format!(
+                        "unset it for the default ({default}), or set a larger number to raise the cap"
+                    );
+                    Err(
+                        Error::config(format!("{name} = `{v}` is not a positive whole number"))
+                            .with_hint(hint),
+                    )
+                }
             },
         };
         Ok(Caps {
@@ -246,6 +249,8 @@ pub(crate) struct OffsetPage<T> {
 pub(crate) struct OffsetWalk<'a> {
     /// The API, as messages name it (`DescribeKeyPairs`).
     pub api: &'a str,
+    /// The reply's total, as messages name it (`TotalCount`).
+    pub total_name: &'a str,
     /// The `Limit` asked for; a page with fewer items ends the walk.
     pub page_size: u32,
     /// Pages in flight at once. The adapter's limiter bounds the rate; this bounds memory and
@@ -322,9 +327,10 @@ impl OffsetWalk<'_> {
     /// scheduled for it: a bogus total would otherwise be a request for every page it implies.
     fn schedule(&self, next: u64, total: u64, pages: u64) -> Result<u64> {
         if total > self.caps.key_pairs {
-            return Err(self
-                .caps
-                .too_many_key_pairs(self.api, format!("the reply's TotalCount is {total}")));
+            return Err(self.caps.too_many_key_pairs(
+                self.api,
+                format!("the reply's {} is {total}", self.total_name),
+            ));
         }
         let step = u64::from(self.page_size.max(1));
         let count = (total - next.min(total)).div_ceil(step);
@@ -332,7 +338,8 @@ impl OffsetWalk<'_> {
             return Err(self.caps.too_many_pages(
                 self.api,
                 format!(
-                    "TotalCount {total} at {step} per page would take {} requests",
+                    "{} {total} at {step} per page would take {} requests",
+                    self.total_name,
                     pages + count
                 ),
             ));
@@ -496,6 +503,7 @@ mod tests {
     fn offset_walk(page_size: u32, caps: Caps) -> OffsetWalk<'static> {
         OffsetWalk {
             api: "Fake",
+            total_name: "TotalCount",
             page_size,
             concurrency: 4,
             caps,

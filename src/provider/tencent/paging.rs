@@ -71,6 +71,7 @@ impl TencentProvider {
     ) -> Result<()> {
         let walk = OffsetWalk {
             api: "DescribeKeyPairs",
+            total_name: "TotalCount",
             page_size,
             concurrency: CONCURRENCY,
             caps: Caps::from_env()?,
