@@ -2,11 +2,12 @@
 //! no escapes, objects kept as field lists in the order sent, anything else a small `Value`.
 //!
 //! Why not `serde_json::Value`: it allocates a `String` for every key and every string value and
-//! hashes every key into an `IndexMap`. For a 1,000-item KPS or Nova page that was ~11 µs per key
-//! pair, the largest part of a listing's CPU time; this reader takes a fraction of that. It reads
-//! exactly what `Value` would, or nothing: an item it does not take (a key twice) is read as a
-//! `Value` instead ([`Item::with_field`]). Items are parsed one at a time, as they are converted,
-//! so a 1,000-item page is never held as 1,000 parsed items beside its key pairs.
+//! hashes every key into an `IndexMap`, for every key pair listed; this reader allocates a string
+//! only where the JSON has escapes (the rest are borrowed from the reply) and keeps an object's
+//! few fields in a list, hashing nothing. It reads exactly what `Value` would, or nothing: an
+//! item it does not take (a key twice) is read as a `Value` instead ([`Item::with_field`]). Items
+//! are parsed one at a time, as they are converted, so a 1,000-item page is never held as 1,000
+//! parsed items beside its key pairs.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -57,6 +58,14 @@ pub(crate) enum Item<'a> {
 }
 
 impl PageItems {
+    /// How many items the page holds.
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            PageItems::Raw(_, places) => places.len(),
+            PageItems::Parsed(items) => items.len(),
+        }
+    }
+
     /// The items in order, borrowed from the reply or its `Value`.
     pub(crate) fn read(&self) -> Vec<Item<'_>> {
         match self {

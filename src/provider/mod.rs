@@ -19,6 +19,7 @@ pub mod huawei;
 pub mod huawei_ecs;
 pub(crate) mod item;
 pub mod openstack;
+pub(crate) mod paging;
 pub(crate) mod pipeline;
 pub mod registry;
 pub mod tencent;

@@ -5,7 +5,8 @@
 //! - Auth: AK/SK (`SDK-HMAC-SHA256`, re-signed for every attempt; temporary keys add a signed
 //!   `X-Security-Token`) or a pre-issued IAM token sent as `X-Auth-Token`.
 //! - The endpoint defaults to `https://kms.{region}.myhuaweicloud.com`: the official SDK serves
-//!   KPS from the `kms` host, not `kps` (see /work/shared/api/README.md §1.1).
+//!   KPS from the `kms` host, not `kps`: the official SDK's region table and the Terraform
+//!   provider both use `kms.{region}`.
 //! - Without `project_id`, it is looked up once from IAM (`GET /v3/projects?name={region}`), as
 //!   the SDK does; configuring it saves that round trip.
 
@@ -75,7 +76,8 @@ impl crate::provider::Cloud for Kps {
     }
 }
 
-/// The documented page size maximum (and default) of ListKeypairs (README §1.5).
+/// The page size maximum (and default) of ListKeypairs (its reference: limit 1–1000, default
+/// 1000).
 const MAX_PAGE: u32 = 1000;
 
 pub struct KpsProvider {

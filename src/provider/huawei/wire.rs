@@ -86,8 +86,8 @@ fn str_field<'v>(v: &'v Object, key: &str) -> Option<&'v str> {
     v.str(key).filter(|s| !s.is_empty())
 }
 
-/// `create_time` is documented as seconds but seen as milliseconds (README §1.6): a value above
-/// 1e11 (year 5138 in seconds, 1973 in ms) is milliseconds. 0 means "not set".
+/// `create_time` is documented as seconds, but the Terraform provider reads it as milliseconds:
+/// a value above 1e11 (year 5138 in seconds, 1973 in ms) is milliseconds. 0 means "not set".
 fn epoch_time(v: &Field) -> Option<DateTime<Utc>> {
     let raw = match v {
         Field::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64))?,
@@ -104,7 +104,7 @@ fn epoch_time(v: &Field) -> Option<DateTime<Utc>> {
     }
 }
 
-/// The documented meanings of `frozen_state` (README §1.6).
+/// What each `frozen_state` code means (the frozen_state codes of the KPS reference).
 fn frozen_reason(code: &str) -> Option<&'static str> {
     Some(match code {
         "0" => "normal",

@@ -11,7 +11,6 @@
 //! only read on a 406 (ECS does the same for a show, at 2.2). A page is converted while the
 //! next one is in flight (`crate::provider::pipeline`).
 
-use std::collections::HashSet;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -28,8 +27,9 @@ use crate::error::{Error, Kind, Result};
 use crate::http::{judge_by_status, retry_after, Http, HttpRequest, HttpResponse, Verdict};
 use crate::log;
 use crate::model::{KeyPair, KeyType, ProviderKind};
-use crate::provider::item::{take_keypairs, Field, Item, PageItems};
-use crate::provider::pipeline::{self, ListHead};
+use crate::provider::item::{take_keypairs, Field, PageItems};
+use crate::provider::paging::{Caps, MarkerPage, MarkerWalk};
+use crate::provider::pipeline::ListHead;
 use crate::provider::{Context, ListQuery, PageSink, Provider};
 use crate::secret::Secret;
 
@@ -161,16 +161,9 @@ struct Session {
     entry: Mutex<Option<Entry>>,
 }
 
-/// One list reply: what the walk needs to go on (item count, last name, next link), the items
-/// (parsed while the next page is in flight when a quick scan could read the rest), and the
-/// session it was fetched with.
-struct NovaPage {
-    items: PageItems,
-    count: usize,
-    last: Option<String>,
-    has_next: bool,
-    session: Arc<Session>,
-}
+/// One list reply: its items (parsed while the next page is in flight when a quick scan could
+/// read the rest), where the list goes on, and the session it was fetched with.
+type NovaPage = MarkerPage<Arc<Session>>;
 
 impl Session {
     fn known_max(&self) -> Option<Microversion> {
@@ -848,7 +841,8 @@ impl NovaProvider {
         let s = self.session().await?;
         let user = q.user_id.as_deref();
         let page_size = q.page_size.unwrap_or(DEFAULT_PAGE_SIZE).max(1);
-        let (mv, mut page) = match self
+        let caps = Caps::from_env().map_err(|e| self.place(e))?;
+        let (mv, first) = match self
             .first_page_at_paging_version(&s, page_size, user)
             .await?
         {
@@ -860,50 +854,31 @@ impl NovaProvider {
         };
         let paged = mv >= MV_PAGING;
         let owner = user.map(str::to_string).or_else(|| s.user_id.clone());
-        let mut so_far = 0;
-        let mut markers = HashSet::new();
-        loop {
-            let NovaPage {
-                items,
-                count,
-                last,
-                has_next,
-                session,
-            } = page;
-            let convert = |item: &Item| {
-                item.with_field(|item| {
-                    let kp = item.as_object().and_then(|o| o.get("keypair"));
-                    self.to_keypair(&session, kp.unwrap_or(item), owner.as_deref())
-                })
-            };
-            // A full last page still links to the next one, which is then empty.
-            let Some(last) = last.filter(|_| paged && has_next) else {
-                pipeline::convert_page(&items.read(), convert, |c| sink.take(c))?;
-                if !paged {
-                    self.warn_if_capped(mv, count);
-                }
-                return Ok(());
-            };
-            if !markers.insert(last.clone()) {
-                // A bad item on this page is what the sequential walk would have reported first.
-                for item in &items.read() {
-                    convert(item)?;
-                }
-                return Err(self.place(Error::protocol(format!(
-                    "Nova returned the same page twice (marker `{last}` repeated); stopping rather than looping"
-                ))));
-            }
-            so_far += count;
-            log::debug(&format!(
-                "profile {}: {so_far} key pairs so far, next page after `{last}`",
-                self.profile,
-            ));
-            let fetch = self.fetch_page(mv, page_size, Some(&last), user);
-            let parse = || items.read();
-            let emit = |chunk| sink.take(chunk);
-            // This page's error first, then the next page's.
-            page = pipeline::convert_while(parse, convert, emit, fetch).await??;
+        let who = format!("profile {}", self.profile);
+        let walk = MarkerWalk {
+            api: "Nova",
+            who: &who,
+            // Only an empty page ends the walk early: a server may cut pages below the limit
+            // asked for (its `[api] max_limit`) and still link to the next one. A full last
+            // page still links to the next one, which is then empty.
+            short_below: 1,
+            caps,
+        };
+        let fetch = |marker: String| async move {
+            self.fetch_page(mv, page_size, Some(&marker), user).await
+        };
+        let convert = |session: &Arc<Session>, item: &Field<'_>| {
+            let kp = item.as_object().and_then(|o| o.get("keypair"));
+            self.to_keypair(session, kp.unwrap_or(item), owner.as_deref())
+        };
+        let walked = walk
+            .run(first, fetch, convert, |chunk| sink.take(chunk))
+            .await
+            .map_err(|e| self.place(e))?;
+        if !paged {
+            self.warn_if_capped(mv, walked.key_pairs as usize);
         }
+        Ok(())
     }
 
     /// The microversion to list at, from the server's maximum (discovered if not known).
@@ -977,14 +952,19 @@ impl NovaProvider {
         let (resp, session) = self
             .get_raw(&suffix, Some(mv), Action::List { user_id: user })
             .await?;
+        // Below 2.35 the reply is the whole list. From it, the next page starts after this
+        // one's last name, when the reply links to a next page.
+        let next = |has_next: bool, last: Option<&Value>| {
+            (mv >= MV_PAGING && has_next)
+                .then(|| last.and_then(item_name).map(str::to_string))
+                .flatten()
+        };
         if let Some(head) = ListHead::scan(&resp.body) {
             let last = head.last_item(&resp.body);
             return Ok(NovaPage {
-                count: head.items.len(),
-                last: last.as_ref().and_then(item_name).map(str::to_string),
-                has_next: links_have_next(head.links.as_ref()),
+                next: next(links_have_next(head.links.as_ref()), last.as_ref()),
                 items: PageItems::Raw(resp, head.items),
-                session,
+                with: session,
             });
         }
         // Anything the scan does not take (bad JSON, odd shapes, duplicate keys) gets the full
@@ -1001,11 +981,9 @@ impl NovaProvider {
             }
         };
         Ok(NovaPage {
-            count: items.len(),
-            last: items.last().and_then(item_name).map(str::to_string),
-            has_next,
+            next: next(has_next, items.last()),
             items: PageItems::Parsed(items),
-            session,
+            with: session,
         })
     }
 

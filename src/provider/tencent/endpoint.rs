@@ -9,7 +9,8 @@ use crate::error::{Error, Result};
 
 pub(super) const DEFAULT_HOST: &str = "cvm.tencentcloudapi.com";
 const INTL_HOST: &str = "cvm.intl.tencentcloudapi.com";
-/// Financial-cloud regions are only served by their own regional host (api-facts §3.1).
+/// Financial-cloud regions are only served by their own regional host
+/// (`cvm.{region}.tencentcloudapi.com`), as Tencent's API 3.0 request-structure document says.
 const FINANCIAL_REGIONS: &[&str] = &["ap-shanghai-fsi", "ap-shenzhen-fsi"];
 
 /// The base URL from `endpoint`, or the cloud's host for this site and region.

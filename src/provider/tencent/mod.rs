@@ -1,5 +1,5 @@
 //! Tencent Cloud CVM `DescribeKeyPairs` (API 3.0, Version 2017-03-12), signed with
-//! TC3-HMAC-SHA256 (api-facts §3).
+//! TC3-HMAC-SHA256 (Tencent Cloud's public API 3.0 "Signature v3" document).
 //!
 //! Three things shape this adapter:
 //! - errors, throttling included, arrive as HTTP **200** with `Response.Error`, so the judge must
@@ -87,12 +87,10 @@ const CONTENT_TYPE: &str = "application/json";
 pub const MAX_PAGE_SIZE: u32 = 100;
 /// The client-side rate for one SecretId. The API allows 10/s; the limiter lets 10 requests
 /// start at once and then keeps at most 10 starts in any 10/9.5 = 1.053 s, because the server
-/// counts *arrivals* in a sliding one-second window, so a request that leaves a few
-/// milliseconds late (scheduler, connection set-up) followed by one on time would put 11
-/// arrivals in one window at exactly 10/s. The 53 ms margin tolerates that jitter for a 5 %
-/// loss of throughput.
-/// Measured against the emulator's sliding window (100 requests): 10.0/s drew 8–9 refusals and
-/// retries and finished later (11.0 s) than 9.5/s, which drew none (10.5 s).
+/// counts *arrivals* in a sliding one-second window: at exactly 10/s, a request that leaves a
+/// few milliseconds late (scheduler, connection set-up) followed by one on time puts 11
+/// arrivals in one window, and the refusal, its back-off and its retry cost more time than the
+/// 5 % of throughput the 53 ms margin gives up.
 pub const RATE_PER_SECOND: f64 = 9.5;
 
 pub struct TencentProvider {

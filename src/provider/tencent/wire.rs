@@ -37,11 +37,6 @@ pub(super) struct RequestBody<'a> {
     pub(super) limit: u32,
 }
 
-pub(super) struct Page {
-    pub(super) total: u64,
-    pub(super) items: Vec<TcKeyPair>,
-}
-
 #[derive(Debug, Deserialize)]
 pub(super) struct Envelope<T> {
     #[serde(rename = "Response")]
