@@ -817,3 +817,17 @@ async fn a_later_page_failing_is_retried_or_fails_the_pipelined_walk() {
     // Pages 1 and 2 once, page 3 six times, nothing after: its marker was never known.
     assert_eq!(emu.state().faults.counts(), (2 + 6, 6));
 }
+
+#[tokio::test]
+async fn a_name_never_changes_the_request_path() {
+    let emu = start(HuaweiConfig::default());
+    let kps = provider(&profile(&emu));
+    for name in ["..", ".", ""] {
+        let e = kps.show(name, &ListQuery::default()).await.unwrap_err();
+        assert_eq!(e.kind, Kind::Usage, "{name:?}: {e}");
+    }
+    assert_eq!(emu.state().huawei.kps_requests(), 0);
+    // A dot inside a name is an ordinary character.
+    let e = kps.show("a..b", &ListQuery::default()).await.unwrap_err();
+    assert_eq!(e.kind, Kind::NotFound, "{e}");
+}

@@ -981,3 +981,19 @@ async fn a_cached_token_serves_only_the_credentials_that_obtained_it() {
     assert_eq!(again.list(&all()).await.unwrap().len(), 28);
     assert_eq!(emu.state().nova.tokens_issued(), 1);
 }
+
+#[tokio::test]
+async fn a_name_never_changes_the_request_path() {
+    let emu = start(NovaConfig::default());
+    for p in [admin_profile(&emu), ecs_profile(&emu)] {
+        let prov = keyctl::provider::build(&p, p.region.as_deref(), &ctx(None)).unwrap();
+        for name in ["..", ".", ""] {
+            let e = prov.show(name, &all()).await.unwrap_err();
+            assert_eq!(e.kind, Kind::Usage, "{} {name:?}: {e}", p.name);
+        }
+    }
+    assert!(
+        emu.state().nova.seen().iter().all(|s| !s.path.contains("os-keypairs")),
+        "no key pair request was sent"
+    );
+}

@@ -647,3 +647,15 @@ async fn measure_listing_time_against_the_rate_floor() {
         }
     }
 }
+
+#[tokio::test]
+async fn a_name_that_is_a_path_step_is_refused_before_any_request() {
+    let emu = emulator(with_keys(3));
+    let ctx = context();
+    let tc = provider(&demo_profile(&emu), &ctx);
+    for name in ["..", ".", ""] {
+        let e = expect_err(tc.show(name, &ListQuery::default()).await);
+        assert_eq!(e.kind, Kind::Usage, "{name:?}: {e}");
+    }
+    assert_eq!(emu.state().tencent.requests(), 0);
+}

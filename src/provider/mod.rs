@@ -145,6 +145,19 @@ impl Context {
     }
 }
 
+/// A key pair name as one path segment of a request. `.` and `..` are refused: URL parsing
+/// resolves them (even percent-encoded) and the request would go to another path of the same
+/// API, with the same credentials; an empty name would address the list itself.
+pub fn check_name_segment(name: &str) -> Result<()> {
+    if name.is_empty() || name == "." || name == ".." {
+        return Err(
+            Error::usage(format!("`{name}` cannot be addressed as a key pair name"))
+                .with_hint("use `keyctl list` to see every key pair's name"),
+        );
+    }
+    Ok(())
+}
+
 /// One kind of provider: what the config layer needs to know of it ([`Schema`]: its name,
 /// settings, implicit profiles and regions) and how to build its adapter for a profile.
 pub trait Cloud: Schema {

@@ -234,6 +234,7 @@ impl KpsProvider {
     }
 
     async fn show_one(&self, name: &str) -> Result<KeyPair> {
+        crate::provider::check_name_segment(name)?;
         let project_id = self.project_id().await?;
         let path = format!(
             "/v3/{}/keypairs/{}",

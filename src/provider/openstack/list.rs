@@ -452,14 +452,7 @@ impl NovaProvider {
     }
 
     pub(super) async fn show_one(&self, name: &str, q: &ListQuery) -> Result<KeyPair> {
-        if name.is_empty() || name == "." || name == ".." {
-            return Err(self.place(
-                Error::usage(format!(
-                    "`{name}` cannot be addressed as a key pair name in a URL"
-                ))
-                .with_hint("use `keyctl list` to see it"),
-            ));
-        }
+        crate::provider::check_name_segment(name).map_err(|e| self.place(e))?;
         let user = q.user_id.as_deref();
         let s = self.session().await?;
         let wanted = if user.is_some() { MV_USER_ID } else { MV_TYPE };

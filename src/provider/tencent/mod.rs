@@ -262,6 +262,8 @@ impl Provider for TencentProvider {
     }
 
     async fn show(&self, name: &str, query: &ListQuery) -> Result<KeyPair> {
+        // A filter value, not a path; refused all the same, as every provider refuses it.
+        crate::provider::check_name_segment(name)?;
         // Tencent key names may only hold letters, digits and underscores, so `skey-…` is an id.
         if name.starts_with("skey-") {
             let selector = Selector {
