@@ -106,6 +106,34 @@ fn piped_default_is_tsv_and_other_formats_agree() {
 }
 
 #[test]
+fn table_colour_follows_the_color_flag_and_always_overrides_no_color() {
+    let (_emu, sb) = setup();
+    let table = |color: &str| {
+        let out = sb
+            .cmd()
+            .args(["list", "-o", "table", "-p", "hw", "--limit", "3"])
+            .args(["--columns", "name,status", "--color", color])
+            .env("HW_SK", HW_SK)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let always = table("always");
+    assert!(always.starts_with("\x1b[1mNAME\x1b[0m"), "{always:?}");
+    assert!(always.contains("\x1b[38;5;2mactive\x1b[39m"), "{always:?}");
+    for plain in ["never", "auto"] {
+        let text = table(plain);
+        assert!(!text.contains('\x1b'), "{plain}: {text:?}");
+        assert!(
+            text.starts_with("NAME ") && text.contains("active"),
+            "{text:?}"
+        );
+    }
+}
+
+#[test]
 fn filters_sort_and_limit_apply_to_the_merged_list() {
     let (_emu, sb) = setup();
     let (code, out, _) = run(

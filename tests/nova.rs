@@ -993,7 +993,11 @@ async fn a_name_never_changes_the_request_path() {
         }
     }
     assert!(
-        emu.state().nova.seen().iter().all(|s| !s.path.contains("os-keypairs")),
+        emu.state()
+            .nova
+            .seen()
+            .iter()
+            .all(|s| !s.path.contains("os-keypairs")),
         "no key pair request was sent"
     );
 }

@@ -398,8 +398,8 @@ impl Rows {
         match self.row.format {
             Format::Json if self.written == 0 => writeln!(out, "[]"),
             Format::Json => writeln!(out, "\n]"),
-            Format::Table => match &self.table {
-                Some(table) if !table.is_empty() => table.write(out),
+            Format::Table => match self.table {
+                Some(mut table) if !table.is_empty() => table.write(out),
                 _ => Ok(()),
             },
             _ => Ok(()),
@@ -680,7 +680,7 @@ mod tests {
         render_object(&mut out, &object, &colored, "name").unwrap();
         let text = String::from_utf8(out).unwrap();
         assert!(
-            text.contains("\x1b[1mstatus\x1b[0m  \x1b[31mfrozen\x1b[0m"),
+            text.contains("\x1b[1mstatus\x1b[0m  \x1b[38;5;1mfrozen\x1b[39m"),
             "{text:?}"
         );
     }

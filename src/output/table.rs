@@ -1,33 +1,39 @@
-//! Tables for people: left-aligned columns two spaces apart, a header, no borders (as kubectl
-//! and gh print them), optionally coloured.
+//! Tables for people, rendered by comfy-table: left-aligned columns two spaces apart, a header,
+//! no borders (as kubectl and gh print them), optionally coloured.
 //!
-//! Rows are kept as one line of text each (printable cells separated by [`SEP`]) until the
-//! column widths are known: `keyctl list` renders them in each target's task and spools them
-//! like any other format, so a table needs no more memory than the other formats, where a
-//! cell object per field for every key pair held would grow with the listing. Colour codes
-//! are added as a line is written and never count towards a column's width, so coloured and
-//! plain tables line up alike.
+//! A table is for people to read, so it is drawn by the table library the project names and
+//! not by code of its own: comfy-table holds every row as cells until the last one sets the
+//! column widths. That costs memory in proportion to the rows (a cell object per field, then
+//! the formatted lines), far more than the formats for programs, which is accepted because a
+//! person does not read tens of thousands of rows: `-o json`, `jsonl`, `tsv` and `name` still
+//! stream (the README's Output section gives both peaks). `keyctl list` renders a table row's
+//! cells in each target's task and spools them as one line like any other format
+//! ([`RowFormat`](super::RowFormat)); [`Lines`] turns each spooled line back into a row.
 //!
-//! Nothing is wrapped to the terminal's width: on a narrow terminal a wrapped cell puts a
-//! fingerprint on many lines (one row of `list` became 61 lines at 20 columns under
-//! comfy-table's wrapping), which can be neither read nor copied. An overlong line is the
-//! terminal's to wrap, as in kubectl.
+//! Colour styles the text of a cell only (comfy-table's `style_text_only`), never its padding,
+//! so coloured and plain tables line up alike and a line's trailing blanks can be trimmed.
+//!
+//! Nothing is wrapped to the terminal's width (`ContentArrangement::Disabled`): on a narrow
+//! terminal a wrapped cell puts a fingerprint on many lines (one row of `list` became 61 lines
+//! at 20 columns under comfy-table's wrapping), which can be neither read nor copied. An
+//! overlong line is the terminal's to wrap, as in kubectl.
 
 use std::io::{self, Write};
 
-use unicode_width::UnicodeWidthStr;
+use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
 
 use super::escape::printable;
 
-/// Between two cells of a row's line: a tab can never be in a cell, since [`printable`] shows
-/// every control character escaped.
+/// Between two cells of a spooled row's line: a tab can never be in a cell, since
+/// [`printable`] shows every control character escaped.
 pub const SEP: u8 = b'\t';
+
+/// Blanks between two columns, as kubectl and gh print them.
+const GAP: u16 = 2;
 
 pub struct TextTable {
     layout: Layout,
-    header: Option<Vec<String>>,
-    widths: Vec<usize>,
-    rows: Vec<Box<str>>,
+    table: Table,
     color: bool,
 }
 
@@ -43,13 +49,18 @@ impl TextTable {
     /// A table of `columns` (the fields each cell comes from, which decide its colour) under
     /// `header`; `color` styles the header bold and some values by what they say.
     pub fn new(columns: Vec<String>, header: Vec<String>, color: bool) -> TextTable {
-        let header: Vec<String> = header.iter().map(|h| printable(h).into_owned()).collect();
-        let widths = header.iter().map(|h| h.width()).collect();
+        let mut table = new_table(color);
+        table.set_header(header.iter().map(|h| {
+            let cell = Cell::new(printable(h));
+            if color {
+                cell.add_attribute(Attribute::Bold)
+            } else {
+                cell
+            }
+        }));
         TextTable {
             layout: Layout::Columns(columns),
-            header: Some(header),
-            widths,
-            rows: Vec::new(),
+            table,
             color,
         }
     }
@@ -58,93 +69,110 @@ impl TextTable {
     pub fn fields(color: bool) -> TextTable {
         TextTable {
             layout: Layout::Fields,
-            header: None,
-            widths: vec![0, 0],
-            rows: Vec::new(),
+            table: new_table(color),
             color,
         }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.rows.is_empty()
+        self.table.is_empty()
     }
 
     /// One row, a cell per column; control characters are shown escaped.
     pub fn push<S: AsRef<str>>(&mut self, cells: impl IntoIterator<Item = S>) {
-        let mut line = String::new();
-        for (i, cell) in cells.into_iter().enumerate() {
-            if i > 0 {
-                line.push(SEP as char);
-            }
-            line.push_str(&printable(cell.as_ref()));
-        }
-        self.push_line(line);
+        let row: Vec<Cell> = {
+            let mut field = String::new();
+            cells
+                .into_iter()
+                .enumerate()
+                .map(|(i, cell)| {
+                    let text = printable(cell.as_ref());
+                    if i == 0 {
+                        field = text.to_string();
+                    }
+                    self.cell(i, &field, &text)
+                })
+                .collect()
+        };
+        self.table.add_row(row);
     }
 
     /// One row given as its line: printable cells separated by [`SEP`].
-    pub fn push_line(&mut self, line: String) {
-        for (i, cell) in line.split(SEP as char).enumerate() {
-            if let Some(w) = self.widths.get_mut(i) {
-                *w = (*w).max(cell.width());
-            }
+    pub fn push_line(&mut self, line: &str) {
+        let mut field = "";
+        let row: Vec<Cell> = line
+            .split(SEP as char)
+            .enumerate()
+            .map(|(i, text)| {
+                if i == 0 {
+                    field = text;
+                }
+                self.cell(i, field, text)
+            })
+            .collect();
+        self.table.add_row(row);
+    }
+
+    /// Cell `i` of a row whose first cell is `first`, coloured by its field and what it says.
+    fn cell(&self, i: usize, first: &str, text: &str) -> Cell {
+        let cell = Cell::new(text);
+        if !self.color {
+            return cell;
         }
-        self.rows.push(line.into_boxed_str());
+        let style = match &self.layout {
+            Layout::Columns(cols) => cols.get(i).and_then(|c| value_style(c, text)),
+            Layout::Fields if i == 0 => return cell.add_attribute(Attribute::Bold),
+            Layout::Fields => value_style(first, text),
+        };
+        match style {
+            Some((color, bold)) => {
+                let cell = cell.fg(color);
+                if bold {
+                    cell.add_attribute(Attribute::Bold)
+                } else {
+                    cell
+                }
+            }
+            None => cell,
+        }
     }
 
     /// The header and every row, each line without trailing blanks.
-    pub fn write(&self, out: &mut dyn Write) -> io::Result<()> {
-        let mut line = String::new();
-        if let Some(header) = &self.header {
-            self.render_line(&mut line, header.iter().map(String::as_str), true);
-            out.write_all(line.as_bytes())?;
+    pub fn write(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        if self.table.is_empty() && self.table.header().is_none() {
+            return Ok(());
         }
-        for row in &self.rows {
-            line.clear();
-            self.render_line(&mut line, row.split(SEP as char), false);
-            out.write_all(line.as_bytes())?;
+        // Columns exist once a header or a row is in: each is followed by the gap but the last.
+        let last = self.table.column_iter().count().saturating_sub(1);
+        for (i, column) in self.table.column_iter_mut().enumerate() {
+            column.set_padding((0, if i < last { GAP } else { 0 }));
+        }
+        for line in self.table.lines() {
+            out.write_all(line.trim_end().as_bytes())?;
+            out.write_all(b"\n")?;
         }
         Ok(())
     }
+}
 
-    fn render_line<'a>(
-        &self,
-        line: &mut String,
-        cells: impl Iterator<Item = &'a str>,
-        header: bool,
-    ) {
-        let mut field = "";
-        for (i, cell) in cells.enumerate() {
-            if i > 0 {
-                line.push_str("  ");
-            }
-            let style = if !self.color {
-                None
-            } else if header {
-                Some(BOLD)
-            } else {
-                match &self.layout {
-                    Layout::Columns(cols) => cols.get(i).and_then(|c| value_style(c, cell)),
-                    Layout::Fields if i == 0 => Some(BOLD),
-                    Layout::Fields => value_style(field, cell),
-                }
-            };
-            if i == 0 {
-                field = cell;
-            }
-            match style {
-                Some(code) => {
-                    line.push_str(code);
-                    line.push_str(cell);
-                    line.push_str(RESET);
-                }
-                None => line.push_str(cell),
-            }
-            let width = self.widths.get(i).copied().unwrap_or(0);
-            line.extend(std::iter::repeat_n(' ', width.saturating_sub(cell.width())));
-        }
-        line.truncate(line.trim_end().len());
-        line.push('\n');
+/// A borderless table that never wraps; styled only when keyctl's `--color` says so.
+fn new_table(color: bool) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Disabled);
+    if color {
+        table.enforce_styling();
+        table.style_text_only();
+        // Colour is keyctl's decision (`--color`; `auto` already honoured NO_COLOR), and
+        // crossterm, which writes comfy-table's colour codes, would drop them on its own
+        // reading of NO_COLOR under `--color always`.
+        crossterm::style::Colored::set_ansi_color_disabled(false);
+    } else {
+        // Without this comfy-table styles whenever stdout is a terminal, whatever `--color`.
+        table.force_no_tty();
     }
+    table
 }
 
 /// Rows written as text, one per line (a spool's rendered rows), into a table.
@@ -166,10 +194,16 @@ impl Write for Lines<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         let mut rest = buf;
         while let Some(end) = rest.iter().position(|&b| b == b'\n') {
-            self.partial.extend_from_slice(&rest[..end]);
-            let line = String::from_utf8(std::mem::take(&mut self.partial))
+            let line = if self.partial.is_empty() {
+                &rest[..end]
+            } else {
+                self.partial.extend_from_slice(&rest[..end]);
+                &self.partial[..]
+            };
+            let line = std::str::from_utf8(line)
                 .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
             self.table.push_line(line);
+            self.partial.clear();
             rest = &rest[end + 1..];
         }
         self.partial.extend_from_slice(rest);
@@ -181,16 +215,14 @@ impl Write for Lines<'_> {
     }
 }
 
-const BOLD: &str = "\x1b[1m";
-const RESET: &str = "\x1b[0m";
-
-/// What a value's colour says at a glance: frozen keys and high findings red, active keys green.
-fn value_style(column: &str, text: &str) -> Option<&'static str> {
+/// What a value's colour says at a glance: frozen keys and high findings red, active keys
+/// green. The first eight colours (comfy-table's `Dark…`), as the SGR 31–33 codes before.
+fn value_style(column: &str, text: &str) -> Option<(Color, bool)> {
     Some(match (column, text) {
-        ("status", "frozen") => "\x1b[31m",
-        ("status", "active") => "\x1b[32m",
-        ("severity", "high") => "\x1b[1;31m",
-        ("severity", "medium") => "\x1b[33m",
+        ("status", "frozen") => (Color::DarkRed, false),
+        ("status", "active") => (Color::DarkGreen, false),
+        ("severity", "high") => (Color::DarkRed, true),
+        ("severity", "medium") => (Color::DarkYellow, false),
         _ => return None,
     })
 }
@@ -211,6 +243,19 @@ mod tests {
         String::from_utf8(out).unwrap()
     }
 
+    /// A coloured table without its colour codes (SGR sequences).
+    fn strip_sgr(text: &str) -> String {
+        let mut out = String::new();
+        let mut rest = text;
+        while let Some(start) = rest.find('\x1b') {
+            out.push_str(&rest[..start]);
+            let end = rest[start..].find('m').expect("an SGR sequence ends in m");
+            rest = &rest[start + end + 1..];
+        }
+        out.push_str(rest);
+        out
+    }
+
     #[test]
     fn columns_are_as_wide_as_their_widest_cell_two_spaces_apart() {
         let t = table(
@@ -229,6 +274,24 @@ mod tests {
     fn wide_characters_count_as_two_columns() {
         let t = table(false, &[&["时间", "-", "1"], &["ab", "-", "2"]]);
         assert_eq!(t, "NAME  STATUS  BITS\n时间  -       1\nab    -       2\n");
+        // CJK names of several widths, mixed with ASCII and full-width forms: every column
+        // starts at the same display column on every line.
+        let rows: &[&[&str]] = &[
+            &["密钥", "active", "256"],
+            &["生产环境密钥", "frozen", "4096"],
+            &["key-東京", "active", "2048"],
+            &["ｆｕｌｌ", "-", "1"],
+        ];
+        let t = table(false, rows);
+        assert_eq!(
+            t,
+            "NAME          STATUS  BITS\n\
+             密钥          active  256\n\
+             生产环境密钥  frozen  4096\n\
+             key-東京      active  2048\n\
+             ｆｕｌｌ      -       1\n"
+        );
+        assert_eq!(strip_sgr(&table(true, rows)), t);
     }
 
     #[test]
@@ -237,14 +300,66 @@ mod tests {
         let plain = table(false, rows);
         let colored = table(true, rows);
         assert!(colored.contains("\x1b[1mNAME\x1b[0m"), "{colored:?}");
-        assert!(colored.contains("\x1b[31mfrozen\x1b[0m"), "{colored:?}");
-        assert!(colored.contains("\x1b[32mactive\x1b[0m"), "{colored:?}");
-        let stripped = colored
-            .replace("\x1b[1m", "")
-            .replace("\x1b[31m", "")
-            .replace("\x1b[32m", "")
-            .replace("\x1b[0m", "");
-        assert_eq!(stripped, plain);
+        assert!(
+            colored.contains("\x1b[38;5;1mfrozen\x1b[39m"),
+            "{colored:?}"
+        );
+        assert!(
+            colored.contains("\x1b[38;5;2mactive\x1b[39m"),
+            "{colored:?}"
+        );
+        // The header's blanks follow its reset: styled text only, never the padding.
+        assert!(
+            colored.starts_with("\x1b[1mNAME\x1b[0m     "),
+            "{colored:?}"
+        );
+        assert_eq!(strip_sgr(&colored), plain);
+    }
+
+    #[test]
+    fn plain_tables_carry_no_colour_codes() {
+        let t = table(false, &[&["k1", "frozen", "256"]]);
+        assert!(!t.contains('\x1b'), "{t:?}");
+    }
+
+    #[test]
+    fn fields_are_a_bold_name_and_a_value_coloured_by_the_field() {
+        let mut t = TextTable::fields(true);
+        t.push(["severity", "high"]);
+        t.push(["name", "k"]);
+        let mut out = Vec::new();
+        t.write(&mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            text.contains("\x1b[1mseverity\x1b[0m  \x1b[38;5;1m\x1b[1mhigh\x1b[0m"),
+            "{text:?}"
+        );
+        assert_eq!(strip_sgr(&text), "severity  high\nname      k\n");
+        let mut out = Vec::new();
+        TextTable::fields(false).write(&mut out).unwrap();
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn spooled_lines_are_the_rows_they_were_rendered_from() {
+        let rows: &[&[&str]] = &[&["a", "active", "1"], &["bb", "frozen", "22"]];
+        let mut direct = TextTable::new(vec!["name".into()], vec!["NAME".into()], false);
+        let mut spooled = TextTable::new(vec!["name".into()], vec!["NAME".into()], false);
+        let mut text = String::new();
+        for r in rows {
+            direct.push(r.iter());
+            text.push_str(&r.join("\t"));
+            text.push('\n');
+        }
+        // Written in pieces that split lines and characters anywhere.
+        let mut lines = Lines::new(&mut spooled);
+        for piece in text.as_bytes().chunks(3) {
+            lines.write_all(piece).unwrap();
+        }
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        direct.write(&mut a).unwrap();
+        spooled.write(&mut b).unwrap();
+        assert_eq!(a, b);
     }
 
     #[test]
