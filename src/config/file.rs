@@ -737,6 +737,19 @@ mod edge_tests {
     }
 
     #[test]
+    fn auth_url_with_credentials_is_refused_without_echoing_them() {
+        let e = p("[profiles.o]\nprovider = \"openstack\"\n\nauth_url = \"https://bob:pw-in-auth-url-5@k.example/v3\"\n")
+            .unwrap_err();
+        assert!(
+            e.message
+                .starts_with("/c/config.toml:4: profile `o`: `auth_url`: must not hold"),
+            "{}",
+            e.message
+        );
+        assert!(!e.to_string().contains("pw-in-auth-url-5"));
+    }
+
+    #[test]
     fn zero_concurrency_is_refused_with_its_line() {
         let e = p("timeout = 5\nmax_concurrency = 0\n").unwrap_err();
         assert!(

@@ -33,6 +33,11 @@ pub trait Settings:
 
     /// Each secret field that is set, by its key.
     fn secrets(&self) -> Vec<(&'static str, &SecretSource)>;
+
+    /// Checks beyond the types (a URL's form, say): the key at fault and why.
+    fn check(&self) -> Result<(), (&'static str, String)> {
+        Ok(())
+    }
 }
 
 /// [`Settings`] as the rest of keyctl holds them, whatever the provider.
@@ -94,7 +99,15 @@ pub fn keys<T: Settings>() -> Vec<String> {
 /// [`Schema::parse_settings`] for a settings type.
 pub fn parse<T: Settings>(raw: RawSettings) -> Result<Arc<dyn ProviderSettings>, SettingsError> {
     let entries = fold_secrets::<T>(raw.entries)?;
+    let lines: BTreeMap<String, usize> = entries.iter().map(|e| (e.key.clone(), e.line)).collect();
     let settings = T::deserialize(MapDe::new(entries))?;
+    settings
+        .check()
+        .map_err(|(key, message)| SettingsError::Invalid {
+            key: key.to_string(),
+            line: lines.get(key).copied().unwrap_or(0),
+            message,
+        })?;
     Ok(Arc::new(settings))
 }
 

@@ -357,6 +357,10 @@ pub fn profile_from_os_env(env: &dyn Fn(&str) -> Option<String>) -> Option<Profi
             field.get_or_insert(v);
         }
     }
+    if let Some(Err(why)) = given(&settings.auth_url).map(super::settings::check_auth_url) {
+        crate::log::warn(&format!("ignoring OS_AUTH_URL: it {why}"));
+        settings.auth_url = None;
+    }
     const SECRETS: &[(&str, &str)] = &[
         ("OS_PASSWORD", "password"),
         (
@@ -504,6 +508,8 @@ mod tests {
         assert_eq!(p.region.as_deref(), Some("R"));
         assert_eq!(set.insecure, Some(true));
         assert_eq!(set.password, Some(SecretSource::Env("OS_PASSWORD".into())));
+        let p = profile_from_os_env(&env_of(&[("OS_AUTH_URL", "http://u:pw@k/v3")])).unwrap();
+        assert_eq!(p.settings::<Settings>().unwrap().auth_url, None);
         let p = profile_from_os_env(&env_of(&[("OS_CLOUD", "mycloud")])).unwrap();
         let set = p.settings::<Settings>().unwrap();
         assert_eq!(set.cloud.as_deref(), Some("mycloud"));

@@ -105,6 +105,8 @@ enum Auth {
         direct: Option<Secret>,
         interface: String,
         cache: Option<TokenCache>,
+        /// The profile accepts a plain-http compute URL from an https Keystone's catalog.
+        allow_http_catalog: bool,
     },
     /// Huawei AK/SK, signed per attempt.
     Aksk(AkSk),
@@ -183,6 +185,9 @@ impl NovaProvider {
                 ));
             }
         }
+        if let Some(Err(why)) = given(&s.auth_url).map(settings::check_auth_url) {
+            return Err(Error::config(format!("profile {}: auth_url {why}", p.name)));
+        }
         let (method, direct) = auth_method(&p, s, endpoint.is_some())?;
         let auth_url = match (&method, given(&s.auth_url)) {
             (Some(_), Some(u)) => Some(u.to_string()),
@@ -213,6 +218,7 @@ impl NovaProvider {
                 direct,
                 interface,
                 cache,
+                allow_http_catalog: s.allow_http_catalog == Some(true),
             },
             region,
             endpoint,

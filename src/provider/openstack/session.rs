@@ -69,6 +69,7 @@ impl NovaProvider {
                 direct,
                 interface,
                 cache,
+                ..
             } => (auth_url, method, direct, interface, cache),
         };
         let Some(method) = method else {
@@ -239,7 +240,33 @@ impl NovaProvider {
         let base = Url::parse(url.trim_end_matches('/')).map_err(|e| {
             Error::protocol(format!("the catalog's compute URL {url} is not a URL: {e}"))
         })?;
+        self.refuse_downgrade(&base)?;
         Ok((base, region.or_else(|| self.region.clone())))
+    }
+
+    /// An https Keystone whose catalog sends the token to a plain-http compute URL: the token
+    /// would cross the network in clear text, which the user who wrote `https://` did not mean.
+    fn refuse_downgrade(&self, compute: &Url) -> Result<()> {
+        let Auth::Keystone {
+            auth_url: Some(auth_url),
+            allow_http_catalog: false,
+            ..
+        } = &self.auth
+        else {
+            return Ok(());
+        };
+        let keystone_https = Url::parse(auth_url).is_ok_and(|u| u.scheme() == "https");
+        if keystone_https && compute.scheme() == "http" {
+            return Err(self.place(
+                Error::config(format!(
+                    "the catalog's compute URL {compute} is plain http, while auth_url {auth_url} is https: the token would be sent in clear text"
+                ))
+                .with_hint(
+                    "have the cloud's catalog list an https compute endpoint, set `endpoint` to one, or set `allow_http_catalog = true` in the profile if plain http is intended",
+                ),
+            ));
+        }
+        Ok(())
     }
 
     pub(super) async fn authenticate(
@@ -390,4 +417,51 @@ pub(super) fn auth_method(
         }),
         None,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Origin, SecretSource};
+    use crate::http::HttpOptions;
+
+    fn provider(auth_url: &str, allow_http_catalog: Option<bool>) -> NovaProvider {
+        let settings = Settings {
+            auth_url: Some(auth_url.into()),
+            username: Some("u".into()),
+            project_name: Some("p".into()),
+            password: Some(SecretSource::Inline(Secret::new("downgrade-test-pw"))),
+            allow_http_catalog,
+            ..Settings::default()
+        };
+        let p = Profile::new("os", KIND, Origin::Environment, settings);
+        let ctx = Context::new(Http::new(HttpOptions::default()).unwrap(), None);
+        NovaProvider::openstack(&p, None, &ctx).unwrap()
+    }
+
+    fn catalog(url: &str) -> Vec<Value> {
+        vec![serde_json::json!({"interface": "public", "region_id": "R", "url": url})]
+    }
+
+    #[test]
+    fn an_https_keystone_never_sends_its_token_to_a_plain_http_catalog_url() {
+        let https = provider("https://keystone.example/v3", None);
+        let e = https
+            .compute_for(&catalog("http://nova.example:8774/v2.1"), "public")
+            .unwrap_err();
+        assert_eq!(e.kind, Kind::Config);
+        assert!(e.message.contains("clear text"), "{e}");
+        assert!(e.hint.unwrap().contains("allow_http_catalog"));
+        assert!(https
+            .compute_for(&catalog("https://nova.example/v2.1"), "public")
+            .is_ok());
+        let allowed = provider("https://keystone.example/v3", Some(true));
+        assert!(allowed
+            .compute_for(&catalog("http://nova.example:8774/v2.1"), "public")
+            .is_ok());
+        let plain = provider("http://keystone.example/v3", None);
+        assert!(plain
+            .compute_for(&catalog("http://nova.example:8774/v2.1"), "public")
+            .is_ok());
+    }
 }

@@ -31,6 +31,9 @@ pub struct Settings {
     pub insecure: Option<bool>,
     /// Keep this profile's token in keyctl's cache (default true).
     pub token_cache: Option<bool>,
+    /// Accept a plain-http compute URL from an https Keystone's catalog (refused by default:
+    /// the token would travel in clear text).
+    pub allow_http_catalog: Option<bool>,
     pub password: Option<SecretSource>,
     pub application_credential_secret: Option<SecretSource>,
     pub token: Option<SecretSource>,
@@ -65,6 +68,26 @@ impl crate::config::Settings for Settings {
         .into_iter()
         .filter_map(|(k, v)| v.as_ref().map(|v| (k, v)))
         .collect()
+    }
+
+    fn check(&self) -> Result<(), (&'static str, String)> {
+        match given(&self.auth_url).map(check_auth_url) {
+            Some(Err(why)) => Err(("auth_url", why)),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// An `auth_url` with `user:password@` is refused, as `endpoint` is: it would be printed by
+/// `keyctl profiles` and traces, and sent to Keystone as Basic auth beside the real
+/// credentials. The message never quotes the URL (it holds the password).
+pub fn check_auth_url(auth_url: &str) -> Result<(), String> {
+    match url::Url::parse(auth_url) {
+        Ok(u) if !u.username().is_empty() || u.password().is_some() => Err(
+            "must not hold a user name or password (`user:pass@host`); give them as `username` and `password`"
+                .to_string(),
+        ),
+        _ => Ok(()),
     }
 }
 
