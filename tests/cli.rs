@@ -319,3 +319,49 @@ fn a_closed_stderr_keeps_the_exit_code() {
         assert_eq!(status.code(), Some(3), "{extra:?}");
     }
 }
+
+#[test]
+fn a_config_others_can_change_runs_no_command() {
+    let sb = Sandbox::new();
+    let marker = sb.home().join("PWNED");
+    let path = sb.write_config(&format!(
+        "[profiles.tc]\nprovider = \"tencent\"\nregion = \"ap-guangzhou\"\nendpoint = \"http://127.0.0.1:9\"\nsecret_id = \"AKIDx\"\nsecret_key_command = \"touch '{}'\"\n",
+        marker.display()
+    ));
+    for (file_mode, dir_mode) in [(0o666, 0o755), (0o600, 0o777)] {
+        common::chmod(&path, file_mode);
+        common::chmod(path.parent().unwrap(), dir_mode);
+        sb.cmd()
+            .args(["list", "--timeout", "2"])
+            .assert()
+            .code(3)
+            .stderr(predicate::str::contains("will not run"))
+            .stderr(predicate::str::contains("chmod go-w"));
+        assert!(
+            !marker.exists(),
+            "the command ran ({file_mode:o}, {dir_mode:o})"
+        );
+    }
+    common::chmod(path.parent().unwrap(), 0o755);
+    common::chmod(&path, 0o600);
+    // Safe again: the command runs (and the listing then fails to connect, exit 1).
+    sb.cmd().args(["list", "--timeout", "2"]).assert().failure();
+    assert!(marker.exists());
+}
+
+#[test]
+fn a_secret_command_that_hangs_is_stopped_at_the_timeout() {
+    let sb = Sandbox::new();
+    sb.write_config(
+        "[profiles.tc]\nprovider = \"tencent\"\nregion = \"ap-guangzhou\"\nendpoint = \"http://127.0.0.1:9\"\nsecret_id = \"AKIDx\"\nsecret_key_command = \"sleep 30\"\n",
+    );
+    let started = std::time::Instant::now();
+    sb.cmd()
+        .args(["list", "--timeout", "1"])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains(
+            "secret_key of profile tc: its command did not finish within 1 s",
+        ));
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}

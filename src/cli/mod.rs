@@ -259,6 +259,7 @@ impl<'a> Env<'a> {
             .timeout
             .or(self.config.file.timeout)
             .unwrap_or(30.0);
+        crate::config::set_command_timeout(Duration::from_secs_f64(timeout));
         let mut retry = RetryPolicy::default();
         if let Some(n) = self.config.file.max_attempts {
             retry.max_attempts = n;

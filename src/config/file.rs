@@ -89,7 +89,72 @@ pub fn load(path: &Path, schemas: &Schemas) -> Result<Option<FileConfig>> {
             )
         }
     };
-    parse(path, &text, schemas).map(Some)
+    let config = parse(path, &text, schemas)?;
+    refuse_commands_from_an_unsafe_file(path, &config)?;
+    Ok(Some(config))
+}
+
+/// A config that names `*_command` secrets makes keyctl run those commands: one that others can
+/// change (written by group or others, in a directory they can write, or owned by another user)
+/// would let them run anything as this user. Refused as OpenSSH refuses such a config.
+fn refuse_commands_from_an_unsafe_file(path: &Path, config: &FileConfig) -> Result<()> {
+    let runs_commands = config.profiles.iter().any(|p| {
+        p.settings
+            .secret_sources()
+            .iter()
+            .any(|(_, s)| matches!(s, SecretSource::Command(_)))
+    });
+    if !runs_commands {
+        return Ok(());
+    }
+    match unsafe_to_trust(path) {
+        None => Ok(()),
+        Some((why, fix)) => Err(Error::config(format!(
+            "{}: {why}, and it names secret commands (`*_command`), which keyctl will not run from it",
+            path.display()
+        ))
+        .with_hint(fix)),
+    }
+}
+
+/// Why others could change `path`'s contents, and the fix; `None` when only this user (or root)
+/// can.
+#[cfg(unix)]
+fn unsafe_to_trust(path: &Path) -> Option<(String, String)> {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    let me = rustix::process::geteuid().as_raw();
+    let trusted_owner = |uid: u32| uid == me || uid == 0;
+    let meta = std::fs::metadata(path).ok()?;
+    let shown = path.display();
+    if !trusted_owner(meta.uid()) {
+        return Some((
+            "it is owned by another user".into(),
+            format!("use a config of your own (cp {shown} ~/.config/keyctl/config.toml)"),
+        ));
+    }
+    if meta.permissions().mode() & 0o022 != 0 {
+        return Some((
+            "it is writable by group or others".into(),
+            format!("chmod go-w {shown}"),
+        ));
+    }
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty())?;
+    let dmeta = std::fs::metadata(dir).ok()?;
+    let dmode = dmeta.permissions().mode();
+    // A sticky directory (/tmp) lets no one but the owner replace the file.
+    let others_can_replace = dmode & 0o022 != 0 && dmode & 0o1000 == 0;
+    if !trusted_owner(dmeta.uid()) || others_can_replace {
+        return Some((
+            format!("its directory {} can be changed by others", dir.display()),
+            format!("chmod go-w {}", dir.display()),
+        ));
+    }
+    None
+}
+
+#[cfg(not(unix))]
+fn unsafe_to_trust(_path: &Path) -> Option<(String, String)> {
+    None
 }
 
 /// Parses config text; `path` is used in messages and as the profiles' origin.

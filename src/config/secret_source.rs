@@ -1,8 +1,11 @@
 //! Where a profile's secret comes from (`key`, `key_env`, `key_command`, `key_file`, or another
 //! tool's file), and reading it when an adapter needs it.
 
+use std::io::Read;
 use std::path::PathBuf;
+use std::process::{Child, ExitStatus, Stdio};
 use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -70,24 +73,67 @@ fn cached_command(what: &str, cmd: &str) -> Result<Secret> {
     Ok(secret)
 }
 
+/// How long a secret's command may take, for every command of the run: the run's request
+/// timeout (`--timeout`, `timeout`), set once by the command layer. A password manager that
+/// waits for a prompt nobody answers must not hang the run.
+static COMMAND_TIMEOUT: OnceLock<Duration> = OnceLock::new();
+
+/// Sets [`COMMAND_TIMEOUT`] (the first call wins; the default is 30 s).
+pub fn set_command_timeout(timeout: Duration) {
+    let _ = COMMAND_TIMEOUT.set(timeout);
+}
+
+fn command_timeout() -> Duration {
+    COMMAND_TIMEOUT
+        .get()
+        .copied()
+        .unwrap_or(Duration::from_secs(30))
+}
+
+/// Runs `sh -c cmd` and takes its stdout, trailing newline removed, as the secret.
 fn run_secret_command(what: &str, cmd: &str) -> Result<Secret> {
-    let out = std::process::Command::new("sh")
+    let mut child = std::process::Command::new("sh")
         .arg("-c")
         .arg(cmd)
-        .stdin(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .output()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        // The command's stderr may itself hold the secret: it is read and dropped.
+        .stderr(Stdio::piped())
+        .spawn()
         .map_err(|e| {
             Error::config(format!("{what}: could not run its command: {e}")).with_source(e)
         })?;
-    if !out.status.success() {
-        // The command's stderr may itself hold the secret; say only that it failed.
+    let stdout = drain(child.stdout.take());
+    let _stderr = drain(child.stderr.take());
+    let timeout = command_timeout();
+    let status = match wait_for(&mut child, timeout) {
+        Ok(Some(status)) => status,
+        Ok(None) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            // The readers are left to finish when whatever the command started lets go of
+            // its output; the run does not wait for them.
+            return Err(Error::config(format!(
+                "{what}: its command did not finish within {} s and was stopped",
+                timeout.as_secs_f64()
+            ))
+            .with_hint("run the command by hand; a prompt it waits for is never answered, since keyctl gives commands no input (--timeout sets the limit)"));
+        }
+        Err(e) => {
+            return Err(
+                Error::config(format!("{what}: could not wait for its command: {e}"))
+                    .with_source(e),
+            )
+        }
+    };
+    if !status.success() {
         return Err(
-            Error::config(format!("{what}: its command failed ({})", out.status))
+            Error::config(format!("{what}: its command failed ({status})"))
                 .with_hint("run the command by hand to see why"),
         );
     }
-    let value = String::from_utf8(out.stdout).map_err(|e| {
+    let out = stdout.join().unwrap_or_default();
+    let value = String::from_utf8(out).map_err(|e| {
         // The `Utf8Error`, not the `FromUtf8Error`: that one holds the bytes, the secret.
         Error::config(format!(
             "{what}: its command printed something that is not UTF-8"
@@ -101,6 +147,32 @@ fn run_secret_command(what: &str, cmd: &str) -> Result<Secret> {
         )));
     }
     Ok(Secret::new(value))
+}
+
+/// Reads a pipe to its end on a thread of its own, so that a command writing more than a pipe
+/// holds never blocks on us while we wait for it.
+fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut out = Vec::new();
+        if let Some(mut p) = pipe {
+            let _ = p.read_to_end(&mut out);
+        }
+        out
+    })
+}
+
+/// The child's exit status, or `None` when it is still running after `timeout`.
+fn wait_for(child: &mut Child, timeout: Duration) -> std::io::Result<Option<ExitStatus>> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(status) = child.try_wait()? {
+            return Ok(Some(status));
+        }
+        if Instant::now() >= deadline {
+            return Ok(None);
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
 }
 
 fn read_secret_file(what: &str, path: &PathBuf) -> Result<Secret> {
@@ -183,5 +255,21 @@ mod tests {
             SecretSource::File(p).resolve("t").unwrap().expose(),
             "file-secret"
         );
+    }
+
+    #[test]
+    fn a_command_that_hangs_is_stopped_and_named() {
+        let started = Instant::now();
+        let mut child = std::process::Command::new("sh")
+            .arg("-c")
+            .arg("sleep 5")
+            .spawn()
+            .unwrap();
+        assert!(wait_for(&mut child, Duration::from_millis(100))
+            .unwrap()
+            .is_none());
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(started.elapsed() < Duration::from_secs(3));
     }
 }
