@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 pub use file::FileConfig;
 pub use profile::{Origin, Profile};
 pub use secret_source::{set_command_timeout, SecretSource};
-pub use settings::{ProviderSettings, RawSettings, Schema, Settings, SettingsError};
+pub use settings::{
+    ProviderSchema, ProviderSettings, RawSettings, Schema, Settings, SettingsError,
+};
 
 use crate::error::{Error, Result};
 use crate::model::ProviderKind;

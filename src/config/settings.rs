@@ -82,6 +82,37 @@ pub trait Schema: Sync {
     }
 }
 
+/// A provider's side of [`Schema`], typed: its name, its settings struct, its implicit
+/// profiles and its regions. Every `ProviderSchema` is a [`Schema`].
+pub trait ProviderSchema: Sync {
+    /// The `provider = "…"` value.
+    const NAME: &'static str;
+    /// Region names the cloud's official SDK knows, for `--all-regions` (empty: none).
+    const KNOWN_REGIONS: &'static [&'static str] = &[];
+    type Settings: Settings;
+
+    /// Profiles from the cloud's own environment variables and files.
+    fn implicit_profiles(&self, env: EnvFn) -> Vec<Profile>;
+}
+
+impl<T: ProviderSchema> Schema for T {
+    fn name(&self) -> &'static str {
+        T::NAME
+    }
+    fn keys(&self) -> Vec<String> {
+        keys::<T::Settings>()
+    }
+    fn parse_settings(&self, raw: RawSettings) -> Result<Arc<dyn ProviderSettings>, SettingsError> {
+        parse::<T::Settings>(raw)
+    }
+    fn implicit_profiles(&self, env: EnvFn) -> Vec<Profile> {
+        ProviderSchema::implicit_profiles(self, env)
+    }
+    fn known_regions(&self) -> &'static [&'static str] {
+        T::KNOWN_REGIONS
+    }
+}
+
 /// [`Schema::keys`] for a settings type: its fields, and the other spellings of its secrets.
 pub fn keys<T: Settings>() -> Vec<String> {
     let mut out = Vec::new();

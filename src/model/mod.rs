@@ -22,7 +22,7 @@ impl ProviderKind {
         ProviderKind(name)
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         self.0
     }
 }

@@ -41,27 +41,13 @@ pub const KIND: ProviderKind = ProviderKind::new("huawei");
 /// The registry's entry for KPS.
 pub struct Kps;
 
-impl crate::config::Schema for Kps {
-    fn name(&self) -> &'static str {
-        KIND.as_str()
-    }
-    fn keys(&self) -> Vec<String> {
-        crate::config::settings::keys::<Settings>()
-    }
-    fn parse_settings(
-        &self,
-        raw: crate::config::RawSettings,
-    ) -> std::result::Result<
-        std::sync::Arc<dyn crate::config::ProviderSettings>,
-        crate::config::SettingsError,
-    > {
-        crate::config::settings::parse::<Settings>(raw)
-    }
+impl crate::config::ProviderSchema for Kps {
+    const NAME: &'static str = KIND.as_str();
+    const KNOWN_REGIONS: &'static [&'static str] = regions::KNOWN;
+    type Settings = Settings;
+
     fn implicit_profiles(&self, env: crate::config::env::EnvFn) -> Vec<Profile> {
         settings::from_env(env).into_iter().collect()
-    }
-    fn known_regions(&self) -> &'static [&'static str] {
-        regions::KNOWN
     }
 }
 

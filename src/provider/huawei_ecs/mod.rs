@@ -4,12 +4,10 @@
 //! host, the project id in the URL, and AK/SK signing (`sign::huawei`) instead of a Keystone
 //! token.
 
-use std::sync::Arc;
-
 use serde::{Deserialize, Serialize};
 
+use crate::config::Profile;
 use crate::config::SecretSource;
-use crate::config::{Profile, ProviderSettings, RawSettings, SettingsError};
 use crate::error::{Error, Result};
 use crate::model::ProviderKind;
 use crate::provider::openstack::{self, AkSk, NovaProvider};
@@ -62,25 +60,16 @@ impl crate::config::Settings for Settings {
 /// The registry's entry for Huawei ECS.
 pub struct Ecs;
 
-impl crate::config::Schema for Ecs {
-    fn name(&self) -> &'static str {
-        KIND.as_str()
-    }
-    fn keys(&self) -> Vec<String> {
-        crate::config::settings::keys::<Settings>()
-    }
-    fn parse_settings(
-        &self,
-        raw: RawSettings,
-    ) -> std::result::Result<Arc<dyn ProviderSettings>, SettingsError> {
-        crate::config::settings::parse::<Settings>(raw)
-    }
+impl crate::config::ProviderSchema for Ecs {
+    const NAME: &'static str = KIND.as_str();
+    // No known regions: the project id in the URL is one region's, so `--all-regions` leaves
+    // an ECS profile on its own region (a profile per region).
+    type Settings = Settings;
+
     /// The SDK's variables make a `huawei` (KPS) profile; an ECS profile is always written.
     fn implicit_profiles(&self, _env: crate::config::env::EnvFn) -> Vec<Profile> {
         Vec::new()
     }
-    // No known regions: the project id in the URL is one region's, so `--all-regions` leaves
-    // an ECS profile on its own region (a profile per region).
 }
 
 impl Cloud for Ecs {

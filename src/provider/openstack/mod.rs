@@ -56,19 +56,10 @@ pub const KIND: ProviderKind = ProviderKind::new("openstack");
 /// The registry's entry for OpenStack (Keystone v3 + Nova).
 pub struct OpenStack;
 
-impl crate::config::Schema for OpenStack {
-    fn name(&self) -> &'static str {
-        KIND.as_str()
-    }
-    fn keys(&self) -> Vec<String> {
-        crate::config::settings::keys::<Settings>()
-    }
-    fn parse_settings(
-        &self,
-        raw: crate::config::RawSettings,
-    ) -> Result<Arc<dyn crate::config::ProviderSettings>, crate::config::SettingsError> {
-        crate::config::settings::parse::<Settings>(raw)
-    }
+impl crate::config::ProviderSchema for OpenStack {
+    const NAME: &'static str = KIND.as_str();
+    type Settings = Settings;
+
     fn implicit_profiles(&self, env: crate::config::env::EnvFn) -> Vec<Profile> {
         profile_from_os_env(env).into_iter().collect()
     }

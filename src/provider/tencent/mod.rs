@@ -46,25 +46,13 @@ pub const KIND: ProviderKind = ProviderKind::new("tencent");
 /// The registry's entry for Tencent Cloud CVM.
 pub struct Tencent;
 
-impl crate::config::Schema for Tencent {
-    fn name(&self) -> &'static str {
-        KIND.as_str()
-    }
-    fn keys(&self) -> Vec<String> {
-        crate::config::settings::keys::<Settings>()
-    }
-    fn parse_settings(
-        &self,
-        raw: crate::config::RawSettings,
-    ) -> std::result::Result<Arc<dyn crate::config::ProviderSettings>, crate::config::SettingsError>
-    {
-        crate::config::settings::parse::<Settings>(raw)
-    }
+impl crate::config::ProviderSchema for Tencent {
+    const NAME: &'static str = KIND.as_str();
+    const KNOWN_REGIONS: &'static [&'static str] = regions::KNOWN;
+    type Settings = Settings;
+
     fn implicit_profiles(&self, env: crate::config::env::EnvFn) -> Vec<Profile> {
         settings::implicit_profile(env).into_iter().collect()
-    }
-    fn known_regions(&self) -> &'static [&'static str] {
-        regions::KNOWN
     }
 }
 
