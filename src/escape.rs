@@ -14,16 +14,18 @@ pub fn printable(s: &str) -> Cow<'_, str> {
     escape(s, |c| c.is_control() || is_bidi_control(c))
 }
 
-/// One TSV field: a backslash (so a reader can undo the escapes) and every control character.
+/// One TSV field: a backslash (so a reader can undo the escapes), every control character and
+/// the bidirectional controls (a field shown later by `cut` or `column` must not reorder the
+/// line around it).
 pub(crate) fn tsv_field(s: &str) -> Cow<'_, str> {
-    escape(s, |c| c == '\\' || c.is_control())
+    escape(s, |c| c == '\\' || c.is_control() || is_bidi_control(c))
 }
 
 /// A name for `-o name`, one a line, kept verbatim for `while read -r` (a tab or a backslash
-/// too) but for control characters that would end the line or act on a terminal. Real names
-/// never hold one.
+/// too) but for control characters that would end the line or act on a terminal, and the
+/// bidirectional controls that would show it reordered. Real names never hold one.
 pub(crate) fn name_line(s: &str) -> Cow<'_, str> {
-    escape(s, |c| c.is_control() && c != '\t')
+    escape(s, |c| (c.is_control() && c != '\t') || is_bidi_control(c))
 }
 
 fn is_bidi_control(c: char) -> bool {
@@ -57,8 +59,12 @@ mod tests {
     fn each_output_escapes_what_would_break_it_and_borrows_the_rest() {
         let evil = "a\tb\\c\n\u{1b}[2J\u{0}\u{202e}x";
         assert_eq!(printable(evil), "a\\tb\\c\\n\\u{1b}[2J\\u{0}\\u{202e}x");
-        assert_eq!(tsv_field(evil), "a\\tb\\\\c\\n\\u{1b}[2J\\u{0}\u{202e}x");
-        assert_eq!(name_line(evil), "a\tb\\c\\n\\u{1b}[2J\\u{0}\u{202e}x");
+        assert_eq!(tsv_field(evil), "a\\tb\\\\c\\n\\u{1b}[2J\\u{0}\\u{202e}x");
+        assert_eq!(name_line(evil), "a\tb\\c\\n\\u{1b}[2J\\u{0}\\u{202e}x");
+        // C1 controls (U+009B is a one-character CSI on some terminals) in every output.
+        for f in [printable, tsv_field, name_line] {
+            assert_eq!(f("a\u{9b}2J"), "a\\u{9b}2J");
+        }
         for f in [printable, tsv_field, name_line] {
             assert!(matches!(f("hw-00001 日本"), Cow::Borrowed(_)));
         }
