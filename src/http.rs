@@ -755,9 +755,40 @@ fn trace_request(req: &HttpRequest, attempt: u32) {
         out.push(format!(">   {name}: {shown}"));
     }
     if log::verbosity() >= 3 && !req.body.is_empty() {
-        out.push(format!(">   body: {}", String::from_utf8_lossy(&req.body)));
+        out.push(format!(">   body: {}", redacted_body(&req.body)));
     }
     log::emit_lines(&out);
+}
+
+/// A request body for `-vvv`: JSON with every string under a key that names a credential
+/// (`password`, `secret`, `token`, at any depth) replaced, whatever its length, since scrubbing
+/// by value misses a secret too short to register; anything else only by its size.
+fn redacted_body(body: &[u8]) -> String {
+    fn sensitive(key: &str) -> bool {
+        let key = key.to_ascii_lowercase();
+        ["password", "secret", "token"]
+            .iter()
+            .any(|w| key.contains(w))
+    }
+    fn redact(v: &mut serde_json::Value, hidden: bool) {
+        match v {
+            serde_json::Value::String(s) if hidden => *s = "<redacted>".into(),
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|i| redact(i, hidden)),
+            serde_json::Value::Object(map) => {
+                for (k, v) in map.iter_mut() {
+                    redact(v, hidden || sensitive(k));
+                }
+            }
+            _ => {}
+        }
+    }
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(mut v) => {
+            redact(&mut v, false);
+            v.to_string()
+        }
+        Err(_) => format!("<{} bytes, not shown>", body.len()),
+    }
 }
 
 /// `-vv`: the reply to a request, with what identifies it to the cloud's support.
@@ -797,6 +828,17 @@ fn trace_response(req: &HttpRequest, resp: &HttpResponse, took: Duration, attemp
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_traced_body_hides_credential_fields_whatever_their_length() {
+        let body = br#"{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"u","password":"pw1"}}},"scope":{"project":{"name":"p"}}},"token":{"id":"t1"},"application_credential":{"id":"ac","secret":"s"}}"#;
+        let shown = redacted_body(body);
+        for hidden in ["pw1", "\"t1\"", "\"s\""] {
+            assert!(!shown.contains(hidden), "{hidden} in {shown}");
+        }
+        assert!(shown.contains("\"name\":\"p\"") && shown.contains("\"id\":\"ac\""), "{shown}");
+        assert_eq!(redacted_body(b"a=1&b=pw1"), "<9 bytes, not shown>");
+    }
 
     #[test]
     fn limiter_allows_a_burst_then_one_window_per_burst() {

@@ -136,7 +136,8 @@ pub struct GlobalArgs {
     )]
     pub color: ColorChoice,
 
-    /// More detail on stderr (-v: what keyctl does; -vv: every HTTP request, secrets redacted)
+    /// More detail on stderr (-v: what keyctl does; -vv: every HTTP request, secrets redacted;
+    /// -vvv: request bodies too, credential fields redacted)
     #[arg(short, long, global = true, action = ArgAction::Count)]
     pub verbose: u8,
 
