@@ -836,7 +836,10 @@ mod tests {
         for hidden in ["pw1", "\"t1\"", "\"s\""] {
             assert!(!shown.contains(hidden), "{hidden} in {shown}");
         }
-        assert!(shown.contains("\"name\":\"p\"") && shown.contains("\"id\":\"ac\""), "{shown}");
+        assert!(
+            shown.contains("\"name\":\"p\"") && shown.contains("\"id\":\"ac\""),
+            "{shown}"
+        );
         assert_eq!(redacted_body(b"a=1&b=pw1"), "<9 bytes, not shown>");
     }
 

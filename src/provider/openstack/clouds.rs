@@ -313,7 +313,41 @@ pub fn resolve_with(profile: &Profile, cloud: &str, search: &SearchPath) -> Resu
         profile.name,
         c.path.display()
     ));
+    warn_if_surprising(&c, cloud, std::env::current_dir().ok().as_deref());
     Ok(out)
+}
+
+/// Two cases where openstacksdk's search order gives a cloud's secrets to a file the user may
+/// not know about are said at every run, not only at `-v`: a clouds.yaml in the current
+/// directory (it wins over the user's own), and secrets merged from a secure.yaml in another
+/// directory than the clouds.yaml they complete.
+fn warn_if_surprising(c: &Cloud, cloud: &str, cwd: Option<&Path>) {
+    for line in surprises(c, cloud, cwd) {
+        crate::log::warn(&line);
+    }
+}
+
+fn surprises(c: &Cloud, cloud: &str, cwd: Option<&Path>) -> Vec<String> {
+    let mut out = Vec::new();
+    let dir = |p: &Path| p.parent().map(Path::to_path_buf);
+    if let (Some(cwd), Some(d)) = (cwd, dir(&c.path)) {
+        if d == cwd {
+            out.push(format!(
+                "cloud `{cloud}` is read from {} in the current directory, before your own clouds.yaml",
+                c.path.display()
+            ));
+        }
+    }
+    if let Some(secure) = &c.secure_path {
+        if dir(secure) != dir(&c.path) {
+            out.push(format!(
+                "cloud `{cloud}` from {} gets its secrets from {}, in another directory",
+                c.path.display(),
+                secure.display()
+            ));
+        }
+    }
+    out
 }
 
 /// An implicit `openstack` profile from `OS_CLOUD` or the `OS_*` variables openrc files set, for
@@ -514,5 +548,31 @@ mod tests {
         let set = p.settings::<Settings>().unwrap();
         assert_eq!(set.cloud.as_deref(), Some("mycloud"));
         assert_eq!(p.name, "mycloud");
+    }
+
+    #[test]
+    fn a_cloud_from_the_current_directory_or_with_secrets_elsewhere_is_named() {
+        let cloud = |path: &str, secure: Option<&str>| Cloud {
+            path: PathBuf::from(path),
+            secure_path: secure.map(PathBuf::from),
+            entry: Mapping::new(),
+            secure_keys: Vec::new(),
+        };
+        let home = Path::new("/home/u/.config/openstack");
+        let plain = cloud(
+            "/home/u/.config/openstack/clouds.yaml",
+            Some("/home/u/.config/openstack/secure.yaml"),
+        );
+        assert!(surprises(&plain, "c", Some(Path::new("/work"))).is_empty());
+        let here = cloud(
+            "/work/clouds.yaml",
+            Some("/home/u/.config/openstack/secure.yaml"),
+        );
+        let said = surprises(&here, "c", Some(Path::new("/work")));
+        assert_eq!(said.len(), 2, "{said:?}");
+        assert!(said[0].contains("current directory"));
+        assert!(
+            said[1].contains("/work/clouds.yaml") && said[1].contains(&home.display().to_string())
+        );
     }
 }
