@@ -381,7 +381,8 @@ impl Http {
             .pool_idle_timeout(Duration::from_secs(30))
             // Cloud APIs never redirect a key pair listing; a redirect would carry our
             // Authorization header to another host.
-            .redirect(reqwest::redirect::Policy::none());
+            .redirect(reqwest::redirect::Policy::none())
+            .use_preconfigured_tls(crate::tls::client_config(None, false)?);
         // A proxy given here replaces the environment's (reqwest then reads no variable).
         Ok(match profile_proxy {
             None => builder,
@@ -399,32 +400,15 @@ impl Http {
         })
     }
 
-    /// A client with extra trust settings for one private cloud: an extra CA bundle (PEM) and/or
-    /// certificate verification switched off (`insecure = true`, warned by the caller).
+    /// A client with extra trust settings for one profile: an extra CA bundle (PEM) beside
+    /// the system's and/or certificate verification switched off (`insecure = true`, warned by
+    /// the caller).
     pub fn with_tls(&self, cacert: Option<&Path>, insecure: bool) -> Result<Http> {
         if cacert.is_none() && !insecure {
             return Ok(self.clone());
         }
-        let mut builder = Self::builder(&self.options, self.profile_proxy.as_ref())?;
-        if let Some(path) = cacert {
-            let pem = std::fs::read(path).map_err(|e| {
-                Error::config(format!("cannot read CA bundle {}: {e}", path.display()))
-                    .with_source(e)
-            })?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                Error::config(format!(
-                    "CA bundle {} is not valid PEM: {e}",
-                    path.display()
-                ))
-                .with_source(e)
-            })?;
-            for cert in certs {
-                builder = builder.add_root_certificate(cert);
-            }
-        }
-        if insecure {
-            builder = builder.danger_accept_invalid_certs(true);
-        }
+        let builder = Self::builder(&self.options, self.profile_proxy.as_ref())?
+            .use_preconfigured_tls(crate::tls::client_config(cacert, insecure)?);
         self.sibling(builder, self.profile_proxy.clone())
     }
 
@@ -604,7 +588,7 @@ fn network_error_of(url: &Url, route: Option<Route>, e: &reqwest::Error) -> Erro
             "the TLS certificate of {host}{port} is not trusted: {}",
             crate::secret::scrub(&detail)
         ))
-        .with_hint("check the endpoint's host name and any TLS-intercepting proxy; for an OpenStack cloud with a private CA set `cacert = \"/path/ca.pem\"` (or OS_CACERT)");
+        .with_hint("check the endpoint's host name; for a private CA or a TLS-inspecting proxy, set `cacert = \"/path/ca.pem\"` in the profile (or SSL_CERT_FILE; OS_CACERT for OpenStack)");
     }
     if let Some(route) = &route {
         if let Some(refusal) = proxy_refusal_in(&detail) {

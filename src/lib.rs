@@ -6,6 +6,7 @@
 //! - [`provider`]: one adapter per API behind the [`provider::Provider`] trait;
 //! - [`sign`]: request signers (Huawei SDK-HMAC-SHA256, Tencent TC3-HMAC-SHA256), pure functions;
 //! - [`http`]: the shared client, retries with backoff, rate limiting, redacted tracing;
+//! - [`tls`]: which servers are trusted (the system's CAs, a profile's `cacert`);
 //! - [`proxy`]: which proxy a request goes through (`HTTPS_PROXY`, `NO_PROXY`, …);
 //! - [`json`]: JSON read from reply bytes (UTF-8 checked once per reply, not per string);
 //! - [`fanout`]: every selected profile and region at once, failures kept apart;
@@ -32,3 +33,4 @@ pub mod provider;
 pub mod proxy;
 pub mod secret;
 pub mod sign;
+pub mod tls;

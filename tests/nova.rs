@@ -847,7 +847,7 @@ async fn one_cached_token_serves_profiles_with_and_without_endpoint() {
 async fn unreadable_cacert_is_a_config_error() {
     let emu = start(NovaConfig::default());
     let mut p = admin_profile(&emu);
-    common::set(&mut p, "cacert", "/nonexistent/keyctl-ca.pem");
+    p.cacert = Some("/nonexistent/keyctl-ca.pem".into());
     let e = NovaProvider::openstack(&p, None, &ctx(None)).err().unwrap();
     assert_eq!(e.kind, Kind::Config);
     assert!(e.message.contains("keyctl-ca.pem"));

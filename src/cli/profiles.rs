@@ -65,6 +65,12 @@ fn describe(p: &Profile, defaults: &[String]) -> Value {
         // A proxy URL may hold a password: shown as `user:<redacted>@`.
         settings.insert("proxy".into(), json!(crate::proxy::without_password(proxy)));
     }
+    if let Some(ca) = &p.cacert {
+        settings.insert("cacert".into(), json!(ca.display().to_string()));
+    }
+    if p.insecure {
+        settings.insert("insecure".into(), json!(true));
+    }
     if let Some(description) = &p.description {
         settings.insert("description".into(), json!(description));
     }

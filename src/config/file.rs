@@ -75,6 +75,8 @@ const COMMON_KEYS: &[&str] = &[
     "regions",
     "endpoint",
     "proxy",
+    "cacert",
+    "insecure",
     "description",
 ];
 
@@ -342,6 +344,11 @@ fn build_profile(
                 has_inline |= proxy.has_password();
                 common.proxy = Some(v);
             }
+            "cacert" => {
+                let path = expect_string(&value, name, &key, &at(line))?;
+                common.cacert = Some(super::settings::expand_home(&path));
+            }
+            "insecure" => common.insecure = expect_bool(&value, name, &key, &at(line))?,
             "description" => {
                 common.description = Some(expect_string(&value, name, &key, &at(line))?);
             }
@@ -362,6 +369,8 @@ fn build_profile(
         regions: common.regions,
         endpoint: common.endpoint,
         proxy: common.proxy,
+        cacert: common.cacert,
+        insecure: common.insecure,
         description: common.description,
         origin: Origin::ConfigFile(path.to_path_buf()),
         settings,
@@ -375,6 +384,8 @@ struct CommonKeys {
     regions: Vec<String>,
     endpoint: Option<String>,
     proxy: Option<String>,
+    cacert: Option<PathBuf>,
+    insecure: bool,
     description: Option<String>,
 }
 
@@ -468,6 +479,18 @@ fn edit_distance(a: &str, b: &str) -> usize {
         prev = cur;
     }
     prev[b.len()]
+}
+
+/// A boolean: `insecure = "false"` taken as set would do the opposite of what was meant.
+fn expect_bool(v: &toml::Value, profile: &str, key: &str, at: &str) -> Result<bool> {
+    match v {
+        toml::Value::Boolean(b) => Ok(*b),
+        other => Err(Error::config(format!(
+            "{at}: profile `{profile}`: `{key}` must be true or false, not {}",
+            other.type_str()
+        ))
+        .with_hint(format!("write {key} = true (no quotes)"))),
+    }
 }
 
 fn expect_string(v: &toml::Value, profile: &str, key: &str, at: &str) -> Result<String> {
@@ -881,10 +904,9 @@ mod edge_tests {
         );
         assert_eq!(e.hint.as_deref(), Some("quote it: project_id = \"123\""));
         let c = p("[profiles.o]\nprovider = \"openstack\"\ninsecure = true\n").unwrap();
-        let os = c.profiles[0]
-            .settings::<crate::provider::openstack::Settings>()
-            .unwrap();
-        assert_eq!(os.insecure, Some(true));
+        assert!(c.profiles[0].insecure);
+        let c = p("[profiles.t]\nprovider = \"tencent\"\ncacert = \"/etc/ca.pem\"\n").unwrap();
+        assert_eq!(c.profiles[0].cacert, Some(PathBuf::from("/etc/ca.pem")));
     }
 
     #[test]

@@ -43,6 +43,11 @@ pub struct Profile {
     pub endpoint: Option<String>,
     /// The profile's own proxy (`proxy = "…"`), over the environment's.
     pub proxy: Option<String>,
+    /// A PEM bundle of CAs trusted besides the system's (`cacert`): a private cloud's, or a
+    /// TLS-inspecting proxy's.
+    pub cacert: Option<PathBuf>,
+    /// TLS certificates are not verified (`insecure = true`, warned about on every run).
+    pub insecure: bool,
     pub description: Option<String>,
     pub origin: Origin,
     /// The provider's own settings (its typed struct), secrets kept as sources.
@@ -63,6 +68,8 @@ impl Profile {
             regions: Vec::new(),
             endpoint: None,
             proxy: None,
+            cacert: None,
+            insecure: false,
             description: None,
             origin,
             settings: Arc::new(settings),

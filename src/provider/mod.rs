@@ -103,12 +103,13 @@ impl Context {
         }
     }
 
-    /// The client for `profile`: the shared one, or, when the profile sets its own `proxy`, a
-    /// client that goes through it (made on first use; every region of the profile shares it).
+    /// The client for `profile`: the shared one, or, when the profile sets its own `proxy`,
+    /// `cacert` or `insecure`, a client of its own (made on first use; every region of the
+    /// profile shares it).
     pub fn http_for(&self, profile: &Profile) -> Result<Http> {
-        let Some(value) = profile.proxy.as_deref() else {
+        if profile.proxy.is_none() && profile.cacert.is_none() && !profile.insecure {
             return Ok(self.http.clone());
-        };
+        }
         let mut clients = self
             .profile_clients
             .lock()
@@ -116,21 +117,40 @@ impl Context {
         if let Some(http) = clients.get(&profile.name) {
             return Ok(http.clone());
         }
-        let proxy = ProfileProxy::parse(value).map_err(|why| {
-            Error::config(format!("profile {}: proxy {why}", profile.name))
-                .with_source(why)
-                .with_hint(
-                    "proxy = \"socks5h://127.0.0.1:1080\", \"http://proxy:3128\" or \"none\"",
-                )
-        })?;
-        match proxy.route() {
-            Some(r) => crate::log::info(&format!("profile {}: proxy {}", profile.name, r.proxy)),
-            None => crate::log::info(&format!(
-                "profile {}: no proxy (proxy = \"none\")",
-                profile.name
-            )),
+        let mut http = self.http.clone();
+        if let Some(value) = profile.proxy.as_deref() {
+            let proxy = ProfileProxy::parse(value).map_err(|why| {
+                Error::config(format!("profile {}: proxy {why}", profile.name))
+                    .with_source(why)
+                    .with_hint(
+                        "proxy = \"socks5h://127.0.0.1:1080\", \"http://proxy:3128\" or \"none\"",
+                    )
+            })?;
+            match proxy.route() {
+                Some(r) => {
+                    crate::log::info(&format!("profile {}: proxy {}", profile.name, r.proxy))
+                }
+                None => crate::log::info(&format!(
+                    "profile {}: no proxy (proxy = \"none\")",
+                    profile.name
+                )),
+            }
+            http = http.with_profile_proxy(proxy)?;
         }
-        let http = self.http.with_profile_proxy(proxy)?;
+        if profile.insecure {
+            crate::log::warn(&format!(
+                "profile {}: TLS certificate verification is OFF (insecure = true); anyone on the path can read its credentials",
+                profile.name
+            ));
+        }
+        if let Some(ca) = &profile.cacert {
+            crate::log::info(&format!(
+                "profile {}: trusting the CAs in {} besides the system's",
+                profile.name,
+                ca.display()
+            ));
+        }
+        let http = http.with_tls(profile.cacert.as_deref(), profile.insecure)?;
         clients.insert(profile.name.clone(), http.clone());
         Ok(http)
     }

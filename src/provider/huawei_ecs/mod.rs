@@ -126,7 +126,7 @@ pub fn adapter(profile: &Profile, region: Option<String>, ctx: &Context) -> Resu
             .map_err(|_| openstack::bad_endpoint(&base))?
             .push(&keys.project_id);
     }
-    let http = openstack::tls(profile, None, false, ctx)?;
+    let http = ctx.http_for(profile)?;
     Ok(NovaProvider::signed(
         &profile.name,
         KIND,

@@ -242,7 +242,10 @@ impl Cloud {
             }
         }
         let top = |k: &str| self.entry.get(k).and_then(scalar);
-        for key in ["interface", "cacert", "auth_type"] {
+        if into.cacert.is_none() {
+            into.cacert = top("cacert").map(|c| crate::config::settings::expand_home(&c));
+        }
+        for key in ["interface", "auth_type"] {
             if let Some(v) = top(key) {
                 fill(key, v);
             }
@@ -274,7 +277,7 @@ impl Cloud {
         let verify_off = matches!(self.entry.get("verify"), Some(Value::Bool(false)))
             || matches!(self.entry.get("insecure"), Some(Value::Bool(true)));
         if verify_off {
-            settings.insecure.get_or_insert(true);
+            into.insecure = true;
         }
     }
 }
@@ -383,7 +386,6 @@ pub fn profile_from_os_env(env: &dyn Fn(&str) -> Option<String>) -> Option<Profi
             "application_credential_name",
         ),
         ("OS_INTERFACE", "interface"),
-        ("OS_CACERT", "cacert"),
         ("OS_AUTH_TYPE", "auth_type"),
     ];
     for (var, key) in SETTINGS {
@@ -408,11 +410,11 @@ pub fn profile_from_os_env(env: &dyn Fn(&str) -> Option<String>) -> Option<Profi
             *secret = Some(SecretSource::Env(var.to_string()));
         }
     }
-    if let Some(v) = get("OS_INSECURE") {
-        let on = matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on");
-        settings.insecure = Some(on);
-    }
     let mut p = Profile::new(&name, super::KIND, Origin::Environment, settings);
+    if let Some(v) = get("OS_INSECURE") {
+        p.insecure = matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes" | "on");
+    }
+    p.cacert = get("OS_CACERT").map(PathBuf::from);
     p.region = get("OS_REGION_NAME");
     if let Some(v) = get("OS_COMPUTE_ENDPOINT_OVERRIDE").or_else(|| get("OS_ENDPOINT")) {
         p.endpoint = Some(v);
@@ -506,7 +508,7 @@ mod tests {
         assert_eq!(set.username.as_deref(), Some("bob"));
         assert_eq!(set.project_name.as_deref(), Some("p"));
         assert_eq!(p.region.as_deref(), Some("R1"));
-        assert_eq!(set.insecure, Some(true));
+        assert!(p.insecure);
         assert_eq!(
             p.require_secret("password", set.password.as_ref())
                 .unwrap()
@@ -540,7 +542,7 @@ mod tests {
         let set = p.settings::<Settings>().unwrap();
         assert_eq!(set.auth_url.as_deref(), Some("http://k/v3"));
         assert_eq!(p.region.as_deref(), Some("R"));
-        assert_eq!(set.insecure, Some(true));
+        assert!(p.insecure);
         assert_eq!(set.password, Some(SecretSource::Env("OS_PASSWORD".into())));
         let p = profile_from_os_env(&env_of(&[("OS_AUTH_URL", "http://u:pw@k/v3")])).unwrap();
         assert_eq!(p.settings::<Settings>().unwrap().auth_url, None);

@@ -154,7 +154,7 @@ impl NovaProvider {
         let p = clouds::resolve(profile)?;
         let s: &Settings = p.settings()?;
         let region = region.or_else(|| p.region.clone());
-        let http = tls(&p, s.cacert.as_deref(), s.insecure == Some(true), ctx)?;
+        let http = ctx.http_for(&p)?;
         let endpoint = p.endpoint.as_deref().map(compute_base).transpose()?;
         let interface = given(&s.interface).unwrap_or("public").to_string();
         if let Some(t) = given(&s.auth_type) {
@@ -257,23 +257,6 @@ impl Provider for NovaProvider {
     async fn regions(&self) -> Result<Vec<String>> {
         self.catalog_regions().await
     }
-}
-
-/// The profile's client, with its CA bundle or (warned about) no verification at all.
-pub(crate) fn tls(
-    p: &Profile,
-    cacert: Option<&str>,
-    insecure: bool,
-    ctx: &Context,
-) -> Result<Http> {
-    if insecure {
-        log::warn(&format!(
-            "profile {}: TLS certificate verification is OFF (insecure = true); anyone on the path can read the token",
-            p.name
-        ));
-    }
-    let cacert = cacert.map(std::path::PathBuf::from);
-    ctx.http_for(p)?.with_tls(cacert.as_deref(), insecure)
 }
 
 pub(crate) fn bad_endpoint(e: &str) -> Error {

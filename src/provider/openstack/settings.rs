@@ -25,10 +25,6 @@ pub struct Settings {
     pub application_credential_name: Option<String>,
     /// The catalog interface: `public` (default), `internal` or `admin`.
     pub interface: Option<String>,
-    /// A CA bundle for a private CA.
-    pub cacert: Option<String>,
-    /// Turns TLS verification off (warned about on every run).
-    pub insecure: Option<bool>,
     /// Keep this profile's token in keyctl's cache (default true).
     pub token_cache: Option<bool>,
     /// Accept a plain-http compute URL from an https Keystone's catalog (refused by default:
@@ -108,7 +104,6 @@ impl Settings {
             "application_credential_id" => &mut self.application_credential_id,
             "application_credential_name" => &mut self.application_credential_name,
             "interface" => &mut self.interface,
-            "cacert" => &mut self.cacert,
             "default_domain_name" => &mut self.default_domain_name,
             "default_domain_id" => &mut self.default_domain_id,
             "auth_type" => &mut self.auth_type,
