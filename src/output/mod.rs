@@ -131,15 +131,11 @@ impl Record for Value {
     }
 }
 
-/// Key pairs are most of what keyctl writes: their JSON and cells are written field by field
-/// ([`keypair_row`]), the same text as through serde.
+/// Key pairs are most of what keyctl writes: their cells are read field by field
+/// ([`keypair_row`]); their JSON is the derive's, as for any record.
 impl Record for KeyPair {
     fn field(&self, name: &str) -> Option<Value> {
         KeyPair::field(self, name)
-    }
-
-    fn write_json<W: Write + ?Sized>(&self, out: &mut W, pretty: bool) -> io::Result<()> {
-        keypair_row::write_json(self, out, pretty)
     }
 
     fn cell<'a>(&'a self, name: &str, null: &'a str) -> Cow<'a, str> {

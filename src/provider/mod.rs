@@ -17,12 +17,12 @@ use crate::proxy::ProfileProxy;
 
 pub mod huawei;
 pub mod huawei_ecs;
-pub(crate) mod item;
 pub mod openstack;
 pub(crate) mod paging;
 pub(crate) mod pipeline;
 pub mod registry;
 pub mod tencent;
+pub(crate) mod wire;
 
 /// What `list` asks for beyond "everything". Adapters push to the server what their API can
 /// filter; the CLI filters the merged result again, so pushing down is an optimisation only.

@@ -1,8 +1,9 @@
 //! The two ways clouds page a key pair list, each walked here once with the guards every cloud
 //! needs; the adapters supply only how to fetch one page and how to read it.
 //!
-//! - [`MarkerWalk`] (KPS, Nova): each reply names where the next page starts. The next page is
-//!   requested as soon as its marker is known and this page is converted while it is in flight
+//! - [`MarkerWalk`] (KPS, Nova): each reply names where the next page starts. A page is read
+//!   whole by the adapter's typed wire structs ([`MarkerReply`]), the next page requested as
+//!   soon as its marker is known and this page converted while it is in flight
 //!   ([`crate::provider::pipeline`]); errors are the sequential walk's, in its order.
 //! - [`OffsetWalk`] (Tencent): the first reply gives the total, so every remaining offset is
 //!   known and the pages are fetched concurrently (the adapter's fetch waits on its rate
@@ -21,7 +22,6 @@ use futures::StreamExt;
 
 use crate::error::{Error, Result};
 use crate::log;
-use crate::provider::item::{Field, Item, PageItems};
 use crate::provider::pipeline;
 
 /// The page cap's environment variable.
@@ -127,15 +127,22 @@ pub(crate) struct Walked {
 
 // ------------------------------------------------------------------------------- marker ----
 
-/// One page of a marker walk, as the adapter read it.
-pub(crate) struct MarkerPage<S> {
-    pub items: PageItems,
-    /// Where the server says the list goes on (KPS `next_marker`; Nova the last name when a
-    /// `next` link is present); `None` at its end.
-    pub next: Option<String>,
-    /// What converting this page's items needs from the request that fetched it (Nova: the
-    /// session it was fetched with).
-    pub with: S,
+/// How an adapter reads the pages of its marker walk. A page is fetched as it came
+/// ([`MarkerReply::Page`]: the reply, and what converting it needs) and read here, once, when
+/// the walk gets to it: its items may borrow from it, and the walk keeps the page while it
+/// converts them.
+pub(crate) trait MarkerReply {
+    /// One page as fetched.
+    type Page;
+    /// One item of a page as read.
+    type Item<'p>;
+    /// What an item converts to (a key pair).
+    type Out;
+    /// The page's items and where the server says the list goes on (KPS `next_marker`; Nova the
+    /// last name when a `next` link is present); `None` at its end.
+    fn read<'p>(&self, page: &'p Self::Page) -> Result<(Vec<Self::Item<'p>>, Option<String>)>;
+    /// One item, converted.
+    fn convert(&self, page: &Self::Page, item: &Self::Item<'_>) -> Result<Self::Out>;
 }
 
 /// A marker walk's settings.
@@ -154,16 +161,17 @@ pub(crate) struct MarkerWalk<'a> {
 impl MarkerWalk<'_> {
     /// Every page from `first` on, each page's items converted by `convert` and handed to
     /// `emit` in the server's order, the next page (`fetch` of its marker) in flight meanwhile.
-    pub(crate) async fn run<S, T, F, Fut>(
+    pub(crate) async fn run<R, F, Fut>(
         &self,
-        first: MarkerPage<S>,
+        reply: &R,
+        first: R::Page,
         mut fetch: F,
-        convert: impl Fn(&S, &Field<'_>) -> Result<T>,
-        mut emit: impl FnMut(Vec<T>) -> Result<()>,
+        mut emit: impl FnMut(Vec<R::Out>) -> Result<()>,
     ) -> Result<Walked>
     where
+        R: MarkerReply,
         F: FnMut(String) -> Fut,
-        Fut: Future<Output = Result<MarkerPage<S>>>,
+        Fut: Future<Output = Result<R::Page>>,
     {
         let mut markers = HashSet::new();
         let mut walked = Walked {
@@ -172,23 +180,25 @@ impl MarkerWalk<'_> {
         };
         let mut page = first;
         loop {
-            let MarkerPage { items, next, with } = page;
-            let each = |item: &Item<'_>| item.with_field(|f| convert(&with, f));
-            match self.next_marker(&items, next, &mut markers, &mut walked) {
+            let (items, next) = reply.read(&page)?;
+            let each = |item: &R::Item<'_>| reply.convert(&page, item);
+            match self.next_marker(items.len(), next, &mut markers, &mut walked) {
                 Ok(Some(marker)) => {
                     walked.pages += 1;
                     let next = fetch(marker);
                     // This page's error first, then the next page's.
-                    page =
-                        pipeline::convert_while(|| items.read(), each, &mut emit, next).await??;
+                    let next_page =
+                        pipeline::convert_while(&items, each, &mut emit, next).await??;
+                    drop(items);
+                    page = next_page;
                 }
                 Ok(None) => {
-                    pipeline::convert_page(&items.read(), each, &mut emit)?;
+                    pipeline::convert_page(&items, each, &mut emit)?;
                     return Ok(walked);
                 }
                 // A bad item on this page is what the sequential walk would have reported first.
                 Err(e) => {
-                    for item in &items.read() {
+                    for item in &items {
                         each(item)?;
                     }
                     return Err(e);
@@ -197,16 +207,15 @@ impl MarkerWalk<'_> {
         }
     }
 
-    /// Where the walk goes after a page of `items` that names `next`: `None` at the end (no
+    /// Where the walk goes after a page of `count` items that names `next`: `None` at the end (no
     /// marker, or a short page), an error for a marker seen before or a walk past a cap.
     fn next_marker(
         &self,
-        items: &PageItems,
+        count: usize,
         next: Option<String>,
         seen: &mut HashSet<String>,
         walked: &mut Walked,
     ) -> Result<Option<String>> {
-        let count = items.len();
         walked.key_pairs += count as u64;
         let so_far = walked.key_pairs;
         self.caps.check_key_pairs(self.api, so_far)?;
@@ -368,20 +377,30 @@ mod tests {
         }
     }
 
+    /// A page: its items and the marker it names.
+    type Page = (Vec<serde_json::Value>, Option<String>);
+
     /// A page of `n` items named `{tag}-{i}`, pointing at `next`.
-    fn page(tag: &str, n: usize, next: Option<&str>) -> MarkerPage<()> {
+    fn page(tag: &str, n: usize, next: Option<&str>) -> Page {
         let items = (0..n).map(|i| json!({ "name": format!("{tag}-{i}") }));
-        MarkerPage {
-            items: PageItems::Parsed(items.collect()),
-            next: next.map(str::to_string),
-            with: (),
-        }
+        (items.collect(), next.map(str::to_string))
     }
 
-    fn name(_: &(), f: &Field<'_>) -> Result<String> {
-        let name = f.as_object().and_then(|o| o.str("name"));
-        name.map(str::to_string)
-            .ok_or_else(|| Error::protocol("no name"))
+    /// Items converted to their names.
+    struct Names;
+
+    impl MarkerReply for Names {
+        type Page = Page;
+        type Item<'p> = &'p serde_json::Value;
+        type Out = String;
+        fn read<'p>(&self, page: &'p Page) -> Result<(Vec<Self::Item<'p>>, Option<String>)> {
+            Ok((page.0.iter().collect(), page.1.clone()))
+        }
+        fn convert(&self, _: &Page, item: &&serde_json::Value) -> Result<String> {
+            let name = item.get("name").and_then(serde_json::Value::as_str);
+            name.map(str::to_string)
+                .ok_or_else(|| Error::protocol("no name"))
+        }
     }
 
     #[tokio::test(flavor = "current_thread")]
@@ -400,7 +419,7 @@ mod tests {
         };
         let mut out = Vec::new();
         let walked = marker_walk(3, Caps::default())
-            .run(page("a", 3, Some("m0")), fetch, name, |mut c| {
+            .run(&Names, page("a", 3, Some("m0")), fetch, |mut c| {
                 out.append(&mut c);
                 Ok(())
             })
@@ -422,7 +441,7 @@ mod tests {
     async fn a_marker_walk_ends_at_an_empty_page_whatever_it_names() {
         let fetch = |_: String| async { Ok(page("b", 0, Some("again"))) };
         let walked = marker_walk(1, Caps::default())
-            .run(page("a", 5, Some("m")), fetch, name, |_| Ok(()))
+            .run(&Names, page("a", 5, Some("m")), fetch, |_| Ok(()))
             .await
             .unwrap();
         assert_eq!(
@@ -442,7 +461,7 @@ mod tests {
             async { Ok(page("again", 2, Some("stuck"))) }
         };
         let e = marker_walk(2, Caps::default())
-            .run(page("a", 2, Some("stuck")), fetch, name, |_| Ok(()))
+            .run(&Names, page("a", 2, Some("stuck")), fetch, |_| Ok(()))
             .await
             .unwrap_err();
         assert_eq!(e.kind, Kind::Protocol);
@@ -459,7 +478,7 @@ mod tests {
             async move { Ok(page(&format!("k{n}"), 1, Some(&format!("m{n}")))) }
         };
         let e = marker_walk(1, caps(50, 1_000_000))
-            .run(page("first", 1, Some("m")), fetch, name, |_| Ok(()))
+            .run(&Names, page("first", 1, Some("m")), fetch, |_| Ok(()))
             .await
             .unwrap_err();
         assert_eq!(e.kind, Kind::Protocol);
@@ -477,7 +496,7 @@ mod tests {
             async move { Ok(page(&format!("k{n}"), 10, Some(&format!("m{n}")))) }
         };
         let e = marker_walk(10, caps(1_000, 95))
-            .run(page("first", 10, Some("m")), fetch, name, |_| Ok(()))
+            .run(&Names, page("first", 10, Some("m")), fetch, |_| Ok(()))
             .await
             .unwrap_err();
         assert!(e.message.contains("key-pair cap (95 per"), "{e}");
@@ -490,11 +509,13 @@ mod tests {
 
     #[tokio::test(flavor = "current_thread")]
     async fn a_bad_item_on_the_page_comes_before_a_guard_error() {
-        let mut first = page("a", 2, Some("m"));
-        first.items = PageItems::Parsed(vec![json!({"name": "a"}), json!({"nom": "b"})]);
+        let first = (
+            vec![json!({"name": "a"}), json!({"nom": "b"})],
+            Some("m".into()),
+        );
         let fetch = |_: String| async { Ok(page("b", 2, None)) };
         let e = marker_walk(1, caps(1, 1_000))
-            .run(first, fetch, name, |_| Ok(()))
+            .run(&Names, first, fetch, |_| Ok(()))
             .await
             .unwrap_err();
         assert_eq!(e.message, "no name");

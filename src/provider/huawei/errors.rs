@@ -5,8 +5,6 @@
 use chrono::Utc;
 use serde_json::Value;
 
-use crate::provider::item::Field;
-
 use super::auth::Auth;
 use super::wire::scalar_string;
 use super::{KpsProvider, Op};
@@ -159,9 +157,7 @@ fn find_error(v: &Value, depth: u8) -> Option<ApiError> {
         ("errorCode", "errorMsg"),
         ("code", "message"),
     ] {
-        let code = obj
-            .get(code_key)
-            .and_then(|c| scalar_string(&Field::from_value(c)));
+        let code = obj.get(code_key).and_then(scalar_string);
         let message = obj.get(msg_key).and_then(Value::as_str).map(str::to_string);
         if code.is_some() || message.is_some() {
             let request_id = obj

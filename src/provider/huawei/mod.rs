@@ -20,8 +20,6 @@ mod wire;
 use async_trait::async_trait;
 use chrono::Utc;
 use serde_json::Value;
-
-use crate::provider::item::Field;
 use url::Url;
 
 use crate::config::Profile;
@@ -231,7 +229,7 @@ impl KpsProvider {
         let resp = self.send(&url, Some(project_id), Op::Show(name)).await?;
         let body: Value = resp.json()?;
         let detail = wire::reply_object(&body, "keypair", &resp, "the key pair detail")?;
-        self.to_keypair(&Field::from_value(detail), project_id)
+        self.value_to_keypair(detail, project_id)
     }
 }
 

@@ -4,31 +4,69 @@
 
 use serde_json::Value;
 
+use super::wire::{KpsItem, ListReply};
 use super::{KpsProvider, Op, MAX_PAGE};
 use crate::error::Result;
+use crate::http::HttpResponse;
 use crate::model::KeyPair;
-use crate::provider::item::{take_keypairs, Field, PageItems};
-use crate::provider::paging::{Caps, MarkerPage, MarkerWalk};
-use crate::provider::pipeline::ListHead;
+use crate::provider::paging::{Caps, MarkerReply, MarkerWalk};
+use crate::provider::wire::Loose;
 use crate::provider::{ListQuery, PageSink};
 use crate::sign::huawei as signer;
 
-fn marker_of(next_marker: Option<&Value>) -> Option<String> {
-    next_marker
-        .and_then(Value::as_str)
-        .filter(|m| !m.is_empty())
-        .map(str::to_string)
+fn marker_of(next_marker: Option<&str>) -> Option<String> {
+    next_marker.filter(|m| !m.is_empty()).map(str::to_string)
+}
+
+/// How the walk reads a KPS page (see [`MarkerReply`]).
+struct Pages<'k> {
+    kps: &'k KpsProvider,
+    project_id: &'k str,
+}
+
+impl MarkerReply for Pages<'_> {
+    type Page = HttpResponse;
+    type Item<'p> = KpsItem<'p>;
+    type Out = KeyPair;
+
+    fn read<'p>(&self, resp: &'p HttpResponse) -> Result<(Vec<KpsItem<'p>>, Option<String>)> {
+        if let Ok(reply) = crate::json::from_bytes::<ListReply<'_>>(&resp.body) {
+            let marker = reply.page_info.and_then(|p| p.next_marker);
+            let items = reply.keypairs.into_iter();
+            return Ok((
+                items.map(KpsItem::Raw).collect(),
+                marker_of(marker.as_ref().and_then(Loose::as_str)),
+            ));
+        }
+        // Anything the wire structs do not take (bad JSON, odd shapes, duplicate keys, bad
+        // items) gets the full parse and its errors, as it always did.
+        let mut body: Value = resp.json()?;
+        super::wire::reply_array(&body, "keypairs", resp, "the key pair list")?;
+        let next = marker_of(
+            body.get("page_info")
+                .and_then(|p| p.get("next_marker"))
+                .and_then(Value::as_str),
+        );
+        let items = match body.get_mut("keypairs").map(Value::take) {
+            Some(Value::Array(items)) => items,
+            _ => Vec::new(),
+        };
+        Ok((items.into_iter().map(KpsItem::Value).collect(), next))
+    }
+
+    fn convert(&self, _: &HttpResponse, item: &KpsItem<'_>) -> Result<KeyPair> {
+        self.kps.item_to_keypair(item, self.project_id)
+    }
 }
 
 impl KpsProvider {
-    /// One page as the server sent it: the marker it hands out and its items, read later (while
-    /// the next page is in flight) when a quick scan could read the rest.
+    /// One page as the server sent it, read when the walk gets to it.
     async fn fetch_page(
         &self,
         project_id: &str,
         limit: u32,
         marker: Option<&str>,
-    ) -> Result<MarkerPage<()>> {
+    ) -> Result<HttpResponse> {
         let limit_s = limit.to_string();
         let mut query = vec![("limit", limit_s.as_str())];
         if let Some(m) = marker {
@@ -39,31 +77,7 @@ impl KpsProvider {
             &format!("/v3/{}/keypairs", signer::encode(project_id)),
             &query,
         )?;
-        let resp = self.send(&url, Some(project_id), Op::List).await?;
-        if let Some(head) = ListHead::scan(&resp.body) {
-            let next = marker_of(head.page_info.as_ref().and_then(|p| p.get("next_marker")));
-            return Ok(MarkerPage {
-                items: PageItems::Raw(resp, head.items),
-                next,
-                with: (),
-            });
-        }
-        // Anything the scan does not take (bad JSON, odd shapes, duplicate keys) gets the full
-        // parse and its errors, as it always did.
-        let body: Value = resp.json()?;
-        super::wire::reply_array(&body, "keypairs", &resp, "the key pair list")?;
-        let next = marker_of(body.get("page_info").and_then(|p| p.get("next_marker")));
-        Ok(MarkerPage {
-            items: PageItems::Parsed(take_keypairs(body)),
-            next,
-            with: (),
-        })
-    }
-
-    fn convert(&self, item: &Field, project_id: &str) -> Result<KeyPair> {
-        // Each item is wrapped as {"keypair": {...}}; accept a bare object too.
-        let kp = item.as_object().and_then(|o| o.get("keypair"));
-        self.to_keypair(kp.unwrap_or(item), project_id)
+        self.send(&url, Some(project_id), Op::List).await
     }
 
     /// The whole list, page by page into `sink`, in the server's order (see
@@ -83,13 +97,12 @@ impl KpsProvider {
         let first = self.fetch_page(project_id, limit, None).await?;
         let fetch =
             |marker: String| async move { self.fetch_page(project_id, limit, Some(&marker)).await };
-        walk.run(
-            first,
-            fetch,
-            |(), item| self.convert(item, project_id),
-            |chunk| sink.take(chunk),
-        )
-        .await?;
+        let pages = Pages {
+            kps: self,
+            project_id,
+        };
+        walk.run(&pages, first, fetch, |chunk| sink.take(chunk))
+            .await?;
         Ok(())
     }
 }

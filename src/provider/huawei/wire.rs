@@ -1,6 +1,11 @@
-//! From KPS's JSON (list items and detail objects) to the KeyPair model.
+//! KPS's JSON as serde types (the list reply, its items, the detail object), and from them to
+//! the KeyPair model.
+
+use std::borrow::Cow;
 
 use chrono::{DateTime, TimeZone, Utc};
+use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::KpsProvider;
@@ -8,20 +13,115 @@ use crate::error::{Error, Result};
 use crate::http::HttpResponse;
 use crate::log;
 use crate::model::{KeyPair, KeyType, ProviderKind, Status};
-use crate::provider::item::{Field, Object};
+use crate::provider::wire::Loose;
+
+/// A ListKeypairs reply: its items are read one at a time as they are converted
+/// ([`KpsItem::Raw`]). A reply this does not take (a key twice, odd shapes) is read as a
+/// `Value` instead ([`KpsItem::Value`]).
+#[derive(Deserialize)]
+pub(super) struct ListReply<'a> {
+    #[serde(borrow)]
+    pub(super) keypairs: Vec<&'a RawValue>,
+    #[serde(borrow)]
+    pub(super) page_info: Option<PageInfo<'a>>,
+}
+
+#[derive(Deserialize)]
+pub(super) struct PageInfo<'a> {
+    #[serde(borrow)]
+    pub(super) next_marker: Option<Loose<'a>>,
+}
+
+/// A list item: `{"keypair": {...}}`.
+#[derive(Deserialize)]
+pub(super) struct Wrapped<'a> {
+    #[serde(borrow)]
+    pub(super) keypair: KpsKeyPair<'a>,
+}
+
+/// A list item as the walk converts it: its text in the reply (read by [`Wrapped`], or as a
+/// `Value` where that does not take it), or a `Value` where the reply was not the wire
+/// structs' to read.
+pub(super) enum KpsItem<'a> {
+    Raw(&'a RawValue),
+    Value(Value),
+}
+
+/// A key pair object, list item or detail. Only `name` is typed strictly (a key pair without one
+/// is an error, named from the `Value`); the clouds send the rest as they like (ids and codes as
+/// numbers or strings), and a value of an unexpected type is ignored as it always was.
+#[derive(Deserialize)]
+pub(super) struct KpsKeyPair<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    #[serde(borrow)]
+    id: Option<Loose<'a>>,
+    #[serde(borrow, rename = "type")]
+    key_type: Option<Loose<'a>>,
+    #[serde(borrow)]
+    fingerprint: Option<Loose<'a>>,
+    #[serde(borrow)]
+    public_key: Option<Loose<'a>>,
+    #[serde(borrow)]
+    create_time: Option<Loose<'a>>,
+    #[serde(borrow)]
+    description: Option<Loose<'a>>,
+    #[serde(borrow)]
+    user_id: Option<Loose<'a>>,
+    #[serde(borrow)]
+    scope: Option<Loose<'a>>,
+    #[serde(borrow)]
+    is_key_protection: Option<Loose<'a>>,
+    #[serde(borrow)]
+    frozen_state: Option<Loose<'a>>,
+    // Kept in `extra` when set.
+    #[serde(borrow)]
+    key_id: Option<Loose<'a>>,
+    #[serde(borrow)]
+    algorithm: Option<Loose<'a>>,
+    #[serde(borrow)]
+    delete_time: Option<Loose<'a>>,
+    #[serde(borrow)]
+    update_time: Option<Loose<'a>>,
+    #[serde(borrow)]
+    deleted: Option<Loose<'a>>,
+}
 
 impl KpsProvider {
-    /// The KeyPair model from a list item or a detail object.
-    pub(super) fn to_keypair(&self, v: &Field, project_id: &str) -> Result<KeyPair> {
-        let named = v.as_object().and_then(|o| Some((o, o.str("name")?)));
-        let Some((v, name)) = named else {
+    /// The KeyPair model from a list item.
+    pub(super) fn item_to_keypair(&self, item: &KpsItem, project_id: &str) -> Result<KeyPair> {
+        let parsed;
+        let v = match item {
+            KpsItem::Raw(raw) => match serde_json::from_str::<Wrapped>(raw.get()) {
+                Ok(w) => return self.to_keypair(&w.keypair, project_id),
+                Err(_) => {
+                    parsed = serde_json::from_str::<Value>(raw.get()).map_err(|e| {
+                        Error::protocol(format!("a key pair list item is not JSON: {e}"))
+                    })?;
+                    &parsed
+                }
+            },
+            KpsItem::Value(v) => v,
+        };
+        // Each item is wrapped as {"keypair": {...}}; accept a bare object too.
+        self.value_to_keypair(v.get("keypair").unwrap_or(v), project_id)
+    }
+
+    /// The KeyPair model from a key pair object parsed as a `Value`.
+    pub(super) fn value_to_keypair(&self, v: &Value, project_id: &str) -> Result<KeyPair> {
+        match KpsKeyPair::deserialize(v) {
+            Ok(kp) => self.to_keypair(&kp, project_id),
             // The field names only, never the values: a key pair object may carry a
             // `private_key` (KPS hosts them), and this message goes to stderr.
-            return Err(Error::protocol(format!(
+            Err(_) => Err(Error::protocol(format!(
                 "a key pair without a name (fields: {})",
                 field_names(v)
-            )));
-        };
+            ))),
+        }
+    }
+
+    fn to_keypair(&self, v: &KpsKeyPair, project_id: &str) -> Result<KeyPair> {
+        let name = &*v.name;
         let mut kp = KeyPair::new(
             &self.profile,
             ProviderKind::new("huawei"),
@@ -29,15 +129,15 @@ impl KpsProvider {
             name,
         );
         kp.project_id = Some(project_id.to_string());
-        kp.id = v.get("id").and_then(scalar_string);
-        kp.key_type = str_field(v, "type").and_then(KeyType::parse);
-        kp.provider_fingerprint = str_field(v, "fingerprint").map(str::to_string);
-        kp.created_at = v.get("create_time").and_then(epoch_time);
-        kp.description = str_field(v, "description").map(str::to_string);
-        kp.user_id = str_field(v, "user_id").map(str::to_string);
-        kp.scope = str_field(v, "scope").map(str::to_string);
-        kp.key_protection = v.get("is_key_protection").and_then(Field::as_bool);
-        if let Some(code) = v.get("frozen_state").and_then(scalar_string) {
+        kp.id = v.id.as_ref().and_then(Loose::scalar_string);
+        kp.key_type = str_field(&v.key_type).and_then(KeyType::parse);
+        kp.provider_fingerprint = str_field(&v.fingerprint).map(str::to_string);
+        kp.created_at = v.create_time.as_ref().and_then(epoch_time);
+        kp.description = str_field(&v.description).map(str::to_string);
+        kp.user_id = str_field(&v.user_id).map(str::to_string);
+        kp.scope = str_field(&v.scope).map(str::to_string);
+        kp.key_protection = v.is_key_protection.as_ref().and_then(Loose::as_bool);
+        if let Some(code) = v.frozen_state.as_ref().and_then(Loose::scalar_string) {
             kp.status = Some(if code == "0" {
                 Status::Active
             } else {
@@ -46,14 +146,14 @@ impl KpsProvider {
             kp.status_reason = frozen_reason(&code).map(str::to_string);
             kp.status_code = Some(code);
         }
-        for key in [
-            "key_id",
-            "algorithm",
-            "delete_time",
-            "update_time",
-            "deleted",
+        for (key, value) in [
+            ("key_id", &v.key_id),
+            ("algorithm", &v.algorithm),
+            ("delete_time", &v.delete_time),
+            ("update_time", &v.update_time),
+            ("deleted", &v.deleted),
         ] {
-            match v.get(key) {
+            match value {
                 None => {}
                 Some(value) if value.is_null() || value.as_str() == Some("") => {}
                 Some(value) => {
@@ -61,7 +161,7 @@ impl KpsProvider {
                 }
             }
         }
-        if let Some(pk) = str_field(v, "public_key") {
+        if let Some(pk) = str_field(&v.public_key) {
             if let Err(reason) = kp.set_public_key(pk) {
                 log::warn(&format!(
                     "profile {}: key pair {name}: cannot read its public key: {reason}",
@@ -74,24 +174,20 @@ impl KpsProvider {
 }
 
 /// A string, or a number written as a string (ids and frozen_state come as either).
-pub(super) fn scalar_string(v: &Field) -> Option<String> {
-    match v {
-        Field::Str(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        Field::Number(n) => Some(n.to_string()),
-        _ => None,
-    }
+pub(super) fn scalar_string(v: &Value) -> Option<String> {
+    Loose::deserialize(v).ok()?.scalar_string()
 }
 
-fn str_field<'v>(v: &'v Object, key: &str) -> Option<&'v str> {
-    v.str(key).filter(|s| !s.is_empty())
+fn str_field<'v>(v: &'v Option<Loose>) -> Option<&'v str> {
+    v.as_ref()?.as_str().filter(|s| !s.is_empty())
 }
 
 /// `create_time` is documented as seconds, but the Terraform provider reads it as milliseconds:
 /// a value above 1e11 (year 5138 in seconds, 1973 in ms) is milliseconds. 0 means "not set".
-fn epoch_time(v: &Field) -> Option<DateTime<Utc>> {
+fn epoch_time(v: &Loose) -> Option<DateTime<Utc>> {
     let raw = match v {
-        Field::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64))?,
-        Field::Str(s) => s.trim().parse::<i64>().ok()?,
+        Loose::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64))?,
+        Loose::Str(s) => s.trim().parse::<i64>().ok()?,
         _ => return None,
     };
     if raw <= 0 {
@@ -155,11 +251,19 @@ fn missing_field(field: &str, shape: &str, resp: &HttpResponse, what: &str) -> E
 }
 
 /// `a, b, c` for an object's keys; what the value is, for anything else.
-fn field_names(v: &Field) -> String {
-    match v.as_object() {
-        Some(obj) if obj.is_empty() => "none".to_string(),
-        Some(obj) => obj.iter().map(|(k, _)| k).collect::<Vec<_>>().join(", "),
-        None => format!("not an object but {}", v.json_type()),
+fn field_names(v: &Value) -> String {
+    match v {
+        Value::Object(obj) if obj.is_empty() => "none".to_string(),
+        Value::Object(obj) => obj
+            .keys()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", "),
+        Value::String(_) => "not an object but a string".to_string(),
+        Value::Array(_) => "not an object but an array".to_string(),
+        Value::Number(_) => "not an object but a number".to_string(),
+        Value::Bool(_) => "not an object but a boolean".to_string(),
+        Value::Null => "not an object but null".to_string(),
     }
 }
 
@@ -198,9 +302,7 @@ mod tests {
             "id": 7,
             "private_key": "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjE=\n",
         });
-        let e = kps
-            .to_keypair(&Field::from_value(&item), PROJECT)
-            .unwrap_err();
+        let e = kps.value_to_keypair(&item, PROJECT).unwrap_err();
         assert_eq!(e.kind, crate::error::Kind::Protocol);
         assert!(e.message.contains("id, private_key"), "{}", e.message);
         assert!(
@@ -209,7 +311,7 @@ mod tests {
             e.message
         );
         let e = kps
-            .to_keypair(&Field::from_value(&serde_json::json!("x")), PROJECT)
+            .value_to_keypair(&serde_json::json!("x"), PROJECT)
             .unwrap_err();
         assert!(
             e.message.contains("not an object but a string"),
@@ -219,23 +321,55 @@ mod tests {
     }
 
     #[test]
-    fn create_time_units() {
-        let ms = epoch_time(&Field::from_value(&serde_json::json!(
-            1_704_067_200_000_i64
-        )))
+    fn list_items_read_as_value_reads_them() {
+        let kps = offline_provider("cn-north-4");
+        let read = |item: &str| {
+            let raw = RawValue::from_string(item.to_string()).unwrap();
+            kps.item_to_keypair(&KpsItem::Raw(&raw), PROJECT)
+        };
+        let kp = read(
+            r#"{"keypair":{"name":"a","id":7,"frozen_state":"1","key_id":"k","algorithm":""}}"#,
+        )
         .unwrap();
-        let s = epoch_time(&Field::from_value(&serde_json::json!(1_704_067_200))).unwrap();
+        assert_eq!((kp.name.as_str(), kp.id.as_deref()), ("a", Some("7")));
+        assert_eq!(kp.status_code.as_deref(), Some("1"));
+        assert_eq!(kp.extra.keys().collect::<Vec<_>>(), ["key_id"]);
+        // A bare object, and a key twice (the last wins, as in `Value`).
+        assert_eq!(read(r#"{"name":"bare"}"#).unwrap().name, "bare");
+        let twice = read(r#"{"keypair":{"name":"a","name":"b","type":"ssh","type":5}}"#).unwrap();
+        assert_eq!((twice.name.as_str(), twice.key_type), ("b", None));
+        // A value of another type is ignored; a missing name is an error naming the fields.
+        assert_eq!(
+            read(r#"{"keypair":{"name":"c","type":[1]}}"#)
+                .unwrap()
+                .key_type,
+            None
+        );
+        let e = read(r#"{"keypair":{"nom":"c","private_key":"secret"}}"#).unwrap_err();
+        assert!(
+            e.message.contains("(fields: nom, private_key)"),
+            "{}",
+            e.message
+        );
+        assert!(!e.message.contains("secret"), "{}", e.message);
+    }
+
+    fn loose(v: &Value) -> Loose<'_> {
+        Loose::deserialize(v).unwrap()
+    }
+
+    #[test]
+    fn create_time_units() {
+        let ms = epoch_time(&loose(&serde_json::json!(1_704_067_200_000_i64))).unwrap();
+        let s = epoch_time(&loose(&serde_json::json!(1_704_067_200))).unwrap();
         assert_eq!(ms, s);
         assert_eq!(ms.to_rfc3339(), "2024-01-01T00:00:00+00:00");
         assert_eq!(
-            epoch_time(&Field::from_value(&serde_json::json!("1704067200"))),
+            epoch_time(&loose(&serde_json::json!("1704067200"))),
             Some(s)
         );
-        assert_eq!(epoch_time(&Field::from_value(&serde_json::json!(0))), None);
-        assert_eq!(
-            epoch_time(&Field::from_value(&serde_json::json!(null))),
-            None
-        );
+        assert_eq!(epoch_time(&loose(&serde_json::json!(0))), None);
+        assert_eq!(epoch_time(&loose(&serde_json::json!(null))), None);
     }
 
     #[test]
@@ -246,13 +380,7 @@ mod tests {
             Some("ordinary, police and violation freeze")
         );
         assert_eq!(frozen_reason("11"), None);
-        assert_eq!(
-            scalar_string(&Field::from_value(&serde_json::json!(3))),
-            Some("3".into())
-        );
-        assert_eq!(
-            scalar_string(&Field::from_value(&serde_json::json!("3"))),
-            Some("3".into())
-        );
+        assert_eq!(scalar_string(&serde_json::json!(3)), Some("3".into()));
+        assert_eq!(scalar_string(&serde_json::json!("3")), Some("3".into()));
     }
 }

@@ -5,10 +5,13 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
 use futures::StreamExt;
+use serde::Deserialize;
 use serde_json::Value;
 use url::Url;
 
+use super::wire::{self, NovaItem, NovaKeyPair};
 use super::*;
+use crate::provider::wire::Loose;
 
 /// Nova's default `[api] max_limit`.
 const DEFAULT_PAGE_SIZE: u32 = 1000;
@@ -123,26 +126,62 @@ impl NovaProvider {
         }
     }
 
-    pub(super) fn to_keypair(
+    /// The KeyPair model from a list item.
+    pub(super) fn item_to_keypair(
         &self,
         s: &Session,
-        v: &Field,
+        item: &NovaItem,
         user_id: Option<&str>,
     ) -> Result<KeyPair> {
-        let named = v.as_object().and_then(|o| Some((o, o.str("name")?)));
-        let Some((v, name)) = named else {
-            return Err(self.place(Error::protocol(format!(
-                "a key pair in Nova's reply has no name: {}",
-                snippet(&v.to_value())
-            ))));
+        let parsed;
+        let v = match item {
+            NovaItem::Raw(raw) => match serde_json::from_str::<wire::Wrapped>(raw.get()) {
+                Ok(w) => return Ok(self.to_keypair(s, &w.keypair, user_id)),
+                Err(_) => {
+                    parsed = serde_json::from_str::<Value>(raw.get()).map_err(|e| {
+                        self.place(Error::protocol(format!(
+                            "a key pair in Nova's reply is not JSON: {e}"
+                        )))
+                    })?;
+                    &parsed
+                }
+            },
+            NovaItem::Value(v) => v,
         };
+        // Items are wrapped as {"keypair": {...}}; accept a bare object too.
+        self.value_to_keypair(s, v.get("keypair").unwrap_or(v), user_id)
+    }
+
+    /// The KeyPair model from a key pair object parsed as a `Value`.
+    pub(super) fn value_to_keypair(
+        &self,
+        s: &Session,
+        v: &Value,
+        user_id: Option<&str>,
+    ) -> Result<KeyPair> {
+        match NovaKeyPair::deserialize(v) {
+            Ok(kp) => Ok(self.to_keypair(s, &kp, user_id)),
+            Err(_) => Err(self.place(Error::protocol(format!(
+                "a key pair in Nova's reply has no name: {}",
+                snippet(v)
+            )))),
+        }
+    }
+
+    fn to_keypair(&self, s: &Session, v: &NovaKeyPair, user_id: Option<&str>) -> KeyPair {
+        let name = &*v.name;
         let region = s.region.as_deref().or(self.region.as_deref());
         let mut kp = KeyPair::new(&self.profile, self.kind, region, name);
         if let Auth::Aksk(AkSk { project_id, .. }) = &self.auth {
             kp.project_id = Some(project_id.clone());
         }
-        kp.key_type = v.str("type").and_then(KeyType::parse);
-        if let Some(pk) = v.str("public_key") {
+        let text = |f: &Option<Loose>| f.as_ref().and_then(Loose::as_str).map(str::to_string);
+        kp.key_type = v
+            .key_type
+            .as_ref()
+            .and_then(Loose::as_str)
+            .and_then(KeyType::parse);
+        if let Some(pk) = v.public_key.as_ref().and_then(Loose::as_str) {
             // Below 2.2 Nova does not say `type`; a PEM certificate is an x509 entry all the same.
             if kp.key_type.is_none() && pk.trim_start().starts_with("-----BEGIN CERTIFICATE-----") {
                 kp.key_type = Some(KeyType::X509);
@@ -153,36 +192,28 @@ impl NovaProvider {
                 ));
             }
         }
-        let text = |k: &str| v.str(k).map(str::to_string);
-        kp.provider_fingerprint = text("fingerprint");
-        kp.id = match v.get("id") {
-            Some(Field::Number(n)) => Some(n.to_string()),
-            Some(Field::Str(s)) if !s.is_empty() => Some(s.to_string()),
+        kp.provider_fingerprint = text(&v.fingerprint);
+        kp.id = match &v.id {
+            Some(Loose::Number(n)) => Some(n.to_string()),
+            Some(Loose::Str(s)) if !s.is_empty() => Some(s.to_string()),
             _ => None,
         };
-        kp.user_id = text("user_id").or_else(|| user_id.map(str::to_string));
-        kp.created_at = v.str("created_at").and_then(parse_time);
-        kp.description = text("description").filter(|d| !d.is_empty());
-        kp.key_protection = v.get("is_key_protection").and_then(Field::as_bool);
-        const MAPPED: &[&str] = &[
-            "name",
-            "type",
-            "public_key",
-            "fingerprint",
-            "id",
-            "user_id",
-            "created_at",
-            "description",
-            "is_key_protection",
-        ];
-        for (k, val) in v.iter() {
+        kp.user_id = text(&v.user_id).or_else(|| user_id.map(str::to_string));
+        kp.created_at = v
+            .created_at
+            .as_ref()
+            .and_then(Loose::as_str)
+            .and_then(parse_time);
+        kp.description = text(&v.description).filter(|d| !d.is_empty());
+        kp.key_protection = v.is_key_protection.as_ref().and_then(Loose::as_bool);
+        for (k, val) in &v.other {
             // `deleted: false` is on every live key pair and says nothing.
             let noise = val.is_null() || (k == "deleted" && val.as_bool() == Some(false));
-            if !MAPPED.contains(&k) && !noise {
+            if !noise {
                 kp.extra.insert(k.to_string(), val.to_value());
             }
         }
-        Ok(kp)
+        kp
     }
 
     /// The whole list, page by page into `sink`, in the server's order. The next page is
@@ -318,12 +349,13 @@ impl NovaProvider {
         let fetch = |marker: String| async move {
             self.fetch_page(mv, page_size, Some(&marker), user).await
         };
-        let convert = |session: &Arc<Session>, item: &Field<'_>| {
-            let kp = item.as_object().and_then(|o| o.get("keypair"));
-            self.to_keypair(session, kp.unwrap_or(item), owner.as_deref())
+        let pages = Pages {
+            nova: self,
+            mv,
+            owner: owner.as_deref(),
         };
         let walked = walk
-            .run(first, fetch, convert, |chunk| sink.take(chunk))
+            .run(&pages, first, fetch, |chunk| sink.take(chunk))
             .await
             .map_err(|e| self.place(e))?;
         if !paged {
@@ -381,7 +413,8 @@ impl NovaProvider {
         }
     }
 
-    /// One list request: a page after `marker` from 2.35, the whole list in one reply before.
+    /// One list request: a page after `marker` from 2.35, the whole list in one reply before;
+    /// read when the walk gets to it ([`Pages`]).
     pub(super) async fn fetch_page(
         &self,
         mv: Microversion,
@@ -404,42 +437,8 @@ impl NovaProvider {
         } else {
             format!("/os-keypairs?{}", params.join("&"))
         };
-        let (resp, session) = self
-            .get_raw(&suffix, Some(mv), Action::List { user_id: user })
-            .await?;
-        // Below 2.35 the reply is the whole list. From it, the next page starts after this
-        // one's last name, when the reply links to a next page.
-        let next = |has_next: bool, last: Option<&Value>| {
-            (mv >= MV_PAGING && has_next)
-                .then(|| last.and_then(item_name).map(str::to_string))
-                .flatten()
-        };
-        if let Some(head) = ListHead::scan(&resp.body) {
-            let last = head.last_item(&resp.body);
-            return Ok(NovaPage {
-                next: next(links_have_next(head.links.as_ref()), last.as_ref()),
-                items: PageItems::Raw(resp, head.items),
-                with: session,
-            });
-        }
-        // Anything the scan does not take (bad JSON, odd shapes, duplicate keys) gets the full
-        // parse and its errors, as it always did.
-        let body: Value = resp.json().map_err(|e| self.place(e))?;
-        let has_next = has_next_link(&body);
-        let items = match body.get("keypairs") {
-            Some(Value::Array(_)) => take_keypairs(body),
-            _ => {
-                return Err(self.place(Error::protocol(format!(
-                    "Nova's list reply has no `keypairs` array: {}",
-                    snippet(&body)
-                ))))
-            }
-        };
-        Ok(NovaPage {
-            next: next(has_next, items.last()),
-            items: PageItems::Parsed(items),
-            with: session,
-        })
+        self.get_raw(&suffix, Some(mv), Action::List { user_id: user })
+            .await
     }
 
     pub(super) fn warn_if_capped(&self, mv: Microversion, n: usize) {
@@ -494,13 +493,73 @@ impl NovaProvider {
                 snippet(&body)
             )))
         })?;
-        self.to_keypair(&session, &Field::from_value(kp), user)
+        self.value_to_keypair(&session, kp, user)
     }
 }
 
 pub(super) fn join(base: &Url, suffix: &str) -> Result<Url> {
     let text = format!("{}{suffix}", base.as_str().trim_end_matches('/'));
     Url::parse(&text).map_err(|e| Error::other(format!("cannot build the URL {text}: {e}")))
+}
+
+/// How the walk reads a Nova page (see [`MarkerReply`]).
+struct Pages<'n> {
+    nova: &'n NovaProvider,
+    /// The microversion the pages are asked for at: below 2.35 the reply is the whole list.
+    mv: Microversion,
+    /// Whose key pairs, when the items do not say (before 2.10).
+    owner: Option<&'n str>,
+}
+
+impl Pages<'_> {
+    /// From 2.35, the next page starts after this one's last name, when the reply links to a
+    /// next page.
+    fn next(&self, has_next: bool, last_name: impl FnOnce() -> Option<String>) -> Option<String> {
+        (self.mv >= MV_PAGING && has_next).then(last_name).flatten()
+    }
+}
+
+impl MarkerReply for Pages<'_> {
+    type Page = NovaPage;
+    type Item<'p> = NovaItem<'p>;
+    type Out = KeyPair;
+
+    fn read<'p>(&self, page: &'p NovaPage) -> Result<(Vec<NovaItem<'p>>, Option<String>)> {
+        let resp = &page.0;
+        if let Ok(reply) = crate::json::from_bytes::<wire::ListReply<'_>>(&resp.body) {
+            let next = self.next(reply.has_next(), || {
+                let last = reply.keypairs.last()?.get();
+                match serde_json::from_str::<wire::Wrapped>(last) {
+                    Ok(w) => Some(w.keypair.name.into_owned()),
+                    Err(_) => item_name(&serde_json::from_str(last).ok()?).map(str::to_string),
+                }
+            });
+            let items = reply.keypairs.into_iter();
+            return Ok((items.map(NovaItem::Raw).collect(), next));
+        }
+        // Anything the wire structs do not take (bad JSON, odd shapes, duplicate keys, bad
+        // items) gets the full parse and its errors, as it always did.
+        let mut body: Value = resp.json().map_err(|e| self.nova.place(e))?;
+        let has_next = has_next_link(&body);
+        if !body.get("keypairs").is_some_and(Value::is_array) {
+            return Err(self.nova.place(Error::protocol(format!(
+                "Nova's list reply has no `keypairs` array: {}",
+                snippet(&body)
+            ))));
+        }
+        let items = match body.get_mut("keypairs").map(Value::take) {
+            Some(Value::Array(items)) => items,
+            _ => Vec::new(),
+        };
+        let next = self.next(has_next, || {
+            items.last().and_then(item_name).map(str::to_string)
+        });
+        Ok((items.into_iter().map(NovaItem::Value).collect(), next))
+    }
+
+    fn convert(&self, page: &NovaPage, item: &NovaItem<'_>) -> Result<KeyPair> {
+        self.nova.item_to_keypair(&page.1, item, self.owner)
+    }
 }
 
 /// Whether a list reply links to a next page. Only the link's presence is used: its href may

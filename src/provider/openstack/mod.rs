@@ -29,9 +29,7 @@ use crate::error::{Error, Kind, Result};
 use crate::http::{judge_by_status, retry_after, Http, HttpRequest, HttpResponse, Verdict};
 use crate::log;
 use crate::model::{KeyPair, KeyType, ProviderKind};
-use crate::provider::item::{take_keypairs, Field, PageItems};
-use crate::provider::paging::{Caps, MarkerPage, MarkerWalk};
-use crate::provider::pipeline::ListHead;
+use crate::provider::paging::{Caps, MarkerReply, MarkerWalk};
 use crate::provider::{Context, ListQuery, PageSink, Provider};
 use crate::secret::Secret;
 
@@ -43,6 +41,7 @@ mod microversion;
 mod session;
 pub mod settings;
 pub mod token_cache;
+mod wire;
 
 pub use microversion::Microversion;
 use microversion::{MV_PAGING, MV_TYPE, MV_USER_ID};
@@ -126,9 +125,8 @@ struct Session {
     entry: Mutex<Option<Entry>>,
 }
 
-/// One list reply: its items (parsed while the next page is in flight when a quick scan could
-/// read the rest), where the list goes on, and the session it was fetched with.
-type NovaPage = MarkerPage<Arc<Session>>;
+/// One list page as fetched: the reply, and the session it was fetched with.
+type NovaPage = (HttpResponse, Arc<Session>);
 
 impl Session {
     fn known_max(&self) -> Option<Microversion> {
