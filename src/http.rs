@@ -295,11 +295,18 @@ pub struct HttpOptions {
     pub user_agent: String,
     /// The largest reply body read; a longer one is refused rather than held in memory.
     pub max_body: usize,
+    /// The most reply bytes being received at once, over every request of the run: replies
+    /// arrive concurrently, and each may be up to `max_body`.
+    pub max_in_flight: usize,
 }
 
 /// 10,000 key pairs are a few MB; a reply past this is not a key pair listing (a wrong endpoint
 /// streaming a file, or a broken proxy) and would otherwise be read whole into memory.
 pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
+
+/// Real replies are under a few MB each, so sixteen at once are far below this; ten hostile
+/// 60 MiB replies at once would otherwise hold 600 MB.
+pub const MAX_IN_FLIGHT_BYTES: usize = 96 * 1024 * 1024;
 
 impl Default for HttpOptions {
     fn default() -> Self {
@@ -308,6 +315,7 @@ impl Default for HttpOptions {
             retry: RetryPolicy::default(),
             user_agent: format!("keyctl/{}", env!("CARGO_PKG_VERSION")),
             max_body: MAX_BODY_BYTES,
+            max_in_flight: MAX_IN_FLIGHT_BYTES,
         }
     }
 }
@@ -320,6 +328,9 @@ pub struct Http {
     proxies: Arc<Proxies>,
     /// The profile's own proxy (`proxy = "…"`), which takes the environment's place.
     profile_proxy: Option<ProfileProxy>,
+    /// Permits for the reply bytes being received, one per KiB, shared by every client of the
+    /// run (see [`HttpOptions::max_in_flight`]).
+    in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 impl Http {
@@ -336,6 +347,7 @@ impl Http {
         }
         Ok(Http {
             client: build(Self::builder(&options, None)?)?,
+            in_flight: Arc::new(tokio::sync::Semaphore::new(kib(options.max_in_flight))),
             options: Arc::new(options),
             proxies: Arc::new(proxies),
             profile_proxy: None,
@@ -359,6 +371,7 @@ impl Http {
             options: self.options.clone(),
             proxies: self.proxies.clone(),
             profile_proxy,
+            in_flight: self.in_flight.clone(),
         })
     }
 
@@ -520,6 +533,10 @@ impl Http {
         // which would otherwise be copied through a dozen reallocations.
         let expected = resp.content_length().unwrap_or(0).min(max as u64);
         let mut body = Vec::with_capacity(expected as usize);
+        // Held until the body is whole; the bytes then belong to the caller, who parses and
+        // drops them.
+        let mut held: Vec<tokio::sync::OwnedSemaphorePermit> = Vec::new();
+        let mut counted = 0usize;
         while let Some(chunk) = resp
             .chunk()
             .await
@@ -529,9 +546,32 @@ impl Http {
                 return Err(too_big());
             }
             body.extend_from_slice(&chunk);
+            let more = kib(body.len()) - counted;
+            if more > 0 {
+                let permit = self.in_flight.clone().try_acquire_many_owned(more as u32);
+                held.push(permit.map_err(|_| self.over_budget(url, status))?);
+                counted += more;
+            }
         }
         Ok(body)
     }
+
+    /// The replies being received at once passed [`HttpOptions::max_in_flight`]: not retried,
+    /// since the same replies would come again.
+    fn over_budget(&self, url: &Url, status: u16) -> Error {
+        Error::protocol(format!(
+            "the reply from {} took the replies being received at once past {} MiB; not key pair listings",
+            url.host_str().unwrap_or("?"),
+            self.options.max_in_flight >> 20
+        ))
+        .with_status(status)
+        .with_hint("check the profile's endpoint: real replies are a few MB")
+    }
+}
+
+/// Bytes in whole KiB, rounded up (the budget's unit).
+fn kib(bytes: usize) -> usize {
+    bytes.div_ceil(1024)
 }
 
 fn finish(mut e: Error, attempts: u32) -> Error {
@@ -1105,6 +1145,72 @@ mod tests {
             }
         });
         url
+    }
+
+    /// A server that sends `len` bytes in 8 KiB pieces, a few milliseconds apart.
+    fn slow_reply_server(len: usize) -> String {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for conn in listener.incoming().take(4) {
+                let Ok(mut conn) = conn else { return };
+                std::thread::spawn(move || {
+                    let mut buf = [0u8; 4096];
+                    let _ = conn.read(&mut buf);
+                    let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {len}\r\n\r\n");
+                    let _ = conn.write_all(head.as_bytes());
+                    for piece in vec![b'x'; len].chunks(8 * 1024) {
+                        if conn.write_all(piece).is_err() {
+                            return;
+                        }
+                        std::thread::sleep(Duration::from_millis(3));
+                    }
+                });
+            }
+        });
+        url
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn replies_received_at_once_are_bounded_for_the_whole_run() {
+        let http = Http::new(HttpOptions {
+            max_in_flight: 256 * 1024,
+            ..Default::default()
+        })
+        .unwrap();
+        let get = |url: String| {
+            let http = http.clone();
+            async move {
+                let url = Url::parse(&url).unwrap();
+                http.execute(
+                    || Ok(HttpRequest::get(url.clone())),
+                    |_| Verdict::Accept,
+                    None,
+                )
+                .await
+            }
+        };
+        // One 200 KiB reply fits; so does the next, once the first is whole.
+        assert!(get(slow_reply_server(200 * 1024)).await.is_ok());
+        assert!(get(slow_reply_server(200 * 1024)).await.is_ok());
+        // Two at once do not.
+        let (a, b) = tokio::join!(
+            get(slow_reply_server(200 * 1024)),
+            get(slow_reply_server(200 * 1024))
+        );
+        let errors: Vec<Error> = [a, b].into_iter().filter_map(|r| r.err()).collect();
+        assert!(!errors.is_empty(), "both replies were read whole");
+        for e in errors {
+            assert_eq!(e.kind, Kind::Protocol, "{e}");
+            assert!(e.message.contains("being received at once"), "{e}");
+            assert_eq!(e.attempts, Some(1), "not retried");
+        }
+        assert_eq!(
+            http.in_flight.available_permits(),
+            256,
+            "every permit is back"
+        );
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
