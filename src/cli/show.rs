@@ -123,7 +123,7 @@ pub async fn run(env: &Env<'_>, args: &ShowArgs) -> anyhow::Result<i32> {
             let objects = output::key_objects(&found);
             write_stdout(env.io, |out| match style.format {
                 Format::Json => {
-                    serde_json::to_writer_pretty(&mut *out, &objects)?;
+                    output::write_json_pretty(&mut *out, &objects)?;
                     writeln!(out)
                 }
                 Format::Table => {

@@ -115,7 +115,7 @@ pub trait Record: Serialize {
             let mut ser = serde_json::Serializer::with_formatter(out, InArray::default());
             self.serialize(&mut ser).map_err(io::Error::from)
         } else {
-            serde_json::to_writer(out, self).map_err(io::Error::from)
+            write_json_compact(out, self)
         }
     }
 
@@ -196,6 +196,9 @@ impl InArray {
 }
 
 impl serde_json::ser::Formatter for InArray {
+    fn write_string_fragment<W: ?Sized + Write>(&mut self, w: &mut W, s: &str) -> io::Result<()> {
+        write_safe_fragment(w, s)
+    }
     fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
         self.open(w, b"[")
     }
@@ -225,6 +228,88 @@ impl serde_json::ser::Formatter for InArray {
         self.has_value = true;
         Ok(())
     }
+}
+
+/// A JSON string's text with the characters JSON allows raw but a terminal or a reader may act
+/// on escaped as `\uXXXX`: C1 controls (U+0080–U+009F; U+009B starts a terminal sequence on
+/// some terminals) and bidirectional overrides and isolates (a name shown later by `jq -r`
+/// must not reorder the line around it). The JSON stays valid and decodes to the same string.
+fn write_safe_fragment<W: ?Sized + Write>(w: &mut W, s: &str) -> io::Result<()> {
+    let risky = |c: char| matches!(c, '\u{80}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
+    let mut start = 0;
+    for (i, c) in s.char_indices() {
+        if risky(c) {
+            w.write_all(&s.as_bytes()[start..i])?;
+            write!(w, "\\u{:04x}", c as u32)?;
+            start = i + c.len_utf8();
+        }
+    }
+    w.write_all(&s.as_bytes()[start..])
+}
+
+/// serde_json's compact layout, strings written by [`write_safe_fragment`].
+struct Compact;
+
+impl serde_json::ser::Formatter for Compact {
+    fn write_string_fragment<W: ?Sized + Write>(&mut self, w: &mut W, s: &str) -> io::Result<()> {
+        write_safe_fragment(w, s)
+    }
+}
+
+/// serde_json's pretty layout, strings written by [`write_safe_fragment`].
+struct Pretty(serde_json::ser::PrettyFormatter<'static>);
+
+impl serde_json::ser::Formatter for Pretty {
+    fn write_string_fragment<W: ?Sized + Write>(&mut self, w: &mut W, s: &str) -> io::Result<()> {
+        write_safe_fragment(w, s)
+    }
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_array(w)
+    }
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array(w)
+    }
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.0.begin_array_value(w, first)
+    }
+    fn end_array_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_array_value(w)
+    }
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object(w)
+    }
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object(w)
+    }
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.0.begin_object_key(w, first)
+    }
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.begin_object_value(w)
+    }
+    fn end_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.0.end_object_value(w)
+    }
+}
+
+/// `value` as compact JSON (one JSONL line), with [`write_safe_fragment`]'s escapes.
+pub fn write_json_compact<W: Write + ?Sized, T: Serialize + ?Sized>(
+    out: &mut W,
+    value: &T,
+) -> io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(out, Compact);
+    value.serialize(&mut ser).map_err(io::Error::from)
+}
+
+/// `value` as pretty JSON, as `serde_json::to_writer_pretty` writes it, with
+/// [`write_safe_fragment`]'s escapes.
+pub fn write_json_pretty<W: Write + ?Sized, T: Serialize + ?Sized>(
+    out: &mut W,
+    value: &T,
+) -> io::Result<()> {
+    let formatter = Pretty(serde_json::ser::PrettyFormatter::new());
+    let mut ser = serde_json::Serializer::with_formatter(out, formatter);
+    value.serialize(&mut ser).map_err(io::Error::from)
 }
 
 /// Rows written as they come, in chunks, so a listing never holds more than it must: JSON (one
@@ -412,7 +497,7 @@ pub fn render_object(
 ) -> io::Result<()> {
     match style.format {
         Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, object)?;
+            write_json_pretty(&mut *out, object)?;
             writeln!(out)
         }
         Format::Table => {
@@ -619,6 +704,50 @@ mod tests {
             .unwrap();
             assert_eq!(String::from_utf8(out).unwrap(), expected, "{format:?}");
         }
+    }
+
+    #[test]
+    fn json_escapes_c1_controls_and_bidi_overrides_and_keeps_the_data() {
+        let name = "a\u{9b}2J\u{202e}b\u{1b}c";
+        for format in [Format::Json, Format::Jsonl] {
+            let k = KeyPair::new("hw", ProviderKind::new("huawei"), None, name);
+            let mut out = Vec::new();
+            render_objects(
+                &mut out,
+                &key_objects(&[k]),
+                &style(format),
+                &["name"],
+                "name",
+            )
+            .unwrap();
+            let text = String::from_utf8(out).unwrap();
+            assert!(
+                !text.contains('\u{9b}') && !text.contains('\u{202e}') && !text.contains('\u{1b}'),
+                "{format:?}: {text:?}"
+            );
+            assert!(
+                text.contains("\\u009b") && text.contains("\\u202e"),
+                "{text}"
+            );
+            let first = text.lines().find(|l| l.contains("a\\u009b")).unwrap();
+            let v: Value = if format == Format::Json {
+                serde_json::from_str(&text).unwrap()
+            } else {
+                serde_json::from_str(first).unwrap()
+            };
+            let got = if format == Format::Json {
+                &v[0]["name"]
+            } else {
+                &v["name"]
+            };
+            assert_eq!(got, name, "the data is the same");
+        }
+        let mut out = Vec::new();
+        write_json_pretty(&mut out, &serde_json::json!({"n": name})).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "{\n  \"n\": \"a\\u009b2J\\u202eb\\u001bc\"\n}"
+        );
     }
 
     #[test]
