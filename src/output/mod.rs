@@ -235,6 +235,11 @@ impl serde_json::ser::Formatter for InArray {
 /// some terminals) and bidirectional overrides and isolates (a name shown later by `jq -r`
 /// must not reorder the line around it). The JSON stays valid and decodes to the same string.
 fn write_safe_fragment<W: ?Sized + Write>(w: &mut W, s: &str) -> io::Result<()> {
+    // Nearly every string (names, fingerprints, public keys) is ASCII: one quick pass over its
+    // bytes, and none over its characters.
+    if s.is_ascii() {
+        return w.write_all(s.as_bytes());
+    }
     let risky = |c: char| matches!(c, '\u{80}'..='\u{9f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}');
     let mut start = 0;
     for (i, c) in s.char_indices() {
