@@ -13,6 +13,8 @@
 mod auth;
 mod errors;
 mod paging;
+#[doc(hidden)]
+pub mod probe;
 pub mod regions;
 pub mod settings;
 mod wire;

@@ -19,9 +19,9 @@ fn marker_of(next_marker: Option<&str>) -> Option<String> {
 }
 
 /// How the walk reads a KPS page (see [`MarkerReply`]).
-struct Pages<'k> {
-    kps: &'k KpsProvider,
-    project_id: &'k str,
+pub(super) struct Pages<'k> {
+    pub(super) kps: &'k KpsProvider,
+    pub(super) project_id: &'k str,
 }
 
 impl MarkerReply for Pages<'_> {

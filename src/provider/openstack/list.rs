@@ -503,12 +503,12 @@ pub(super) fn join(base: &Url, suffix: &str) -> Result<Url> {
 }
 
 /// How the walk reads a Nova page (see [`MarkerReply`]).
-struct Pages<'n> {
-    nova: &'n NovaProvider,
+pub(super) struct Pages<'n> {
+    pub(super) nova: &'n NovaProvider,
     /// The microversion the pages are asked for at: below 2.35 the reply is the whole list.
-    mv: Microversion,
+    pub(super) mv: Microversion,
     /// Whose key pairs, when the items do not say (before 2.10).
-    owner: Option<&'n str>,
+    pub(super) owner: Option<&'n str>,
 }
 
 impl Pages<'_> {

@@ -38,6 +38,8 @@ mod errors;
 pub mod keystone;
 mod list;
 mod microversion;
+#[doc(hidden)]
+pub mod probe;
 mod session;
 pub mod settings;
 pub mod token_cache;

@@ -12,6 +12,8 @@
 mod endpoint;
 mod errors;
 mod paging;
+#[doc(hidden)]
+pub mod probe;
 pub mod regions;
 pub mod settings;
 mod tccli;
