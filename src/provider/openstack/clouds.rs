@@ -77,9 +77,46 @@ fn first_existing(files: &[PathBuf]) -> Option<&PathBuf> {
     files.iter().find(|p| p.is_file())
 }
 
+/// A clouds.yaml is a few KB; a larger file is not one (and would be read whole).
+const MAX_YAML_BYTES: u64 = 1024 * 1024;
+
+/// Deeper `[` / `{` nesting than YAML's reader accepts (128) takes it time quadratic in the
+/// depth to refuse: a file planted in the current directory could hold keyctl up for minutes.
+/// Counted without regard to quotes or comments, so a generous bound: a real file never comes
+/// near it, and nesting it lets through is refused by the reader in no time.
+const MAX_FLOW_DEPTH: usize = 256;
+
+fn deepest_flow_nesting(text: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    for b in text.bytes() {
+        match b {
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 fn read_yaml(path: &Path) -> Result<Mapping> {
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    if size > MAX_YAML_BYTES {
+        return Err(Error::config(format!(
+            "{} is {size} bytes, more than a clouds.yaml holds (1 MiB at most)",
+            path.display()
+        )));
+    }
     let text = std::fs::read_to_string(path)
         .map_err(|e| Error::config(format!("cannot read {}: {e}", path.display())))?;
+    if deepest_flow_nesting(&text) > MAX_FLOW_DEPTH {
+        return Err(Error::config(format!(
+            "{} nests `[` or `{{` deeper than {MAX_FLOW_DEPTH} levels; not a clouds.yaml",
+            path.display()
+        )));
+    }
     let value: Value = serde_yaml_ng::from_str(&text).map_err(|e| {
         Error::config(format!("{} is not valid YAML: {e}", path.display()))
             .with_hint("compare it with openstacksdk's clouds.yaml documentation")
