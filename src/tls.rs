@@ -27,17 +27,12 @@ pub fn client_config(cacert: Option<&Path>, insecure: bool) -> Result<rustls::Cl
         Some(path) => read_bundle(path)?,
         None => Vec::new(),
     };
-    let verifier: Arc<dyn ServerCertVerifier> = if insecure {
-        Arc::new(AnyCertificate {
-            provider: provider.clone(),
-        })
-    } else {
-        Arc::new(SystemAndExtra {
-            extra,
-            provider: provider.clone(),
-            inner: OnceLock::new(),
-        })
-    };
+    let verifier: Arc<dyn ServerCertVerifier> = Arc::new(SystemAndExtra {
+        extra,
+        insecure,
+        provider: provider.clone(),
+        inner: OnceLock::new(),
+    });
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::other(format!("TLS cannot be set up: {e}")).with_source(e))?
@@ -92,10 +87,13 @@ fn system_roots() -> &'static RootCertStore {
     })
 }
 
-/// The standard WebPKI verification against the system's roots and the profile's own.
+/// The standard WebPKI verification against the system's roots and the profile's own; with
+/// `insecure`, any certificate is accepted (the handshake's signatures are still checked, so
+/// the connection is at least to whoever holds the certificate's key).
 #[derive(Debug)]
 struct SystemAndExtra {
     extra: Vec<CertificateDer<'static>>,
+    insecure: bool,
     provider: Arc<CryptoProvider>,
     inner: OnceLock<std::result::Result<Arc<WebPkiServerVerifier>, String>>,
 }
@@ -127,6 +125,9 @@ impl ServerCertVerifier for SystemAndExtra {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> std::result::Result<ServerCertVerified, rustls::Error> {
+        if self.insecure {
+            return Ok(ServerCertVerified::assertion());
+        }
         self.verifier()?.verify_server_cert(
             end_entity,
             intermediates,
@@ -134,60 +135,6 @@ impl ServerCertVerifier for SystemAndExtra {
             ocsp_response,
             now,
         )
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> std::result::Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
-
-/// `insecure = true`: any certificate is accepted (the handshake's signatures are still
-/// checked, so the connection is at least to whoever holds the certificate's key).
-#[derive(Debug)]
-struct AnyCertificate {
-    provider: Arc<CryptoProvider>,
-}
-
-impl ServerCertVerifier for AnyCertificate {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> std::result::Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
     }
 
     fn verify_tls12_signature(
