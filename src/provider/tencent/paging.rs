@@ -11,6 +11,7 @@ use super::errors::judge_page;
 use super::wire::{Envelope, PageResponse, RequestBody, Selector, TcKeyPair};
 use super::TencentProvider;
 use crate::error::{Error, Result};
+use crate::http::HttpResponse;
 use crate::log;
 use crate::provider::paging::{Caps, OffsetPage, OffsetWalk};
 
@@ -42,21 +43,8 @@ impl TencentProvider {
                 Some(&self.limiter),
             )
             .await?;
-        let page = match judged.into_inner().unwrap_or_else(|e| e.into_inner()) {
-            Some(page) => page,
-            None => resp.json::<Envelope<PageResponse>>()?.response,
-        };
-        let total = page.total_count.ok_or_else(|| {
-            Error::protocol(format!(
-                "DescribeKeyPairs reply has no TotalCount; body starts: {}",
-                resp.snippet()
-            ))
-            .with_request_id(page.request_id.clone())
-        })?;
-        Ok(OffsetPage {
-            total,
-            items: page.key_pair_set.unwrap_or_default(),
-        })
+        let (total, items) = read_page(&resp, judged)?;
+        Ok(OffsetPage { total, items })
     }
 
     /// Every key pair matching `selector`, page by page into `on_page` in offset order: the
@@ -130,4 +118,25 @@ fn first_of_each(seen: &mut HashSet<Identity>, items: Vec<TcKeyPair>) -> Vec<TcK
 enum Identity {
     Id(String),
     Name(String),
+}
+
+/// The TotalCount and key pairs of an accepted DescribeKeyPairs reply: the page the judge kept
+/// (it parsed the body to look for an error), else the body read now. A reply without a
+/// TotalCount is a protocol error.
+pub(super) fn read_page(
+    resp: &HttpResponse,
+    judged: Mutex<Option<PageResponse>>,
+) -> Result<(u64, Vec<TcKeyPair>)> {
+    let page = match judged.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        Some(page) => page,
+        None => resp.json::<Envelope<PageResponse>>()?.response,
+    };
+    let total = page.total_count.ok_or_else(|| {
+        Error::protocol(format!(
+            "DescribeKeyPairs reply has no TotalCount; body starts: {}",
+            resp.snippet()
+        ))
+        .with_request_id(page.request_id.clone())
+    })?;
+    Ok((total, page.key_pair_set.unwrap_or_default()))
 }

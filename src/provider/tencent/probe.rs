@@ -5,10 +5,9 @@
 use std::sync::{Mutex, OnceLock};
 
 use super::errors::judge_page;
-use super::wire::{Envelope, PageResponse};
 use super::{Settings, TencentProvider, KIND};
 use crate::config::{Origin, Profile, SecretSource};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::http::{Http, HttpOptions, HttpResponse, Verdict};
 use crate::model::KeyPair;
 use crate::provider::Context;
@@ -45,18 +44,7 @@ pub fn page(resp: &HttpResponse) -> Result<(u64, Vec<KeyPair>)> {
         Verdict::Accept => {}
         Verdict::Retry { error, .. } | Verdict::Fail(error) => return Err(error),
     }
-    let page = match judged.into_inner().unwrap_or_else(|e| e.into_inner()) {
-        Some(page) => page,
-        None => resp.json::<Envelope<PageResponse>>()?.response,
-    };
-    let total = page.total_count.ok_or_else(|| {
-        Error::protocol(format!(
-            "DescribeKeyPairs reply has no TotalCount; body starts: {}",
-            resp.snippet()
-        ))
-        .with_request_id(page.request_id.clone())
-    })?;
+    let (total, keys) = super::paging::read_page(resp, judged)?;
     let tc = provider();
-    let keys = page.key_pair_set.unwrap_or_default();
     Ok((total, keys.into_iter().map(|k| tc.to_keypair(k)).collect()))
 }
