@@ -148,15 +148,7 @@ impl KpsProvider {
         let region = self.region.clone().unwrap_or_default();
         let url = self.url(&self.iam_endpoint, "/v3/projects", &[("name", &region)])?;
         let resp = self.send(&url, None, Op::Iam).await?;
-        let body: Value = resp.json()?;
-        let projects = wire::reply_array(&body, "projects", &resp, "the IAM project list")?;
-        let found = projects
-            .iter()
-            // Exact name only: sub-projects are named `{region}_{suffix}` and must not be taken.
-            .find(|p| p.get("name").and_then(Value::as_str) == Some(region.as_str()))
-            .and_then(|p| p.get("id").and_then(Value::as_str))
-            .map(str::to_string);
-        match found {
+        match wire::project_named(&resp, &region)? {
             Some(id) => {
                 log::info(&format!(
                     "profile {}: project_id not set; IAM says project {id} is region {region} (set project_id to skip this lookup)",
@@ -229,8 +221,13 @@ impl KpsProvider {
         );
         let url = self.url(&self.endpoint, &path, &[])?;
         let resp = self.send(&url, Some(project_id), Op::Show(name)).await?;
+        self.detail_to_keypair(&resp, project_id)
+    }
+
+    /// A key pair detail reply (`{"keypair": {...}}`) as a key pair.
+    fn detail_to_keypair(&self, resp: &HttpResponse, project_id: &str) -> Result<KeyPair> {
         let body: Value = resp.json()?;
-        let detail = wire::reply_object(&body, "keypair", &resp, "the key pair detail")?;
+        let detail = wire::reply_object(&body, "keypair", resp, "the key pair detail")?;
         self.value_to_keypair(detail, project_id)
     }
 }

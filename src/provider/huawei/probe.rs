@@ -4,8 +4,6 @@
 
 use std::sync::OnceLock;
 
-use serde_json::Value;
-
 use super::paging::Pages;
 use super::{wire, KpsProvider, Op, Settings, KIND};
 use crate::config::{Origin, Profile, SecretSource};
@@ -56,21 +54,13 @@ pub fn list_page(resp: &HttpResponse) -> Result<(Vec<KeyPair>, Option<String>)> 
 
 /// A key pair detail reply, as `show` reads it.
 pub fn detail(resp: &HttpResponse) -> Result<KeyPair> {
-    let body: Value = resp.json()?;
-    let detail = wire::reply_object(&body, "keypair", resp, "the key pair detail")?;
-    provider().value_to_keypair(detail, PROJECT)
+    provider().detail_to_keypair(resp, PROJECT)
 }
 
 /// IAM's project list, as the project id lookup reads it: the id of the project named
 /// [`REGION`], if there is one.
 pub fn projects(resp: &HttpResponse) -> Result<Option<String>> {
-    let body: Value = resp.json()?;
-    let projects = wire::reply_array(&body, "projects", resp, "the IAM project list")?;
-    Ok(projects
-        .iter()
-        .find(|p| p.get("name").and_then(Value::as_str) == Some(REGION))
-        .and_then(|p| p.get("id").and_then(Value::as_str))
-        .map(str::to_string))
+    wire::project_named(resp, REGION)
 }
 
 /// The verdicts on a reply to a list, a show (of `name`) and an IAM lookup.

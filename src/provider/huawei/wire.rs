@@ -267,6 +267,18 @@ fn field_names(v: &Value) -> String {
     }
 }
 
+/// The id of the IAM project named `region` in a project list reply, if there is one. Exact
+/// name only: sub-projects are named `{region}_{suffix}` and must not be taken.
+pub(super) fn project_named(resp: &HttpResponse, region: &str) -> Result<Option<String>> {
+    let body: Value = resp.json()?;
+    let projects = reply_array(&body, "projects", resp, "the IAM project list")?;
+    Ok(projects
+        .iter()
+        .find(|p| p.get("name").and_then(Value::as_str) == Some(region))
+        .and_then(|p| p.get("id").and_then(Value::as_str))
+        .map(str::to_string))
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::test_support::*;
