@@ -853,6 +853,16 @@ fn trace_response(req: &HttpRequest, resp: &HttpResponse, took: Duration, attemp
 mod tests {
     use super::*;
 
+    /// One GET of `url`, any reply accepted (retries as the client's policy says).
+    async fn get_once(http: &Http, url: &Url) -> Result<HttpResponse> {
+        http.execute(
+            || Ok(HttpRequest::get(url.clone())),
+            |_| Verdict::Accept,
+            None,
+        )
+        .await
+    }
+
     #[test]
     fn a_traced_body_hides_credential_fields_whatever_their_length() {
         let body = br#"{"auth":{"identity":{"methods":["password"],"password":{"user":{"name":"u","password":"pw1"}}},"scope":{"project":{"name":"p"}}},"token":{"id":"t1"},"application_credential":{"id":"ac","secret":"s"}}"#;
@@ -974,14 +984,7 @@ mod tests {
     async fn an_untrusted_certificate_is_a_config_error_found_by_type() {
         let http = Http::new(HttpOptions::default()).unwrap();
         let url = Url::parse(&untrusted_tls_server()).unwrap();
-        let e = http
-            .execute(
-                || Ok(HttpRequest::get(url.clone())),
-                |_| Verdict::Accept,
-                None,
-            )
-            .await
-            .unwrap_err();
+        let e = get_once(&http, &url).await.unwrap_err();
         assert_eq!(e.kind, Kind::Config, "{e:?}");
         assert_eq!(e.attempts, Some(1), "not retried");
         assert!(
@@ -1183,12 +1186,7 @@ mod tests {
             let http = http.clone();
             async move {
                 let url = Url::parse(&url).unwrap();
-                http.execute(
-                    || Ok(HttpRequest::get(url.clone())),
-                    |_| Verdict::Accept,
-                    None,
-                )
-                .await
+                get_once(&http, &url).await
             }
         };
         // One 200 KiB reply fits; so does the next, once the first is whole.
@@ -1240,28 +1238,14 @@ mod tests {
             })
             .unwrap();
             let url = Url::parse(&big_reply_server(64 * 1024, announce)).unwrap();
-            let e = http
-                .execute(
-                    || Ok(HttpRequest::get(url.clone())),
-                    |_| Verdict::Accept,
-                    None,
-                )
-                .await
-                .unwrap_err();
+            let e = get_once(&http, &url).await.unwrap_err();
             assert_eq!(e.kind, Kind::Protocol, "{e}");
             assert_eq!(e.attempts, Some(1), "not retried");
             assert!(e.message.contains("larger than 1024 bytes"), "{e}");
         }
         let http = Http::new(HttpOptions::default()).unwrap();
         let url = Url::parse(&big_reply_server(2048, true)).unwrap();
-        let resp = http
-            .execute(
-                || Ok(HttpRequest::get(url.clone())),
-                |_| Verdict::Accept,
-                None,
-            )
-            .await
-            .unwrap();
+        let resp = get_once(&http, &url).await.unwrap();
         assert_eq!(resp.body.len(), 2048);
     }
 
